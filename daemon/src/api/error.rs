@@ -1,0 +1,82 @@
+//! The daemon's error type on the wire. Every handler returns
+//! `Result<Response, ApiError>`; [`ApiError::into_response`] is the one place
+//! an error becomes a status and a JSON body, using the exhaustive
+//! [`ErrorCode::http_status`] mapping of the proto crate.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Response, StatusCode};
+use skilld_proto::{ErrorBody, ErrorCode, ErrorResponse};
+
+use super::ApiBody;
+use crate::index::IndexError;
+
+/// A failure to report to the client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError(pub ErrorBody);
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError(ErrorBody::new(code, message))
+    }
+
+    pub fn with_details(self, details: serde_json::Value) -> ApiError {
+        ApiError(self.0.with_details(details))
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.0.code
+    }
+
+    pub fn not_found_route(method: &hyper::Method, path: &str) -> ApiError {
+        ApiError::new(
+            ErrorCode::NotFound,
+            format!(
+                "no route {method} {path}; this daemon speaks protocol {} (see docs/api.md)",
+                skilld_proto::PROTOCOL
+            ),
+        )
+        .with_details(serde_json::json!({ "method": method.as_str(), "path": path }))
+    }
+
+    pub fn method_not_allowed(method: &hyper::Method, path: &str, allowed: &[&str]) -> ApiError {
+        ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("{path} does not accept {method}; use {}", allowed.join(" or ")),
+        )
+        .with_details(serde_json::json!({ "allowed": allowed }))
+    }
+
+    /// The HTTP response carrying this error.
+    pub fn into_response(self) -> Response<ApiBody> {
+        let code = self.0.code;
+        let body = serde_json::to_vec(&ErrorResponse { error: self.0 })
+            .unwrap_or_else(|_| br#"{"error":{"code":"internal","message":"unserialisable error"}}"#.to_vec());
+        let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = Response::new(Full::new(Bytes::from(body)).boxed());
+        *response.status_mut() = status;
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response
+    }
+}
+
+impl From<IndexError> for ApiError {
+    fn from(e: IndexError) -> ApiError {
+        tracing::error!(error = %e, "index failure");
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("the index failed: {e}; see the daemon log (skilld -v) for details"),
+        )
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.0.code, self.0.message)
+    }
+}
+
+impl std::error::Error for ApiError {}

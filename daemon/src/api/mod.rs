@@ -1,0 +1,83 @@
+//! The HTTP API under `/v1/`: the router, one handler file per endpoint
+//! group, the error mapping and the body helpers.
+//!
+//! Every response carries the `skilld-protocol` header so a client notices a
+//! daemon of another protocol on any route.
+
+pub mod body;
+pub mod error;
+pub mod shutdown;
+pub mod status;
+pub mod stream;
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use serde::Serialize;
+use skilld_proto::{PROTOCOL, PROTOCOL_HEADER};
+
+pub use error::ApiError;
+
+use crate::state::State;
+
+/// The body type of every response.
+pub type ApiBody = BoxBody<Bytes, Infallible>;
+/// A response.
+pub type ApiResponse = Response<ApiBody>;
+
+/// A JSON response with `status`.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> ApiResponse {
+    match serde_json::to_vec(value) {
+        Ok(body) => {
+            let mut response = Response::new(Full::new(Bytes::from(body)).boxed());
+            *response.status_mut() = status;
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+        Err(e) => ApiError::new(
+            skilld_proto::ErrorCode::Internal,
+            format!("cannot encode the response: {e}"),
+        )
+        .into_response(),
+    }
+}
+
+/// Entry point for every request.
+pub async fn handle(state: State, req: Request<Incoming>) -> Result<ApiResponse, Infallible> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let mut response = match route(&state, req).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::debug!(%method, %path, %error, "request failed");
+            error.into_response()
+        }
+    };
+    response
+        .headers_mut()
+        .insert(PROTOCOL_HEADER, HeaderValue::from(PROTOCOL));
+    Ok(response)
+}
+
+async fn route(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    match path.as_str() {
+        skilld_proto::status::ROUTE => match method {
+            Method::GET => status::get(state).await,
+            _ => Err(ApiError::method_not_allowed(&method, &path, &["GET"])),
+        },
+        skilld_proto::status::SHUTDOWN_ROUTE => match method {
+            Method::POST => shutdown::post(state, req).await,
+            _ => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
+        },
+        _ => Err(ApiError::not_found_route(&method, &path)),
+    }
+}

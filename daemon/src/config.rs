@@ -1,0 +1,200 @@
+//! The daemon's configuration: `config.yaml`, parsed strictly.
+//!
+//! A missing file means defaults. An unknown key or a value of the wrong type
+//! is an error naming the file, the line and the key: a typo in a security
+//! setting must never be silently ignored. YAML is read with `serde_norway`,
+//! the maintained fork of the archived `serde_yaml`, with the same API.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use skilld_proto::Paths;
+
+/// Everything the daemon runs with: resolved paths and the file's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub paths: Paths,
+    pub limits: Limits,
+}
+
+/// The on-disk shape of `config.yaml`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ConfigFile {
+    limits: Limits,
+}
+
+/// Bounds on what one client can make the daemon do.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest request body accepted, in bytes; larger is refused with 413.
+    pub max_body_bytes: u64,
+    /// Most client connections served at once; more are refused with 503.
+    pub max_connections: usize,
+    /// Time a client has to send its request headers.
+    #[serde(with = "humantime_serde")]
+    pub header_timeout: Duration,
+    /// Time a client has to send its request body.
+    #[serde(with = "humantime_serde")]
+    pub body_timeout: Duration,
+    /// Time in-flight requests get to finish when the daemon stops.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 1024 * 1024,
+            max_connections: 64,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message} (fix or remove this key; see the README's configuration section)")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Config {
+    /// Read `paths.config_file`; a missing file gives the defaults.
+    pub fn load(paths: Paths) -> Result<Config, ConfigError> {
+        let path = &paths.config_file;
+        let file = match std::fs::read_to_string(path) {
+            Ok(text) => parse(path, &text)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ConfigFile::default(),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                });
+            }
+        };
+        Ok(Config {
+            paths,
+            limits: file.limits,
+        })
+    }
+
+    /// Defaults for `paths`, without reading any file.
+    pub fn with_defaults(paths: Paths) -> Config {
+        Config {
+            paths,
+            limits: Limits::default(),
+        }
+    }
+}
+
+fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
+    // An empty file or one holding only comments is an empty mapping.
+    if text.lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#') || l == "---"
+    }) {
+        return Ok(ConfigFile::default());
+    }
+    let file: ConfigFile = serde_norway::from_str(text).map_err(|e| {
+        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+        ConfigError::Parse {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: strip_location(&e.to_string()),
+        }
+    })?;
+    validate(path, &file)?;
+    Ok(file)
+}
+
+/// serde_norway appends " at line L column C"; we print it in front instead.
+fn strip_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn validate(path: &Path, file: &ConfigFile) -> Result<(), ConfigError> {
+    let invalid = |message: &str| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    };
+    if file.limits.max_connections == 0 {
+        return Err(invalid("limits.max_connections must be at least 1"));
+    }
+    if file.limits.max_body_bytes == 0 {
+        return Err(invalid("limits.max_body_bytes must be at least 1"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<ConfigFile, ConfigError> {
+        parse(Path::new("/h/config.yaml"), text)
+    }
+
+    #[test]
+    fn empty_and_comment_only_files_are_defaults() {
+        assert_eq!(parse_str("").unwrap(), ConfigFile::default());
+        assert_eq!(parse_str("# nothing\n---\n").unwrap(), ConfigFile::default());
+    }
+
+    #[test]
+    fn durations_and_sizes_parse() {
+        let file = parse_str("limits:\n  max_body_bytes: 2048\n  header_timeout: 250ms\n").unwrap();
+        assert_eq!(file.limits.max_body_bytes, 2048);
+        assert_eq!(file.limits.header_timeout, Duration::from_millis(250));
+        assert_eq!(file.limits.body_timeout, Limits::default().body_timeout);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let err = parse_str("limits:\n  max_body_bytes: 10\n  max_conections: 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("/h/config.yaml:3:"), "{err}");
+        assert!(err.contains("max_conections"), "{err}");
+    }
+
+    #[test]
+    fn unknown_top_level_key_is_refused() {
+        let err = parse_str("limit:\n  max_body_bytes: 10\n").unwrap_err().to_string();
+        assert!(err.starts_with("/h/config.yaml:1:"), "{err}");
+        assert!(err.contains("unknown field `limit`"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_line_and_key() {
+        let err = parse_str("limits:\n  max_connections: lots\n").unwrap_err().to_string();
+        assert!(err.starts_with("/h/config.yaml:2:"), "{err}");
+        assert!(err.contains("max_connections"), "{err}");
+    }
+
+    #[test]
+    fn zero_limits_are_refused() {
+        let err = parse_str("limits:\n  max_connections: 0\n").unwrap_err().to_string();
+        assert!(err.contains("max_connections must be at least 1"), "{err}");
+    }
+}

@@ -1,0 +1,133 @@
+//! The SQLite index: what the store holds and what is installed where.
+//!
+//! One connection, opened in WAL mode, behind a mutex: SQLite allows one
+//! writer, and every query runs on a blocking thread so the async server
+//! never waits on disk. The schema comes from [`migrations`].
+
+pub mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use migrations::MigrateError;
+
+/// Why the index failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("cannot open the index {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("index {path}: {source}")]
+    Migrate {
+        path: PathBuf,
+        source: MigrateError,
+    },
+    #[error("index query failed: {0}")]
+    Query(#[from] rusqlite::Error),
+    #[error("index worker failed: {0}")]
+    Join(String),
+}
+
+/// A cheap-to-clone handle to the index.
+#[derive(Clone)]
+pub struct Index {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index").finish_non_exhaustive()
+    }
+}
+
+impl Index {
+    /// Open (creating if needed) the index at `path` and migrate it.
+    pub fn open(path: &Path) -> Result<Index, IndexError> {
+        let open = |source| IndexError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(open)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(open)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(open)?;
+        migrations::migrate(&mut conn).map_err(|source| IndexError::Migrate {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Index {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Run `f` with the connection on a blocking thread.
+    pub async fn call<R, F>(&self, f: F) -> Result<R, IndexError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<R, rusqlite::Error> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|poison| poison.into_inner());
+            f(&mut guard).map_err(IndexError::from)
+        })
+        .await
+        .map_err(|e| IndexError::Join(e.to_string()))?
+    }
+
+    /// Tagged images and installed skills.
+    pub async fn counts(&self) -> Result<(u64, u64), IndexError> {
+        self.call(|conn| {
+            let images = conn.query_row("SELECT count(*) FROM refs", [], |r| r.get(0))?;
+            let installs = conn.query_row("SELECT count(*) FROM installs", [], |r| r.get(0))?;
+            Ok((images, installs))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn opens_in_wal_mode_and_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(&dir.path().join("index.db")).unwrap();
+        let mode: String = index
+            .call(|c| c.query_row("PRAGMA journal_mode", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(index.counts().await.unwrap(), (0, 0));
+    }
+
+    #[test]
+    fn newer_schema_on_disk_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA user_version = 50;")
+            .unwrap();
+        let err = Index::open(&path).unwrap_err().to_string();
+        assert!(err.contains("schema version 50"), "{err}");
+        let version: u32 = Connection::open(&path)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 50);
+    }
+}

@@ -1,0 +1,98 @@
+//! `skilld`: parse flags, set up logging and signals, call [`skilld::run`].
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use skilld::proto::paths::{Overrides, Paths};
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+/// The skilld daemon: keeps agent skills, installed from OCI registries, in
+/// place and current. It runs in the foreground and serves a JSON API on a
+/// private Unix socket; `skillc` is its client and starts it on demand.
+#[derive(Debug, Parser)]
+#[command(name = "skilld", version, about, long_about = None)]
+struct Args {
+    /// Keep config, data and socket under DIR (config.yaml, store/,
+    /// index.db, run/skilld.sock).
+    #[arg(long, env = "SKILLD_HOME", value_name = "DIR")]
+    home: Option<PathBuf>,
+
+    /// Listen on this socket path.
+    #[arg(long, env = "SKILLD_SOCKET", value_name = "PATH")]
+    socket: Option<PathBuf>,
+
+    /// Read configuration from FILE instead of the default config.yaml.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// More logging: -v for debug, -vv for trace. SKILLD_LOG (an EnvFilter
+    /// such as `skilld=debug,hyper=info`) wins when set.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_env("SKILLD_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let is_tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(is_tty)
+        .with_target(false)
+        .init();
+}
+
+async fn shutdown_on_signals(token: CancellationToken) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received"),
+            _ = int.recv() => tracing::info!("SIGINT received"),
+            () = token.cancelled() => return,
+        }
+        token.cancel();
+    });
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging(args.verbose);
+    match start(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("skilld: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn start(args: Args) -> anyhow::Result<()> {
+    let overrides = Overrides {
+        home: args.home,
+        socket: args.socket,
+        config: args.config,
+    };
+    let paths = Paths::from_env(&overrides)?;
+    let config = skilld::Config::load(paths)?;
+    let bound = skilld::bind(&config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let token = CancellationToken::new();
+        shutdown_on_signals(token.clone()).await?;
+        skilld::run(config, bound, token).await?;
+        anyhow::Ok(())
+    })
+}

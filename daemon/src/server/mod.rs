@@ -1,0 +1,325 @@
+//! The server: claim the socket ([`bind`]), then serve the API on it until
+//! the shutdown token trips ([`run`]).
+//!
+//! Every accepted connection has its peer uid checked against ours and is
+//! dropped if it differs; connections beyond `limits.max_connections` get a
+//! 503 and are closed; a client has `limits.header_timeout` to send headers.
+//! On shutdown the listener closes first, in-flight requests get
+//! `limits.shutdown_grace` to finish, then the socket is removed and the lock
+//! released.
+
+pub mod lock;
+pub mod socket;
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use skilld_proto::{ErrorCode, PROTOCOL, PROTOCOL_HEADER};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, ApiError};
+use crate::config::Config;
+use crate::index::{Index, IndexError};
+use crate::state::State;
+use lock::{LockError, LockFile};
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("another skilld (pid {pid}) already runs for {data_dir}; stop it with `skillc daemon stop`", pid = pid.map_or("unknown".to_string(), |p| p.to_string()), data_dir = data_dir.display())]
+    AlreadyRunning {
+        pid: Option<u32>,
+        data_dir: PathBuf,
+    },
+    #[error("a daemon already answers on {}; stop it with `skillc daemon stop`, or choose another socket with --socket or SKILLD_SOCKET", path.display())]
+    SocketInUse { path: PathBuf },
+    #[error("{} exists and is not a socket; move it away or choose another socket path", path.display())]
+    NotASocket { path: PathBuf },
+    #[error("socket path {} is too long for a Unix socket; set SKILLD_SOCKET to a shorter path", path.display())]
+    PathTooLong { path: PathBuf },
+    #[error("refusing to use {}: it {problem}", path.display())]
+    UnsafeDir { path: PathBuf, problem: String },
+    #[error("cannot {op} {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        op: &'static str,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+/// A claimed socket: the listener, the daemon lock, and the duty to remove
+/// the socket file when dropped.
+#[derive(Debug)]
+pub struct Bound {
+    listener: std::os::unix::net::UnixListener,
+    socket: Option<OwnedSocket>,
+    _lock: LockFile,
+}
+
+/// The socket file this daemon created, identified by inode so that a
+/// successor's socket at the same path is never removed by mistake.
+#[derive(Debug)]
+struct OwnedSocket {
+    path: PathBuf,
+    dev: u64,
+    ino: u64,
+}
+
+impl Drop for OwnedSocket {
+    fn drop(&mut self) {
+        if let Ok(meta) = std::fs::symlink_metadata(&self.path)
+            && meta.dev() == self.dev
+            && meta.ino() == self.ino
+        {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+impl Bound {
+    /// The socket path, when this daemon created the socket.
+    pub fn socket_path(&self) -> Option<&Path> {
+        self.socket.as_ref().map(|s| s.path.as_path())
+    }
+}
+
+/// Take the daemon lock for `config.paths.data_dir` and claim the socket.
+pub fn bind(config: &Config) -> Result<Bound, StartError> {
+    let paths = &config.paths;
+    socket::ensure_private_dir(&paths.data_dir)?;
+    let lock = match LockFile::try_acquire(&paths.lock_file) {
+        Ok(lock) => lock,
+        Err(LockError::Held { pid }) => {
+            return Err(StartError::AlreadyRunning {
+                pid,
+                data_dir: paths.data_dir.clone(),
+            });
+        }
+        Err(LockError::Io(source)) => {
+            return Err(StartError::Io {
+                path: paths.lock_file.clone(),
+                op: "lock",
+                source,
+            });
+        }
+    };
+    socket::ensure_private_dir(paths.socket_dir())?;
+    socket::clear_stale(&paths.socket)?;
+    let listener = socket::bind_private(&paths.socket)?;
+    let meta = std::fs::symlink_metadata(&paths.socket).map_err(|source| StartError::Io {
+        path: paths.socket.clone(),
+        op: "inspect socket",
+        source,
+    })?;
+    Ok(Bound {
+        listener,
+        socket: Some(OwnedSocket {
+            path: paths.socket.clone(),
+            dev: meta.dev(),
+            ino: meta.ino(),
+        }),
+        _lock: lock,
+    })
+}
+
+/// Serve the API on `bound` until `shutdown` is cancelled, then drain and
+/// clean up. Returns once the socket is removed and the lock released.
+pub async fn run(config: Config, bound: Bound, shutdown: CancellationToken) -> Result<(), StartError> {
+    let index_path = config.paths.index_db.clone();
+    let index = tokio::task::spawn_blocking(move || Index::open(&index_path))
+        .await
+        .map_err(|e| IndexError::Join(e.to_string()))??;
+    let listener = UnixListener::from_std(bound.listener.try_clone().map_err(|source| StartError::Io {
+        path: config.paths.socket.clone(),
+        op: "use listener",
+        source,
+    })?)
+    .map_err(|source| StartError::Io {
+        path: config.paths.socket.clone(),
+        op: "register listener",
+        source,
+    })?;
+    let state = State::new(config, index, shutdown);
+    tracing::info!(
+        socket = %state.config().paths.socket.display(),
+        pid = std::process::id(),
+        "skilld serving"
+    );
+    serve(listener, state, socket::euid()).await;
+    drop(bound);
+    tracing::info!("skilld stopped");
+    Ok(())
+}
+
+/// The accept loop. `allowed_uid` is the only peer uid served.
+async fn serve(listener: UnixListener, state: State, allowed_uid: u32) {
+    let limits = state.config().limits.clone();
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut tasks = JoinSet::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
+
+    loop {
+        let stream = tokio::select! {
+            () = state.shutdown().cancelled() => break,
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // EMFILE and friends: back off briefly rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        if let Err(reason) = check_peer(&stream, allowed_uid) {
+            tracing::warn!(%reason, "refused a connection");
+            continue;
+        }
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            tasks.spawn(refuse_busy(stream, limits.max_connections));
+            continue;
+        };
+        let handler_state = state.clone();
+        let service = service_fn(move |req| api::handle(handler_state.clone(), req));
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let tracked = state.track_connection();
+        tasks.spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop((slot, tracked));
+        });
+    }
+
+    drop(listener);
+    let grace = limits.shutdown_grace;
+    tracing::info!(in_flight = state.connections(), ?grace, "draining connections");
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!(?grace, "connections still open after the grace period; closing them");
+    }
+    tasks.abort_all();
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Refuse a connection from another user.
+fn check_peer(stream: &UnixStream, allowed_uid: u32) -> Result<(), String> {
+    let cred = stream
+        .peer_cred()
+        .map_err(|e| format!("cannot read peer credentials: {e}"))?;
+    if cred.uid() != allowed_uid {
+        return Err(format!("peer uid {} is not the daemon's uid {allowed_uid}", cred.uid()));
+    }
+    Ok(())
+}
+
+/// Answer one request with 503 and close: the connection cap is reached.
+async fn refuse_busy(stream: UnixStream, cap: usize) {
+    let service = service_fn(move |_req| async move {
+        let mut response = ApiError::new(
+            ErrorCode::Unavailable,
+            format!("the daemon is serving its maximum of {cap} connections; retry shortly or raise limits.max_connections"),
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(PROTOCOL_HEADER, hyper::header::HeaderValue::from(PROTOCOL));
+        Ok::<_, std::convert::Infallible>(response)
+    });
+    let conn = http1::Builder::new()
+        .keep_alive(false)
+        .serve_connection(TokioIo::new(stream), service);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), conn).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn start(max_connections: usize, allowed_uid: u32) -> (tempfile::TempDir, PathBuf, CancellationToken, tokio::task::JoinHandle<()>) {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = skilld_proto::Paths::resolve(
+            &skilld_proto::paths::Overrides {
+                home: Some(dir.path().to_path_buf()),
+                ..Default::default()
+            },
+            &skilld_proto::paths::ProcessEnv,
+        )
+        .unwrap();
+        let mut config = Config::with_defaults(paths);
+        config.limits.max_connections = max_connections;
+        let bound = bind(&config).unwrap();
+        let listener = UnixListener::from_std(bound.listener.try_clone().unwrap()).unwrap();
+        let index = Index::open(&config.paths.index_db).unwrap();
+        let socket_path = config.paths.socket.clone();
+        let token = CancellationToken::new();
+        let state = State::new(config, index, token.clone());
+        let task = tokio::spawn(async move {
+            serve(listener, state, allowed_uid).await;
+            drop(bound);
+        });
+        (dir, socket_path, token, task)
+    }
+
+    async fn raw_request(path: &Path) -> String {
+        let mut stream = UnixStream::connect(path).await.unwrap();
+        stream
+            .write_all(b"GET /v1/status HTTP/1.1\r\nhost: skilld\r\nconnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        let _ = stream.read_to_string(&mut out).await;
+        out
+    }
+
+    #[tokio::test]
+    async fn other_uid_is_refused_without_an_answer() {
+        let (_dir, socket, token, task) = start(4, socket::euid().wrapping_add(1)).await;
+        assert_eq!(raw_request(&socket).await, "");
+        token.cancel();
+        task.await.unwrap();
+        assert!(!socket.exists(), "the socket is removed on shutdown");
+    }
+
+    #[tokio::test]
+    async fn own_uid_is_served() {
+        let (_dir, socket, token, task) = start(4, socket::euid()).await;
+        let reply = raw_request(&socket).await;
+        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+        assert!(reply.contains("skilld-protocol: 1"), "{reply}");
+        token.cancel();
+        task.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn connections_over_the_cap_get_503() {
+        let (_dir, socket, token, task) = start(1, socket::euid()).await;
+        // Hold the only slot with an idle keep-alive connection.
+        let mut held = UnixStream::connect(&socket).await.unwrap();
+        held.write_all(b"GET /v1/status HTTP/1.1\r\nhost: skilld\r\n\r\n").await.unwrap();
+        let mut buf = [0u8; 12];
+        held.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"HTTP/1.1 200");
+        let reply = raw_request(&socket).await;
+        assert!(reply.starts_with("HTTP/1.1 503"), "{reply}");
+        assert!(reply.contains("\"code\":\"unavailable\""), "{reply}");
+        token.cancel();
+        task.await.unwrap();
+    }
+}

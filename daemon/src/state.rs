@@ -1,0 +1,79 @@
+//! The shared handle every request handler receives: configuration, the
+//! index, the shutdown token and a few counters. Cheap to clone.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::index::Index;
+
+/// Cheap-to-clone handle to the daemon's state.
+#[derive(Clone, Debug)]
+pub struct State {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    index: Index,
+    started: Instant,
+    shutdown: CancellationToken,
+    connections: AtomicU64,
+}
+
+impl State {
+    pub fn new(config: Config, index: Index, shutdown: CancellationToken) -> State {
+        State {
+            inner: Arc::new(Inner {
+                config,
+                index,
+                started: Instant::now(),
+                shutdown,
+                connections: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn index(&self) -> &Index {
+        &self.inner.index
+    }
+
+    /// Seconds since the daemon started.
+    pub fn uptime_secs(&self) -> u64 {
+        self.inner.started.elapsed().as_secs()
+    }
+
+    /// The token every part of the daemon watches to stop.
+    pub fn shutdown(&self) -> &CancellationToken {
+        &self.inner.shutdown
+    }
+
+    /// Open connections.
+    pub fn connections(&self) -> u64 {
+        self.inner.connections.load(Ordering::Relaxed)
+    }
+
+    /// Count a connection for as long as the returned guard lives.
+    pub fn track_connection(&self) -> ConnectionGuard {
+        self.inner.connections.fetch_add(1, Ordering::Relaxed);
+        ConnectionGuard(self.clone())
+    }
+}
+
+/// Decrements the connection count when dropped.
+#[derive(Debug)]
+pub struct ConnectionGuard(State);
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.0.inner.connections.fetch_sub(1, Ordering::Relaxed);
+    }
+}
