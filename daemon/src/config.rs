@@ -64,7 +64,9 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}:{line}:{column}: {message} (fix or remove this key; see the README's configuration section)")]
+    #[error(
+        "{path}:{line}:{column}: {message} (fix or remove this key; see the README's configuration section)"
+    )]
     Parse {
         path: PathBuf,
         line: usize,
@@ -113,7 +115,10 @@ fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
         return Ok(ConfigFile::default());
     }
     let file: ConfigFile = serde_norway::from_str(text).map_err(|e| {
-        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
         ConfigError::Parse {
             path: path.to_path_buf(),
             line,
@@ -158,7 +163,10 @@ mod tests {
     #[test]
     fn empty_and_comment_only_files_are_defaults() {
         assert_eq!(parse_str("").unwrap(), ConfigFile::default());
-        assert_eq!(parse_str("# nothing\n---\n").unwrap(), ConfigFile::default());
+        assert_eq!(
+            parse_str("# nothing\n---\n").unwrap(),
+            ConfigFile::default()
+        );
     }
 
     #[test]
@@ -180,21 +188,27 @@ mod tests {
 
     #[test]
     fn unknown_top_level_key_is_refused() {
-        let err = parse_str("limit:\n  max_body_bytes: 10\n").unwrap_err().to_string();
+        let err = parse_str("limit:\n  max_body_bytes: 10\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("/h/config.yaml:1:"), "{err}");
         assert!(err.contains("unknown field `limit`"), "{err}");
     }
 
     #[test]
     fn wrong_type_names_line_and_key() {
-        let err = parse_str("limits:\n  max_connections: lots\n").unwrap_err().to_string();
+        let err = parse_str("limits:\n  max_connections: lots\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("/h/config.yaml:2:"), "{err}");
         assert!(err.contains("max_connections"), "{err}");
     }
 
     #[test]
     fn zero_limits_are_refused() {
-        let err = parse_str("limits:\n  max_connections: 0\n").unwrap_err().to_string();
+        let err = parse_str("limits:\n  max_connections: 0\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("max_connections must be at least 1"), "{err}");
     }
 }

@@ -84,14 +84,16 @@ fn start(args: Args) -> anyhow::Result<()> {
     };
     let paths = Paths::from_env(&overrides)?;
     let config = skilld::Config::load(paths)?;
-    let bound = skilld::bind(&config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        // Signals first: a SIGTERM that arrives as soon as the socket exists
+        // must take the clean path, not kill the process.
         let token = CancellationToken::new();
         shutdown_on_signals(token.clone()).await?;
+        let bound = skilld::bind(&config)?;
         skilld::run(config, bound, token).await?;
         anyhow::Ok(())
     })

@@ -125,7 +125,8 @@ mod tests {
     #[test]
     fn error_object_shape_is_stable() {
         // A compatibility fixture: editor plugins parse exactly this shape.
-        let fixture = r#"{"error":{"code":"payload_too_large","message":"too big","details":{"limit":10}}}"#;
+        let fixture =
+            r#"{"error":{"code":"payload_too_large","message":"too big","details":{"limit":10}}}"#;
         let parsed: ErrorResponse = serde_json::from_str(fixture).unwrap();
         assert_eq!(parsed.error.code, ErrorCode::PayloadTooLarge);
         assert_eq!(parsed.error.code.http_status(), 413);

@@ -135,13 +135,21 @@ impl Paths {
                     Some(runtime) => runtime.join(APP_DIR).join(SOCKET_FILE),
                     None => data_dir.join("run").join(SOCKET_FILE),
                 };
-                (config_dir.join(APP_DIR).join("config.yaml"), data_dir, socket)
+                (
+                    config_dir.join(APP_DIR).join("config.yaml"),
+                    data_dir,
+                    socket,
+                )
             }
         };
         let socket = overrides
             .socket
             .clone()
-            .or_else(|| env.var(ENV_SOCKET).filter(|v| !v.is_empty()).map(PathBuf::from))
+            .or_else(|| {
+                env.var(ENV_SOCKET)
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
             .unwrap_or(default_socket);
         let config_file = overrides.config.clone().unwrap_or(config_file);
         Ok(Paths {
@@ -182,17 +190,30 @@ mod tests {
     }
 
     fn resolve(vars: &[(&'static str, &'static str)]) -> Paths {
-        Paths::resolve(&Overrides::default(), &FakeEnv(vars.iter().copied().collect())).unwrap()
+        Paths::resolve(
+            &Overrides::default(),
+            &FakeEnv(vars.iter().copied().collect()),
+        )
+        .unwrap()
     }
 
     #[test]
     fn platform_defaults_without_xdg() {
         let p = resolve(&[]);
-        assert_eq!(p.config_file, Path::new("/home/u/.config/skilld/config.yaml"));
+        assert_eq!(
+            p.config_file,
+            Path::new("/home/u/.config/skilld/config.yaml")
+        );
         assert_eq!(p.data_dir, Path::new("/home/u/.local/share/skilld"));
         assert_eq!(p.store_dir, Path::new("/home/u/.local/share/skilld/store"));
-        assert_eq!(p.index_db, Path::new("/home/u/.local/share/skilld/index.db"));
-        assert_eq!(p.socket, Path::new("/home/u/.local/share/skilld/run/skilld.sock"));
+        assert_eq!(
+            p.index_db,
+            Path::new("/home/u/.local/share/skilld/index.db")
+        );
+        assert_eq!(
+            p.socket,
+            Path::new("/home/u/.local/share/skilld/run/skilld.sock")
+        );
     }
 
     #[test]

@@ -31,7 +31,10 @@ pub async fn read_bytes(req: Request<Incoming>, limits: &Limits) -> Result<bytes
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large(limit));
     }
-    let limited = Limited::new(req.into_body(), usize::try_from(limit).unwrap_or(usize::MAX));
+    let limited = Limited::new(
+        req.into_body(),
+        usize::try_from(limit).unwrap_or(usize::MAX),
+    );
     match tokio::time::timeout(limits.body_timeout, limited.collect()).await {
         Err(_) => Err(ApiError::new(
             ErrorCode::RequestTimeout,
@@ -94,6 +97,10 @@ mod tests {
         assert_eq!(err.code(), ErrorCode::MalformedRequest);
         assert_eq!(err.0.details["line"], 1);
         let err = parse_json::<Req>(b"{\"m\": 1}").unwrap_err();
-        assert!(err.0.message.contains("unknown field `m`"), "{}", err.0.message);
+        assert!(
+            err.0.message.contains("unknown field `m`"),
+            "{}",
+            err.0.message
+        );
     }
 }

@@ -43,7 +43,10 @@ impl ApiError {
     pub fn method_not_allowed(method: &hyper::Method, path: &str, allowed: &[&str]) -> ApiError {
         ApiError::new(
             ErrorCode::MethodNotAllowed,
-            format!("{path} does not accept {method}; use {}", allowed.join(" or ")),
+            format!(
+                "{path} does not accept {method}; use {}",
+                allowed.join(" or ")
+            ),
         )
         .with_details(serde_json::json!({ "allowed": allowed }))
     }
@@ -51,9 +54,11 @@ impl ApiError {
     /// The HTTP response carrying this error.
     pub fn into_response(self) -> Response<ApiBody> {
         let code = self.0.code;
-        let body = serde_json::to_vec(&ErrorResponse { error: self.0 })
-            .unwrap_or_else(|_| br#"{"error":{"code":"internal","message":"unserialisable error"}}"#.to_vec());
-        let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&ErrorResponse { error: self.0 }).unwrap_or_else(|_| {
+            br#"{"error":{"code":"internal","message":"unserialisable error"}}"#.to_vec()
+        });
+        let status =
+            StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = Response::new(Full::new(Bytes::from(body)).boxed());
         *response.status_mut() = status;
         response

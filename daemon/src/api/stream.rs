@@ -14,9 +14,9 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
+use hyper::Response;
 use hyper::body::{Body, Frame as BodyFrame};
 use hyper::header::{CONTENT_TYPE, HeaderValue};
-use hyper::Response;
 use serde::Serialize;
 use skilld_proto::stream::{Frame, NDJSON, Progress};
 use tokio::sync::mpsc;
@@ -40,7 +40,9 @@ impl Body for NdjsonBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<BodyFrame<Bytes>, Infallible>>> {
-        self.rx.poll_recv(cx).map(|line| line.map(|l| Ok(BodyFrame::data(l))))
+        self.rx
+            .poll_recv(cx)
+            .map(|line| line.map(|l| Ok(BodyFrame::data(l))))
     }
 }
 
@@ -116,7 +118,9 @@ mod tests {
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let text = std::str::from_utf8(&bytes).unwrap();
         assert!(text.ends_with('\n'));
-        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 
     #[tokio::test]

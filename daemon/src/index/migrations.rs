@@ -50,7 +50,8 @@ pub fn migrate(conn: &mut Connection) -> Result<Vec<u32>, MigrateError> {
         let failed = |source| MigrateError::Failed { version, source };
         let tx = conn.transaction().map_err(failed)?;
         tx.execute_batch(sql).map_err(failed)?;
-        tx.pragma_update(None, "user_version", version).map_err(failed)?;
+        tx.pragma_update(None, "user_version", version)
+            .map_err(failed)?;
         tx.commit().map_err(failed)?;
         applied.push(version);
     }
@@ -71,7 +72,10 @@ mod tests {
     #[test]
     fn migrate_is_idempotent() {
         let mut conn = Connection::open_in_memory().unwrap();
-        assert_eq!(migrate(&mut conn).unwrap(), (1..=LATEST).collect::<Vec<_>>());
+        assert_eq!(
+            migrate(&mut conn).unwrap(),
+            (1..=LATEST).collect::<Vec<_>>()
+        );
         assert!(migrate(&mut conn).unwrap().is_empty());
         assert_eq!(current_version(&conn).unwrap(), LATEST);
     }
@@ -86,7 +90,11 @@ mod tests {
         assert!(err.to_string().contains("install a newer skilld"));
         assert_eq!(current_version(&conn).unwrap(), 999);
         let tables: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'refs'", [], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'refs'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(tables, 0, "nothing was created in a newer index");
     }

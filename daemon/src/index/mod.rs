@@ -23,10 +23,7 @@ pub enum IndexError {
         source: rusqlite::Error,
     },
     #[error("index {path}: {source}")]
-    Migrate {
-        path: PathBuf,
-        source: MigrateError,
-    },
+    Migrate { path: PathBuf, source: MigrateError },
     #[error("index query failed: {0}")]
     Query(#[from] rusqlite::Error),
     #[error("index worker failed: {0}")]
@@ -60,9 +57,12 @@ impl Index {
         )
         .map_err(open)?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(open)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(open)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(open)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open)?;
         migrations::migrate(&mut conn).map_err(|source| IndexError::Migrate {
             path: path.to_path_buf(),
             source,

@@ -20,7 +20,9 @@ pub struct LockFile {
 #[derive(Debug)]
 pub enum LockError {
     /// Another process holds it; its pid if it wrote one.
-    Held { pid: Option<u32> },
+    Held {
+        pid: Option<u32>,
+    },
     Io(std::io::Error),
 }
 

@@ -35,10 +35,7 @@ use lock::{LockError, LockFile};
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("another skilld (pid {pid}) already runs for {data_dir}; stop it with `skillc daemon stop`", pid = pid.map_or("unknown".to_string(), |p| p.to_string()), data_dir = data_dir.display())]
-    AlreadyRunning {
-        pid: Option<u32>,
-        data_dir: PathBuf,
-    },
+    AlreadyRunning { pid: Option<u32>, data_dir: PathBuf },
     #[error("a daemon already answers on {}; stop it with `skillc daemon stop`, or choose another socket with --socket or SKILLD_SOCKET", path.display())]
     SocketInUse { path: PathBuf },
     #[error("{} exists and is not a socket; move it away or choose another socket path", path.display())]
@@ -134,21 +131,31 @@ pub fn bind(config: &Config) -> Result<Bound, StartError> {
 
 /// Serve the API on `bound` until `shutdown` is cancelled, then drain and
 /// clean up. Returns once the socket is removed and the lock released.
-pub async fn run(config: Config, bound: Bound, shutdown: CancellationToken) -> Result<(), StartError> {
+pub async fn run(
+    config: Config,
+    bound: Bound,
+    shutdown: CancellationToken,
+) -> Result<(), StartError> {
     let index_path = config.paths.index_db.clone();
     let index = tokio::task::spawn_blocking(move || Index::open(&index_path))
         .await
         .map_err(|e| IndexError::Join(e.to_string()))??;
-    let listener = UnixListener::from_std(bound.listener.try_clone().map_err(|source| StartError::Io {
-        path: config.paths.socket.clone(),
-        op: "use listener",
-        source,
-    })?)
-    .map_err(|source| StartError::Io {
-        path: config.paths.socket.clone(),
-        op: "register listener",
-        source,
-    })?;
+    let listener =
+        UnixListener::from_std(
+            bound
+                .listener
+                .try_clone()
+                .map_err(|source| StartError::Io {
+                    path: config.paths.socket.clone(),
+                    op: "use listener",
+                    source,
+                })?,
+        )
+        .map_err(|source| StartError::Io {
+            path: config.paths.socket.clone(),
+            op: "register listener",
+            source,
+        })?;
     let state = State::new(config, index, shutdown);
     tracing::info!(
         socket = %state.config().paths.socket.display(),
@@ -209,9 +216,19 @@ async fn serve(listener: UnixListener, state: State, allowed_uid: u32) {
 
     drop(listener);
     let grace = limits.shutdown_grace;
-    tracing::info!(in_flight = state.connections(), ?grace, "draining connections");
-    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
-        tracing::warn!(?grace, "connections still open after the grace period; closing them");
+    tracing::info!(
+        in_flight = state.connections(),
+        ?grace,
+        "draining connections"
+    );
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            ?grace,
+            "connections still open after the grace period; closing them"
+        );
     }
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
@@ -223,7 +240,10 @@ fn check_peer(stream: &UnixStream, allowed_uid: u32) -> Result<(), String> {
         .peer_cred()
         .map_err(|e| format!("cannot read peer credentials: {e}"))?;
     if cred.uid() != allowed_uid {
-        return Err(format!("peer uid {} is not the daemon's uid {allowed_uid}", cred.uid()));
+        return Err(format!(
+            "peer uid {} is not the daemon's uid {allowed_uid}",
+            cred.uid()
+        ));
     }
     Ok(())
 }
@@ -252,7 +272,15 @@ mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    async fn start(max_connections: usize, allowed_uid: u32) -> (tempfile::TempDir, PathBuf, CancellationToken, tokio::task::JoinHandle<()>) {
+    async fn start(
+        max_connections: usize,
+        allowed_uid: u32,
+    ) -> (
+        tempfile::TempDir,
+        PathBuf,
+        CancellationToken,
+        tokio::task::JoinHandle<()>,
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let paths = skilld_proto::Paths::resolve(
             &skilld_proto::paths::Overrides {
@@ -312,7 +340,9 @@ mod tests {
         let (_dir, socket, token, task) = start(1, socket::euid()).await;
         // Hold the only slot with an idle keep-alive connection.
         let mut held = UnixStream::connect(&socket).await.unwrap();
-        held.write_all(b"GET /v1/status HTTP/1.1\r\nhost: skilld\r\n\r\n").await.unwrap();
+        held.write_all(b"GET /v1/status HTTP/1.1\r\nhost: skilld\r\n\r\n")
+            .await
+            .unwrap();
         let mut buf = [0u8; 12];
         held.read_exact(&mut buf).await.unwrap();
         assert_eq!(&buf, b"HTTP/1.1 200");

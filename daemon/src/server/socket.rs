@@ -43,7 +43,9 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), StartError> {
         problem,
     };
     if meta.file_type().is_symlink() {
-        return Err(refuse("is a symbolic link; the socket folder must be a real folder".into()));
+        return Err(refuse(
+            "is a symbolic link; the socket folder must be a real folder".into(),
+        ));
     }
     if !meta.is_dir() {
         return Err(refuse("is not a folder".into()));
@@ -82,7 +84,9 @@ pub fn clear_stale(path: &Path) -> Result<(), StartError> {
         Err(e) if matches!(e.kind(), ErrorKind::ConnectionRefused | ErrorKind::NotFound) => {
             tracing::info!(socket = %path.display(), "removing a stale socket left by a dead daemon");
             match fs::remove_file(path) {
-                Err(e) if e.kind() != ErrorKind::NotFound => Err(io(path, "remove stale socket")(e)),
+                Err(e) if e.kind() != ErrorKind::NotFound => {
+                    Err(io(path, "remove stale socket")(e))
+                }
                 _ => Ok(()),
             }
         }
@@ -99,7 +103,8 @@ pub fn bind_private(path: &Path) -> Result<UnixListener, StartError> {
     }
     let listener = UnixListener::bind(path).map_err(io(path, "bind socket"))?;
     // The folder is 0700 so nobody else could connect in between.
-    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(io(path, "set mode 0600 on"))?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+        .map_err(io(path, "set mode 0600 on"))?;
     listener
         .set_nonblocking(true)
         .map_err(io(path, "set non-blocking on"))?;
@@ -147,7 +152,10 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let path = root.path().join("skilld.sock");
         let live = UnixListener::bind(&path).unwrap();
-        assert!(matches!(clear_stale(&path), Err(StartError::SocketInUse { .. })));
+        assert!(matches!(
+            clear_stale(&path),
+            Err(StartError::SocketInUse { .. })
+        ));
         drop(live);
         // The file stays behind after the listener closes: a stale socket.
         assert!(path.exists());

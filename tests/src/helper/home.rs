@@ -1,0 +1,239 @@
+//! A temp home for one test: `SKILLD_HOME` and `HOME` under a fresh temp
+//! folder, `skillc` runs against it, and a real `skilld` that is killed when
+//! the test ends, whatever happens.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use super::tools::bin;
+use super::wait::wait_until;
+
+/// How long a daemon gets to start answering.
+pub const START: Duration = Duration::from_secs(20);
+
+/// Variables of the outer environment that must not leak into a test.
+const SCRUBBED: &[&str] = &[
+    "SKILLD_HOME",
+    "SKILLD_SOCKET",
+    "SKILLD_LOG",
+    "SKILLD_BIN",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_RUNTIME_DIR",
+    "XDG_CACHE_HOME",
+];
+
+/// One isolated home.
+pub struct Home {
+    dir: tempfile::TempDir,
+}
+
+/// The outcome of a `skillc` run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Panic with both streams unless the exit code is `code`.
+    pub fn expect_code(self, code: i32) -> Run {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "exit code; stdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+impl Default for Home {
+    fn default() -> Self {
+        Home::new()
+    }
+}
+
+impl Home {
+    pub fn new() -> Home {
+        let dir = tempfile::Builder::new()
+            .prefix("sk")
+            .tempdir()
+            .expect("temp dir");
+        std::fs::create_dir(dir.path().join("home")).unwrap();
+        Home { dir }
+    }
+
+    /// The temp folder holding everything of this test.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `SKILLD_HOME`.
+    pub fn skilld_home(&self) -> PathBuf {
+        self.root().join("skilld")
+    }
+
+    /// `HOME`.
+    pub fn user_home(&self) -> PathBuf {
+        self.root().join("home")
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.skilld_home().join("run").join("skilld.sock")
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.skilld_home().join("config.yaml")
+    }
+
+    /// Write `config.yaml`.
+    pub fn write_config(&self, yaml: &str) {
+        std::fs::create_dir_all(self.skilld_home()).unwrap();
+        std::fs::write(self.config_file(), yaml).unwrap();
+    }
+
+    /// A command for a workspace binary with this home's environment.
+    pub fn command(&self, binary: &str) -> Command {
+        let mut cmd = Command::new(bin(binary));
+        for var in SCRUBBED {
+            cmd.env_remove(var);
+        }
+        cmd.env("SKILLD_HOME", self.skilld_home())
+            .env("HOME", self.user_home())
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Run `skillc ARGS` to completion.
+    pub fn skillc(&self, args: &[&str]) -> Run {
+        Run::from(
+            self.command("skillc")
+                .args(args)
+                .output()
+                .expect("run skillc"),
+        )
+    }
+
+    /// Start `skilld` in the foreground of a child process and wait until it
+    /// answers.
+    pub fn start_daemon(&self) -> Daemon {
+        let daemon = self.spawn_daemon(&[]);
+        let socket = self.socket();
+        let mut daemon = daemon;
+        wait_until("skilld to answer", START, || {
+            if let Ok(Some(status)) = daemon.child.try_wait() {
+                panic!("skilld exited with {status}:\n{}", daemon.stderr());
+            }
+            // Connecting succeeds as soon as the socket is bound; wait for
+            // an HTTP answer, which comes once the daemon serves.
+            std::os::unix::net::UnixStream::connect(&socket).is_ok()
+                && super::http::request(&socket, "GET", "/v1/status", b"").status == 200
+        });
+        daemon
+    }
+
+    /// Spawn `skilld ARGS` without waiting for it.
+    pub fn spawn_daemon(&self, args: &[&str]) -> Daemon {
+        std::fs::create_dir_all(self.root().join("logs")).unwrap();
+        let log = self
+            .root()
+            .join("logs")
+            .join(format!("skilld-{}.log", unique()));
+        let child = self
+            .command("skilld")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(File::create(&log).unwrap())
+            .spawn()
+            .expect("spawn skilld");
+        Daemon { child, log }
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A running `skilld`; killed (SIGKILL) when dropped.
+pub struct Daemon {
+    pub child: Child,
+    log: PathBuf,
+}
+
+impl Daemon {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything the daemon wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Send `signal` to the daemon.
+    pub fn signal(&self, signal: rustix::process::Signal) {
+        let pid = rustix::process::Pid::from_raw(self.pid() as i32).expect("pid");
+        rustix::process::kill_process(pid, signal).expect("kill");
+    }
+
+    /// Wait for the daemon to exit, with a deadline; its exit code.
+    pub fn wait_exit(&mut self, deadline: Duration) -> Option<i32> {
+        let mut status = None;
+        wait_until("skilld to exit", deadline, || {
+            status = self.child.try_wait().expect("try_wait");
+            status.is_some()
+        });
+        status.and_then(|s| s.code())
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Home {
+    /// A daemon that `skillc` autostarted is not our child: ask it to stop so
+    /// no test leaves a daemon behind.
+    fn drop(&mut self) {
+        let socket = self.socket();
+        if let Ok(mut stream) = std::os::unix::net::UnixStream::connect(&socket) {
+            use std::io::{Read, Write};
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let _ = stream.write_all(
+                b"POST /v1/shutdown HTTP/1.1\r\nhost: s\r\nconnection: close\r\ncontent-length: 0\r\n\r\n",
+            );
+            let _ = stream.read_to_end(&mut Vec::new());
+            let end = std::time::Instant::now() + Duration::from_secs(10);
+            while socket.exists() && std::time::Instant::now() < end {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Helpers shared by every end-to-end test.
+//!
+//! - [`home`]: a temp `SKILLD_HOME` and `HOME`, `skillc` runs, a real `skilld`.
+//! - [`registry`]: CNCF distribution (`docker-registry`) in three variants.
+//! - [`http`]: raw HTTP/1.1 over the Unix socket, for malformed requests a
+//!   well-behaved client would never send.
+//! - [`wait`]: polling with a deadline instead of sleeping.
+
+pub mod home;
+pub mod http;
+pub mod registry;
+pub mod tools;
+pub mod wait;
+
+pub use home::{Daemon, Home, Run};
+pub use registry::{Registry, Variant};
+pub use wait::wait_until;
