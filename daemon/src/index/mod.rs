@@ -31,9 +31,20 @@ pub enum IndexError {
 }
 
 /// A cheap-to-clone handle to the index.
+///
+/// Reads go through [`Index::read`], writes through [`Index::write`]; the
+/// split lets the index keep its counts in memory (status is asked for far
+/// more often than anything changes) and know exactly when they go stale.
 #[derive(Clone)]
 pub struct Index {
-    conn: Arc<Mutex<Connection>>,
+    shared: Arc<Mutex<Shared>>,
+}
+
+/// The connection and what is cached about its content, behind one lock so
+/// the cache can never describe a different state than the database.
+struct Shared {
+    conn: Connection,
+    counts: Option<(u64, u64)>,
 }
 
 impl std::fmt::Debug for Index {
@@ -68,30 +79,57 @@ impl Index {
             source,
         })?;
         Ok(Index {
-            conn: Arc::new(Mutex::new(conn)),
+            shared: Arc::new(Mutex::new(Shared { conn, counts: None })),
         })
     }
 
-    /// Run `f` with the connection on a blocking thread.
-    pub async fn call<R, F>(&self, f: F) -> Result<R, IndexError>
+    async fn with_shared<R, F>(&self, f: F) -> Result<R, IndexError>
     where
         R: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<R, rusqlite::Error> + Send + 'static,
+        F: FnOnce(&mut Shared) -> Result<R, rusqlite::Error> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
+        let shared = Arc::clone(&self.shared);
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|poison| poison.into_inner());
+            let mut guard = shared.lock().unwrap_or_else(|poison| poison.into_inner());
             f(&mut guard).map_err(IndexError::from)
         })
         .await
         .map_err(|e| IndexError::Join(e.to_string()))?
     }
 
-    /// Tagged images and installed skills.
+    /// Run a query that changes nothing, on a blocking thread.
+    pub async fn read<R, F>(&self, f: F) -> Result<R, IndexError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, rusqlite::Error> + Send + 'static,
+    {
+        self.with_shared(move |shared| f(&shared.conn)).await
+    }
+
+    /// Run a change on a blocking thread; drops what is cached.
+    pub async fn write<R, F>(&self, f: F) -> Result<R, IndexError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<R, rusqlite::Error> + Send + 'static,
+    {
+        self.with_shared(move |shared| {
+            shared.counts = None;
+            f(&mut shared.conn)
+        })
+        .await
+    }
+
+    /// Tagged images and installed skills; from memory unless a write
+    /// happened since they were last counted.
     pub async fn counts(&self) -> Result<(u64, u64), IndexError> {
-        self.call(|conn| {
+        if let Some(counts) = self.shared.lock().unwrap_or_else(|p| p.into_inner()).counts {
+            return Ok(counts);
+        }
+        self.with_shared(|shared| {
+            let conn = &shared.conn;
             let images = conn.query_row("SELECT count(*) FROM refs", [], |r| r.get(0))?;
             let installs = conn.query_row("SELECT count(*) FROM installs", [], |r| r.get(0))?;
+            shared.counts = Some((images, installs));
             Ok((images, installs))
         })
         .await
@@ -107,10 +145,30 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let index = Index::open(&dir.path().join("index.db")).unwrap();
         let mode: String = index
-            .call(|c| c.query_row("PRAGMA journal_mode", [], |r| r.get(0)))
+            .read(|c| c.query_row("PRAGMA journal_mode", [], |r| r.get(0)))
             .await
             .unwrap();
         assert_eq!(mode, "wal");
+        assert_eq!(index.counts().await.unwrap(), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn cached_counts_follow_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(&dir.path().join("index.db")).unwrap();
+        assert_eq!(index.counts().await.unwrap(), (0, 0));
+        index
+            .write(|c| {
+                c.execute(
+                    "INSERT INTO refs (name, digest, media_type, size, created_at) \
+                     VALUES ('a/b:1.0.0', 'sha256:00', 'm', 1, 't')",
+                    [],
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(index.counts().await.unwrap(), (1, 0));
+        index.write(|c| c.execute("DELETE FROM refs", [])).await.unwrap();
         assert_eq!(index.counts().await.unwrap(), (0, 0));
     }
 
