@@ -133,7 +133,10 @@ fn main() {
         let floor = dir.path().join("floor.sock");
         start_floor(&floor, status_body.clone());
 
-        println!("GET /v1/status over a Unix socket, {} byte body, {requests} requests per client", status_body.len());
+        println!(
+            "GET /v1/status over a Unix socket, {} byte body, {requests} requests per client",
+            status_body.len()
+        );
         println!();
         println!("| clients | server | median | p99 | req/s | vs floor (req/s) |");
         println!("|---|---|---|---|---|---|");
@@ -168,5 +171,11 @@ async fn client_body(path: &Path) -> Vec<u8> {
         .body(Empty::<Bytes>::new())
         .unwrap();
     let response = sender.send_request(req).await.unwrap();
-    response.into_body().collect().await.unwrap().to_bytes().to_vec()
+    response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec()
 }

@@ -168,7 +168,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(index.counts().await.unwrap(), (1, 0));
-        index.write(|c| c.execute("DELETE FROM refs", [])).await.unwrap();
+        index
+            .write(|c| c.execute("DELETE FROM refs", []))
+            .await
+            .unwrap();
         assert_eq!(index.counts().await.unwrap(), (0, 0));
     }
 
