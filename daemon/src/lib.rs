@@ -15,6 +15,7 @@ pub mod api;
 pub mod config;
 pub mod index;
 pub mod server;
+pub mod skill;
 pub mod state;
 
 pub use config::Config;

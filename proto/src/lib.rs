@@ -6,7 +6,9 @@
 //! up paths in the environment.
 
 pub mod error;
+pub mod images;
 pub mod paths;
+pub mod skill;
 pub mod status;
 pub mod stream;
 
