@@ -16,6 +16,8 @@ use skilld_proto::Paths;
 pub struct Config {
     pub paths: Paths,
     pub limits: Limits,
+    /// Caps on what `skillc build` packs.
+    pub build: crate::image::walk::WalkLimits,
 }
 
 /// The on-disk shape of `config.yaml`.
@@ -23,6 +25,7 @@ pub struct Config {
 #[serde(default, deny_unknown_fields)]
 struct ConfigFile {
     limits: Limits,
+    build: crate::image::walk::WalkLimits,
 }
 
 /// Bounds on what one client can make the daemon do.
@@ -94,6 +97,7 @@ impl Config {
         Ok(Config {
             paths,
             limits: file.limits,
+            build: file.build,
         })
     }
 
@@ -102,6 +106,7 @@ impl Config {
         Config {
             paths,
             limits: Limits::default(),
+            build: Default::default(),
         }
     }
 }

@@ -13,10 +13,13 @@
 
 pub mod api;
 pub mod config;
+pub mod image;
 pub mod index;
+pub mod oci;
 pub mod server;
 pub mod skill;
 pub mod state;
+pub mod store;
 
 pub use config::Config;
 pub use server::{Bound, StartError, bind, run};

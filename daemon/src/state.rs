@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::index::Index;
+use crate::store::catalog::Catalog;
 
 /// Cheap-to-clone handle to the daemon's state.
 #[derive(Clone, Debug)]
@@ -20,17 +21,19 @@ pub struct State {
 struct Inner {
     config: Config,
     index: Index,
+    catalog: Catalog,
     started: Instant,
     shutdown: CancellationToken,
     connections: AtomicU64,
 }
 
 impl State {
-    pub fn new(config: Config, index: Index, shutdown: CancellationToken) -> State {
+    pub fn new(config: Config, index: Index, catalog: Catalog, shutdown: CancellationToken) -> State {
         State {
             inner: Arc::new(Inner {
                 config,
                 index,
+                catalog,
                 started: Instant::now(),
                 shutdown,
                 connections: AtomicU64::new(0),
@@ -44,6 +47,11 @@ impl State {
 
     pub fn index(&self) -> &Index {
         &self.inner.index
+    }
+
+    /// The blob store and its tags.
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
     }
 
     /// Seconds since the daemon started.

@@ -52,11 +52,17 @@ pub async fn read_bytes(req: Request<Incoming>, limits: &Limits) -> Result<bytes
     }
 }
 
-/// Read and parse a JSON body; an empty body parses as `T::default()`.
-pub async fn read_json<T>(req: Request<Incoming>, limits: &Limits) -> Result<T, ApiError>
-where
-    T: DeserializeOwned + Default,
-{
+/// Read and parse a JSON body that the route requires.
+pub async fn read_json<T: DeserializeOwned>(req: Request<Incoming>, limits: &Limits) -> Result<T, ApiError> {
+    let bytes = read_bytes(req, limits).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::new(ErrorCode::MalformedRequest, "this route needs a JSON body; see docs/api.md"));
+    }
+    parse(&bytes)
+}
+
+/// Read and parse a JSON body that may be empty (then `T::default()`).
+pub async fn read_optional_json<T: DeserializeOwned + Default>(req: Request<Incoming>, limits: &Limits) -> Result<T, ApiError> {
     let bytes = read_bytes(req, limits).await?;
     parse_json(&bytes)
 }
@@ -66,6 +72,10 @@ pub fn parse_json<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, ApiE
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
+    parse(bytes)
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| {
         ApiError::new(
             ErrorCode::MalformedRequest,

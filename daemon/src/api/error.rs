@@ -85,3 +85,35 @@ impl std::fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> ApiError {
+        use crate::store::StoreError as S;
+        let code = match &e {
+            S::Io { .. } => ErrorCode::Internal,
+            S::MissingBlob(_) | S::Corrupt { .. } | S::BadLayout { .. } | S::BadManifest { .. } | S::DigestMismatch { .. } => {
+                ErrorCode::Conflict
+            }
+            S::TooLarge { .. } => ErrorCode::InvalidRequest,
+        };
+        if code == ErrorCode::Internal {
+            tracing::error!(error = %e, "store failure");
+        }
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<crate::store::catalog::CatalogError> for ApiError {
+    fn from(e: crate::store::catalog::CatalogError) -> ApiError {
+        match e {
+            crate::store::catalog::CatalogError::Store(e) => e.into(),
+            crate::store::catalog::CatalogError::Index(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::image::reference::BadReference> for ApiError {
+    fn from(e: crate::image::reference::BadReference) -> ApiError {
+        ApiError::new(ErrorCode::InvalidRequest, e.to_string())
+    }
+}

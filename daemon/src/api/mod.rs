@@ -6,7 +6,9 @@
 
 pub mod body;
 pub mod error;
+pub mod images;
 pub mod shutdown;
+pub mod skills;
 pub mod status;
 pub mod stream;
 
@@ -19,7 +21,8 @@ use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
-use skilld_proto::{PROTOCOL, PROTOCOL_HEADER};
+use skilld_proto::images as routes;
+use skilld_proto::{PROTOCOL, PROTOCOL_HEADER, skill};
 
 pub use error::ApiError;
 
@@ -77,6 +80,30 @@ async fn route(state: &State, req: Request<Incoming>) -> Result<ApiResponse, Api
         skilld_proto::status::SHUTDOWN_ROUTE => match method {
             Method::POST => shutdown::post(state, req).await,
             _ => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
+        },
+        skill::VALIDATE_ROUTE => match method {
+            Method::POST => skills::validate(state, req).await,
+            _ => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
+        },
+        routes::BUILD_ROUTE => match method {
+            Method::POST => skills::build(state, req).await,
+            _ => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
+        },
+        routes::IMAGES_ROUTE => match method {
+            Method::GET => images::list(state).await,
+            _ => Err(ApiError::method_not_allowed(&method, &path, &["GET"])),
+        },
+        routes::TAG_ROUTE
+        | routes::INSPECT_ROUTE
+        | routes::REMOVE_ROUTE
+        | routes::PRUNE_ROUTE
+        | routes::PROMOTE_ROUTE => match (method, path.as_str()) {
+            (Method::POST, routes::TAG_ROUTE) => images::tag(state, req).await,
+            (Method::POST, routes::INSPECT_ROUTE) => images::inspect(state, req).await,
+            (Method::POST, routes::REMOVE_ROUTE) => images::remove(state, req).await,
+            (Method::POST, routes::PRUNE_ROUTE) => images::prune(state).await,
+            (Method::POST, routes::PROMOTE_ROUTE) => images::promote(state, req).await,
+            (method, _) => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
         },
         _ => Err(ApiError::not_found_route(&method, &path)),
     }

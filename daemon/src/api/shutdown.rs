@@ -16,7 +16,7 @@ use crate::state::State;
 struct ShutdownRequest {}
 
 pub async fn post(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
-    let ShutdownRequest {} = body::read_json(req, &state.config().limits).await?;
+    let ShutdownRequest {} = body::read_optional_json(req, &state.config().limits).await?;
     tracing::info!("shutdown requested over the API");
     let response = json(
         hyper::StatusCode::ACCEPTED,

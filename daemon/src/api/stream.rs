@@ -47,10 +47,20 @@ impl Body for NdjsonBody {
 }
 
 /// Writes the frames of one streaming response whose result is a `T`.
+/// Clones share the stream (progress may come from a blocking thread).
 #[derive(Debug)]
 pub struct StreamSender<T> {
     tx: mpsc::Sender<Bytes>,
     result: PhantomData<fn(T)>,
+}
+
+impl<T> Clone for StreamSender<T> {
+    fn clone(&self) -> Self {
+        StreamSender {
+            tx: self.tx.clone(),
+            result: PhantomData,
+        }
+    }
 }
 
 fn line<T: Serialize>(frame: &Frame<T>) -> Bytes {

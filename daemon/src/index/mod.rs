@@ -5,6 +5,7 @@
 //! never waits on disk. The schema comes from [`migrations`].
 
 pub mod migrations;
+pub mod refs;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -160,8 +161,8 @@ mod tests {
         index
             .write(|c| {
                 c.execute(
-                    "INSERT INTO refs (name, digest, media_type, size, created_at) \
-                     VALUES ('a/b:1.0.0', 'sha256:00', 'm', 1, 't')",
+                    "INSERT INTO refs (name, repository, tag, digest, media_type, size) \
+                     VALUES ('a/b:1.0.0', 'a/b', '1.0.0', 'sha256:00', 'm', 1)",
                     [],
                 )
             })

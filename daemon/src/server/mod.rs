@@ -29,6 +29,8 @@ use crate::api::{self, ApiError};
 use crate::config::Config;
 use crate::index::{Index, IndexError};
 use crate::state::State;
+use crate::store::catalog::{Catalog, CatalogError};
+use crate::store::{Store, StoreError};
 use lock::{LockError, LockFile};
 
 /// Why the daemon could not start.
@@ -52,6 +54,8 @@ pub enum StartError {
     },
     #[error(transparent)]
     Index(#[from] IndexError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// A claimed socket: the listener, the daemon lock, and the duty to remove
@@ -136,10 +140,7 @@ pub async fn run(
     bound: Bound,
     shutdown: CancellationToken,
 ) -> Result<(), StartError> {
-    let index_path = config.paths.index_db.clone();
-    let index = tokio::task::spawn_blocking(move || Index::open(&index_path))
-        .await
-        .map_err(|e| IndexError::Join(e.to_string()))??;
+    let state_parts = open_state(&config).await?;
     let listener =
         UnixListener::from_std(
             bound
@@ -156,7 +157,8 @@ pub async fn run(
             op: "register listener",
             source,
         })?;
-    let state = State::new(config, index, shutdown);
+    let (index, catalog) = state_parts;
+    let state = State::new(config, index, catalog, shutdown);
     tracing::info!(
         socket = %state.config().paths.socket.display(),
         pid = std::process::id(),
@@ -166,6 +168,28 @@ pub async fn run(
     drop(bound);
     tracing::info!("skilld stopped");
     Ok(())
+}
+
+/// Open the index and the store, and bring the index in line with the store.
+pub async fn open_state(config: &Config) -> Result<(Index, Catalog), StartError> {
+    let paths = config.paths.clone();
+    let (index, store) = tokio::task::spawn_blocking(move || {
+        let index = Index::open(&paths.index_db)?;
+        let store = Store::open(&paths.store_dir, &paths.data_dir.join("tmp"))?;
+        let leftovers = store.clear_tmp()?;
+        if leftovers > 0 {
+            tracing::info!(leftovers, "removed temp files of interrupted writes");
+        }
+        Ok::<_, StartError>((index, store))
+    })
+    .await
+    .map_err(|e| IndexError::Join(e.to_string()))??;
+    let catalog = Catalog::new(Arc::new(store), index.clone());
+    catalog.reconcile().await.map_err(|e| match e {
+        CatalogError::Store(e) => StartError::Store(e),
+        CatalogError::Index(e) => StartError::Index(e),
+    })?;
+    Ok((index, catalog))
 }
 
 /// The accept loop. `allowed_uid` is the only peer uid served.
@@ -294,10 +318,10 @@ mod tests {
         config.limits.max_connections = max_connections;
         let bound = bind(&config).unwrap();
         let listener = UnixListener::from_std(bound.listener.try_clone().unwrap()).unwrap();
-        let index = Index::open(&config.paths.index_db).unwrap();
+        let (index, catalog) = open_state(&config).await.unwrap();
         let socket_path = config.paths.socket.clone();
         let token = CancellationToken::new();
-        let state = State::new(config, index, token.clone());
+        let state = State::new(config, index, catalog, token.clone());
         let task = tokio::spawn(async move {
             serve(listener, state, allowed_uid).await;
             drop(bound);

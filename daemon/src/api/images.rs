@@ -1,0 +1,174 @@
+//! The local store's endpoints: list, tag, inspect, remove, prune, promote.
+
+use hyper::Request;
+use hyper::body::Incoming;
+use skilld_proto::ErrorCode;
+use skilld_proto::images::{
+    ImageSummary, ImagesResponse, InspectRequest, Lifecycle, PromoteRequest, PruneResponse, RemoveRequest,
+    RemoveResponse, Removed, TagRequest, TagResponse,
+};
+
+use super::{ApiError, ApiResponse, body, json};
+use crate::image::inspect;
+use crate::image::promote::{self, PromoteError};
+use crate::image::reference::Reference;
+use crate::index::refs::RefRow;
+use crate::oci::Descriptor;
+use crate::state::State;
+use crate::store::catalog::Catalog;
+use crate::store::digest::Digest;
+
+fn summary(row: RefRow) -> ImageSummary {
+    ImageSummary {
+        reference: row.name,
+        repository: row.repository,
+        tag: row.tag,
+        digest: row.digest,
+        version: row.version,
+        status: row.status.as_deref().and_then(Lifecycle::parse),
+        created: row.created,
+        size: row.size,
+    }
+}
+
+/// Find `input` (a reference, or a bare manifest digest) in the local store.
+pub async fn resolve_local(catalog: &Catalog, input: &str) -> Result<(Reference, Descriptor), ApiError> {
+    let by_digest = |digest: Digest| async move {
+        let refs = catalog.blocking(|store| store.refs()).await?;
+        refs.into_iter()
+            .find(|(_, d)| d.digest == digest)
+            .and_then(|(name, d)| Some((Reference::parse(&name).ok()?, d)))
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no local image has digest {digest}; see `skillc images`")))
+    };
+    if let Ok(digest) = Digest::parse(input) {
+        return by_digest(digest).await;
+    }
+    let reference = Reference::parse(input)?;
+    if let Some(digest) = reference.digest.clone() {
+        return by_digest(digest).await;
+    }
+    let reference = if reference.tag.is_some() { reference } else { reference.with_tag("latest") };
+    let name = reference.to_string();
+    let lookup = name.clone();
+    if let Some(descriptor) = catalog.blocking(move |store| store.resolve(&lookup)).await? {
+        return Ok((reference, descriptor));
+    }
+    let siblings: Vec<String> = catalog
+        .in_repository(&reference.repository())
+        .await?
+        .into_iter()
+        .map(|r| r.tag)
+        .collect();
+    let message = if siblings.is_empty() {
+        format!("no image {name} in the local store; build it with `skillc build`, or see `skillc images`")
+    } else {
+        format!("no image {name} in the local store; {} has tags: {}", reference.repository(), siblings.join(", "))
+    };
+    Err(ApiError::new(ErrorCode::NotFound, message).with_details(serde_json::json!({ "reference": name, "tags": siblings })))
+}
+
+pub async fn list(state: &State) -> Result<ApiResponse, ApiError> {
+    let rows = state.catalog().list().await?;
+    Ok(json(
+        hyper::StatusCode::OK,
+        &ImagesResponse {
+            images: rows.into_iter().map(summary).collect(),
+        },
+    ))
+}
+
+pub async fn tag(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
+    let request: TagRequest = body::read_json(req, &state.config().limits).await?;
+    let catalog = state.catalog();
+    let (_, descriptor) = resolve_local(catalog, &request.source).await?;
+    let target = Reference::parse(&request.target)?;
+    if target.digest.is_some() {
+        return Err(ApiError::new(ErrorCode::InvalidRequest, "the target of a tag must be name:tag, not a digest"));
+    }
+    let target = if target.tag.is_some() { target } else { target.with_tag("latest") };
+    let _hold = catalog.write_guard().await;
+    catalog.tag(&target.to_string(), &descriptor).await?;
+    Ok(json(
+        hyper::StatusCode::OK,
+        &TagResponse {
+            reference: target.to_string(),
+            digest: descriptor.digest.to_string(),
+        },
+    ))
+}
+
+pub async fn inspect(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
+    let request: InspectRequest = body::read_json(req, &state.config().limits).await?;
+    let catalog = state.catalog();
+    let (reference, descriptor) = resolve_local(catalog, &request.reference).await?;
+    let name = reference.to_string();
+    let digest = descriptor.digest.to_string();
+    let also_tagged: Vec<String> = catalog
+        .list()
+        .await?
+        .into_iter()
+        .filter(|r| r.digest == digest && r.name != name)
+        .map(|r| r.name)
+        .collect();
+    let response = catalog
+        .blocking(move |store| inspect::inspect(store, &name, &descriptor, also_tagged))
+        .await?;
+    Ok(json(hyper::StatusCode::OK, &response))
+}
+
+pub async fn remove(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
+    let request: RemoveRequest = body::read_json(req, &state.config().limits).await?;
+    if request.references.is_empty() {
+        return Err(ApiError::new(ErrorCode::InvalidRequest, "name at least one image to remove"));
+    }
+    let catalog = state.catalog();
+    // Resolve all first: one unknown name removes nothing.
+    let mut names = Vec::new();
+    for input in &request.references {
+        if let Ok(digest) = Digest::parse(input) {
+            let all = catalog.list().await?;
+            let matching: Vec<String> = all.into_iter().filter(|r| r.digest == digest.as_str()).map(|r| r.name).collect();
+            if matching.is_empty() {
+                return Err(ApiError::new(ErrorCode::NotFound, format!("no local image has digest {digest}")));
+            }
+            names.extend(matching);
+        } else {
+            let (reference, _) = resolve_local(catalog, input).await?;
+            names.push(reference.to_string());
+        }
+    }
+    names.sort();
+    names.dedup();
+    let mut removed = Vec::new();
+    for name in names {
+        if let Some(descriptor) = catalog.untag(&name).await? {
+            removed.push(Removed {
+                reference: name,
+                digest: descriptor.digest.to_string(),
+            });
+        }
+    }
+    let reclaimable_bytes = catalog.reclaimable().await?;
+    Ok(json(hyper::StatusCode::OK, &RemoveResponse { removed, reclaimable_bytes }))
+}
+
+pub async fn prune(state: &State) -> Result<ApiResponse, ApiError> {
+    let (blobs_removed, bytes_freed) = state.catalog().prune().await?;
+    tracing::info!(blobs_removed, bytes_freed, "pruned the store");
+    Ok(json(hyper::StatusCode::OK, &PruneResponse { blobs_removed, bytes_freed }))
+}
+
+pub async fn promote(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
+    let request: PromoteRequest = body::read_json(req, &state.config().limits).await?;
+    let catalog = state.catalog();
+    let (reference, descriptor) = resolve_local(catalog, &request.reference).await?;
+    let _hold = catalog.write_guard().await;
+    let response = promote::promote(catalog, &reference, &descriptor, request.to)
+        .await
+        .map_err(|e| match e {
+            PromoteError::Catalog(e) => ApiError::from(e),
+            other => ApiError::new(ErrorCode::Conflict, other.to_string()),
+        })?;
+    tracing::info!(from = %request.reference, to = %response.reference, "promoted");
+    Ok(json(hyper::StatusCode::OK, &response))
+}

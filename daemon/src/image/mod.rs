@@ -1,0 +1,11 @@
+//! Skill images: references, lifecycle tags, and the deterministic build
+//! (walk the folder, write the layer, config and manifest).
+
+pub mod annotations;
+pub mod build;
+pub mod inspect;
+pub mod layer;
+pub mod lifecycle;
+pub mod promote;
+pub mod reference;
+pub mod walk;
