@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use skilld_proto::images::{ImageFormat, Lifecycle, MediaTypes};
 
 /// skillc: the command-line client of skilld, which distributes AI agent
 /// skills as OCI images.
@@ -37,6 +38,55 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check a skill folder: SKILL.md frontmatter and skill.yaml.
+    ///
+    /// Every problem is listed with its file, line, field and a hint. Unknown
+    /// SKILL.md keys are warnings unless --strict. Exit status 1 when there
+    /// is any error.
+    Validate(ValidateArgs),
+    /// Build a skill folder into a versioned OCI image in the local store.
+    ///
+    /// Every file of the folder is packed, dotfiles too, except VCS folders
+    /// and what .skillignore (gitignore syntax) excludes. The build is
+    /// reproducible: the same folder gives the same layer digest on any
+    /// machine; with SOURCE_DATE_EPOCH set, the same manifest digest too.
+    /// The default tag is <namespace>/<name>:<version>-draft.
+    Build(BuildArgs),
+    /// List the images in the local store.
+    Images,
+    /// Give a local image another name: skillc tag SRC DST.
+    Tag {
+        /// The image to tag (name:tag, or a digest).
+        source: String,
+        /// The new name:tag.
+        target: String,
+    },
+    /// Show what an image says about itself (manifest and config only).
+    Inspect {
+        /// name:tag, name@digest, or a digest.
+        reference: String,
+    },
+    /// Remove tags from the local store; `skillc prune` then frees the space.
+    Rmi {
+        /// name:tag, or a digest to remove every tag of that image.
+        #[arg(required = true)]
+        references: Vec<String>,
+    },
+    /// Delete blobs that no tag and no installed skill needs.
+    Prune,
+    /// Move an image one lifecycle step forward.
+    ///
+    /// draft → testing → published → deprecated → archived. Tags follow:
+    /// V-draft, V-testing, then V and latest when published. latest never
+    /// stays on a deprecated version. Only the status annotation changes;
+    /// the layer is the same.
+    Promote {
+        /// The image to promote (name:tag).
+        reference: String,
+        /// The state to move to: testing, published, deprecated or archived.
+        #[arg(long, value_parser = parse_state)]
+        to: Lifecycle,
+    },
     /// Show the daemon's version, protocol, paths and what it holds.
     Status,
     /// Start, stop or query the background daemon.
@@ -52,4 +102,76 @@ pub enum DaemonCommand {
     Stop,
     /// Say whether skilld answers, without starting it (exit 1 if not).
     Status,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The skill folder.
+    pub dir: PathBuf,
+    /// Treat unknown SKILL.md keys as errors.
+    #[arg(long)]
+    pub strict: bool,
+    /// Namespace to use when neither skill.yaml nor SKILL.md names one.
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The skill folder.
+    pub dir: PathBuf,
+    /// Tag the image REF (a missing tag becomes <version>-draft).
+    #[arg(short = 't', long = "tag", value_name = "REF")]
+    pub tag: Option<String>,
+    /// Media types of the skillimage form.
+    #[arg(long, value_enum, default_value = "standard")]
+    pub media_type: MediaTypeArg,
+    /// Image form: files at the layer root, or the Agent Skills artifact.
+    #[arg(long, value_enum, default_value = "skillimage")]
+    pub format: FormatArg,
+    /// Treat unknown SKILL.md keys as errors.
+    #[arg(long)]
+    pub strict: bool,
+    /// Namespace to use when neither skill.yaml nor SKILL.md names one.
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MediaTypeArg {
+    /// Standard OCI media types (podman, skopeo, Kubernetes image volumes).
+    Standard,
+    /// application/vnd.redhat.agentskill.* media types (for oc-mirror).
+    Redhat,
+}
+
+impl From<MediaTypeArg> for MediaTypes {
+    fn from(a: MediaTypeArg) -> MediaTypes {
+        match a {
+            MediaTypeArg::Standard => MediaTypes::Standard,
+            MediaTypeArg::Redhat => MediaTypes::Redhat,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// Files at the layer root (redhat-et/skillimage compatible).
+    Skillimage,
+    /// The Agent Skills OCI artifact, layer rooted at <name>/.
+    Agentskills,
+}
+
+impl From<FormatArg> for ImageFormat {
+    fn from(a: FormatArg) -> ImageFormat {
+        match a {
+            FormatArg::Skillimage => ImageFormat::Skillimage,
+            FormatArg::Agentskills => ImageFormat::Agentskills,
+        }
+    }
+}
+
+fn parse_state(s: &str) -> Result<Lifecycle, String> {
+    Lifecycle::parse(s)
+        .ok_or_else(|| "expected testing, published, deprecated or archived".to_string())
 }

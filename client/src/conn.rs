@@ -104,6 +104,41 @@ impl Conn {
         route: &str,
         body: Option<Vec<u8>>,
     ) -> Result<Answer, SendError> {
+        let response = self.send_raw(method, route, body).await?;
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| {
+                SendError::Failed(ClientError::Other(format!(
+                    "the daemon's answer broke off: {e}"
+                )))
+            })?
+            .to_bytes();
+        Ok(Answer { body })
+    }
+
+    /// Send a request whose answer is read incrementally (NDJSON); `Ok(None)`
+    /// when no daemon listens. Error statuses become errors here.
+    pub async fn try_send_streaming(
+        &self,
+        method: Method,
+        route: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Option<hyper::Response<hyper::body::Incoming>>, ClientError> {
+        match self.send_raw(method, route, body).await {
+            Ok(response) => Ok(Some(response)),
+            Err(SendError::NotRunning) => Ok(None),
+            Err(SendError::Failed(e)) => Err(e),
+        }
+    }
+
+    async fn send_raw(
+        &self,
+        method: Method,
+        route: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, SendError> {
         let uri: hyper::Uri = Uri::new(&self.socket, route).into();
         let mut builder = Request::builder().method(method).uri(uri);
         if body.is_some() {
@@ -128,6 +163,9 @@ impl Conn {
         self.check_protocol(response.headers())
             .map_err(SendError::Failed)?;
         let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
         let body = response
             .into_body()
             .collect()
@@ -138,9 +176,6 @@ impl Conn {
                 )))
             })?
             .to_bytes();
-        if status.is_success() {
-            return Ok(Answer { body });
-        }
         Err(SendError::Failed(
             match serde_json::from_slice::<ErrorResponse>(&body) {
                 Ok(parsed) => ClientError::Daemon {

@@ -66,3 +66,17 @@ impl ClientError {
         .unwrap_or_default()
     }
 }
+
+impl ClientError {
+    /// Skill problems the daemon attached to its error (`details.problems`).
+    pub fn problems(&self) -> Vec<skilld_proto::skill::Problem> {
+        match self {
+            ClientError::Daemon { body, .. } => body
+                .details
+                .get("problems")
+                .and_then(|p| serde_json::from_value(p.clone()).ok())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+}

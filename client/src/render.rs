@@ -2,7 +2,120 @@
 
 use std::fmt::Write;
 
+use skilld_proto::images::InspectResponse;
 use skilld_proto::status::StatusResponse;
+
+/// `1.5 MiB` style sizes.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// `sha256:0123456789ab` for tables.
+pub fn short_digest(digest: &str) -> String {
+    digest.chars().take(19).collect()
+}
+
+/// Columns padded to their widest cell.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let last = cells.len() - 1;
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i == last {
+                out.push_str(cell);
+            } else {
+                let _ = write!(out, "{cell:<w$}  ", w = w);
+            }
+        }
+        out.push('\n');
+    };
+    line(headers.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+    out
+}
+
+/// The inspect block.
+pub fn inspect(i: &InspectResponse) -> String {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let mut rows: Vec<(&str, String)> = vec![
+        ("reference", i.reference.clone()),
+        ("digest", i.digest.clone()),
+        ("name", opt(&i.name)),
+        ("title", opt(&i.title)),
+        ("version", opt(&i.version)),
+        ("status", i.status.map_or("-".into(), |s| s.to_string())),
+        ("description", opt(&i.description)),
+        ("created", opt(&i.created)),
+        ("authors", opt(&i.authors)),
+        ("license", opt(&i.license)),
+        ("vendor", opt(&i.vendor)),
+        ("source", opt(&i.source)),
+        ("revision", opt(&i.revision)),
+        ("compatibility", opt(&i.compatibility)),
+        (
+            "tags",
+            if i.tags.is_empty() {
+                "-".into()
+            } else {
+                i.tags.join(", ")
+            },
+        ),
+        (
+            "wordcount",
+            i.wordcount.map_or("-".into(), |w| w.to_string()),
+        ),
+        ("format", format!("{:?}", i.format).to_lowercase()),
+        ("media type", i.media_type.clone()),
+        ("size", bytes(i.size)),
+        (
+            "config",
+            format!(
+                "{} {} ({})",
+                i.config.media_type,
+                short_digest(&i.config.digest),
+                bytes(i.config.size)
+            ),
+        ),
+    ];
+    for layer in &i.layers {
+        rows.push((
+            "layer",
+            format!(
+                "{} {} ({})",
+                layer.media_type,
+                short_digest(&layer.digest),
+                bytes(layer.size)
+            ),
+        ));
+    }
+    if !i.also_tagged.is_empty() {
+        rows.push(("also tagged", i.also_tagged.join(", ")));
+    }
+    let mut out = String::new();
+    for (k, v) in rows {
+        let _ = writeln!(out, "{k:<14}{v}");
+    }
+    out
+}
 
 /// `3h 2m 5s` style durations.
 pub fn duration(secs: u64) -> String {
@@ -54,6 +167,26 @@ pub fn status(s: &StatusResponse) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_naturally() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(50 * 1024 * 1024), "50.0 MiB");
+    }
+
+    #[test]
+    fn tables_align_columns() {
+        let t = table(
+            &["A", "BB"],
+            &[
+                vec!["long".into(), "x".into()],
+                vec!["s".into(), "yy".into()],
+            ],
+        );
+        assert_eq!(t, "A     BB\nlong  x\ns     yy\n");
+    }
 
     #[test]
     fn durations_read_naturally() {

@@ -28,7 +28,12 @@ struct Inner {
 }
 
 impl State {
-    pub fn new(config: Config, index: Index, catalog: Catalog, shutdown: CancellationToken) -> State {
+    pub fn new(
+        config: Config,
+        index: Index,
+        catalog: Catalog,
+        shutdown: CancellationToken,
+    ) -> State {
         State {
             inner: Arc::new(Inner {
                 config,

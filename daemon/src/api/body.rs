@@ -53,16 +53,25 @@ pub async fn read_bytes(req: Request<Incoming>, limits: &Limits) -> Result<bytes
 }
 
 /// Read and parse a JSON body that the route requires.
-pub async fn read_json<T: DeserializeOwned>(req: Request<Incoming>, limits: &Limits) -> Result<T, ApiError> {
+pub async fn read_json<T: DeserializeOwned>(
+    req: Request<Incoming>,
+    limits: &Limits,
+) -> Result<T, ApiError> {
     let bytes = read_bytes(req, limits).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::new(ErrorCode::MalformedRequest, "this route needs a JSON body; see docs/api.md"));
+        return Err(ApiError::new(
+            ErrorCode::MalformedRequest,
+            "this route needs a JSON body; see docs/api.md",
+        ));
     }
     parse(&bytes)
 }
 
 /// Read and parse a JSON body that may be empty (then `T::default()`).
-pub async fn read_optional_json<T: DeserializeOwned + Default>(req: Request<Incoming>, limits: &Limits) -> Result<T, ApiError> {
+pub async fn read_optional_json<T: DeserializeOwned + Default>(
+    req: Request<Incoming>,
+    limits: &Limits,
+) -> Result<T, ApiError> {
     let bytes = read_bytes(req, limits).await?;
     parse_json(&bytes)
 }

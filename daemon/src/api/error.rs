@@ -91,9 +91,11 @@ impl From<crate::store::StoreError> for ApiError {
         use crate::store::StoreError as S;
         let code = match &e {
             S::Io { .. } => ErrorCode::Internal,
-            S::MissingBlob(_) | S::Corrupt { .. } | S::BadLayout { .. } | S::BadManifest { .. } | S::DigestMismatch { .. } => {
-                ErrorCode::Conflict
-            }
+            S::MissingBlob(_)
+            | S::Corrupt { .. }
+            | S::BadLayout { .. }
+            | S::BadManifest { .. }
+            | S::DigestMismatch { .. } => ErrorCode::Conflict,
             S::TooLarge { .. } => ErrorCode::InvalidRequest,
         };
         if code == ErrorCode::Internal {

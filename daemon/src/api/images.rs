@@ -4,8 +4,8 @@ use hyper::Request;
 use hyper::body::Incoming;
 use skilld_proto::ErrorCode;
 use skilld_proto::images::{
-    ImageSummary, ImagesResponse, InspectRequest, Lifecycle, PromoteRequest, PruneResponse, RemoveRequest,
-    RemoveResponse, Removed, TagRequest, TagResponse,
+    ImageSummary, ImagesResponse, InspectRequest, Lifecycle, PromoteRequest, PruneResponse,
+    RemoveRequest, RemoveResponse, Removed, TagRequest, TagResponse,
 };
 
 use super::{ApiError, ApiResponse, body, json};
@@ -32,13 +32,21 @@ fn summary(row: RefRow) -> ImageSummary {
 }
 
 /// Find `input` (a reference, or a bare manifest digest) in the local store.
-pub async fn resolve_local(catalog: &Catalog, input: &str) -> Result<(Reference, Descriptor), ApiError> {
+pub async fn resolve_local(
+    catalog: &Catalog,
+    input: &str,
+) -> Result<(Reference, Descriptor), ApiError> {
     let by_digest = |digest: Digest| async move {
         let refs = catalog.blocking(|store| store.refs()).await?;
         refs.into_iter()
             .find(|(_, d)| d.digest == digest)
             .and_then(|(name, d)| Some((Reference::parse(&name).ok()?, d)))
-            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no local image has digest {digest}; see `skillc images`")))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("no local image has digest {digest}; see `skillc images`"),
+                )
+            })
     };
     if let Ok(digest) = Digest::parse(input) {
         return by_digest(digest).await;
@@ -47,10 +55,17 @@ pub async fn resolve_local(catalog: &Catalog, input: &str) -> Result<(Reference,
     if let Some(digest) = reference.digest.clone() {
         return by_digest(digest).await;
     }
-    let reference = if reference.tag.is_some() { reference } else { reference.with_tag("latest") };
+    let reference = if reference.tag.is_some() {
+        reference
+    } else {
+        reference.with_tag("latest")
+    };
     let name = reference.to_string();
     let lookup = name.clone();
-    if let Some(descriptor) = catalog.blocking(move |store| store.resolve(&lookup)).await? {
+    if let Some(descriptor) = catalog
+        .blocking(move |store| store.resolve(&lookup))
+        .await?
+    {
         return Ok((reference, descriptor));
     }
     let siblings: Vec<String> = catalog
@@ -60,11 +75,18 @@ pub async fn resolve_local(catalog: &Catalog, input: &str) -> Result<(Reference,
         .map(|r| r.tag)
         .collect();
     let message = if siblings.is_empty() {
-        format!("no image {name} in the local store; build it with `skillc build`, or see `skillc images`")
+        format!(
+            "no image {name} in the local store; build it with `skillc build`, or see `skillc images`"
+        )
     } else {
-        format!("no image {name} in the local store; {} has tags: {}", reference.repository(), siblings.join(", "))
+        format!(
+            "no image {name} in the local store; {} has tags: {}",
+            reference.repository(),
+            siblings.join(", ")
+        )
     };
-    Err(ApiError::new(ErrorCode::NotFound, message).with_details(serde_json::json!({ "reference": name, "tags": siblings })))
+    Err(ApiError::new(ErrorCode::NotFound, message)
+        .with_details(serde_json::json!({ "reference": name, "tags": siblings })))
 }
 
 pub async fn list(state: &State) -> Result<ApiResponse, ApiError> {
@@ -83,9 +105,16 @@ pub async fn tag(state: &State, req: Request<Incoming>) -> Result<ApiResponse, A
     let (_, descriptor) = resolve_local(catalog, &request.source).await?;
     let target = Reference::parse(&request.target)?;
     if target.digest.is_some() {
-        return Err(ApiError::new(ErrorCode::InvalidRequest, "the target of a tag must be name:tag, not a digest"));
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "the target of a tag must be name:tag, not a digest",
+        ));
     }
-    let target = if target.tag.is_some() { target } else { target.with_tag("latest") };
+    let target = if target.tag.is_some() {
+        target
+    } else {
+        target.with_tag("latest")
+    };
     let _hold = catalog.write_guard().await;
     catalog.tag(&target.to_string(), &descriptor).await?;
     Ok(json(
@@ -119,7 +148,10 @@ pub async fn inspect(state: &State, req: Request<Incoming>) -> Result<ApiRespons
 pub async fn remove(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
     let request: RemoveRequest = body::read_json(req, &state.config().limits).await?;
     if request.references.is_empty() {
-        return Err(ApiError::new(ErrorCode::InvalidRequest, "name at least one image to remove"));
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "name at least one image to remove",
+        ));
     }
     let catalog = state.catalog();
     // Resolve all first: one unknown name removes nothing.
@@ -127,9 +159,16 @@ pub async fn remove(state: &State, req: Request<Incoming>) -> Result<ApiResponse
     for input in &request.references {
         if let Ok(digest) = Digest::parse(input) {
             let all = catalog.list().await?;
-            let matching: Vec<String> = all.into_iter().filter(|r| r.digest == digest.as_str()).map(|r| r.name).collect();
+            let matching: Vec<String> = all
+                .into_iter()
+                .filter(|r| r.digest == digest.as_str())
+                .map(|r| r.name)
+                .collect();
             if matching.is_empty() {
-                return Err(ApiError::new(ErrorCode::NotFound, format!("no local image has digest {digest}")));
+                return Err(ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("no local image has digest {digest}"),
+                ));
             }
             names.extend(matching);
         } else {
@@ -149,13 +188,25 @@ pub async fn remove(state: &State, req: Request<Incoming>) -> Result<ApiResponse
         }
     }
     let reclaimable_bytes = catalog.reclaimable().await?;
-    Ok(json(hyper::StatusCode::OK, &RemoveResponse { removed, reclaimable_bytes }))
+    Ok(json(
+        hyper::StatusCode::OK,
+        &RemoveResponse {
+            removed,
+            reclaimable_bytes,
+        },
+    ))
 }
 
 pub async fn prune(state: &State) -> Result<ApiResponse, ApiError> {
     let (blobs_removed, bytes_freed) = state.catalog().prune().await?;
     tracing::info!(blobs_removed, bytes_freed, "pruned the store");
-    Ok(json(hyper::StatusCode::OK, &PruneResponse { blobs_removed, bytes_freed }))
+    Ok(json(
+        hyper::StatusCode::OK,
+        &PruneResponse {
+            blobs_removed,
+            bytes_freed,
+        },
+    ))
 }
 
 pub async fn promote(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {

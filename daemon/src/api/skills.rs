@@ -24,13 +24,25 @@ fn skill_dir(path: &Path) -> Result<PathBuf, ApiError> {
     if !path.is_absolute() {
         return Err(ApiError::new(
             ErrorCode::InvalidRequest,
-            format!("{} is not an absolute path; the daemon does not know your working folder", path.display()),
+            format!(
+                "{} is not an absolute path; the daemon does not know your working folder",
+                path.display()
+            ),
         ));
     }
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => Ok(path.to_path_buf()),
-        Ok(_) => Err(ApiError::new(ErrorCode::InvalidRequest, format!("{} is not a folder; give the skill's folder", path.display()))),
-        Err(e) => Err(ApiError::new(ErrorCode::NotFound, format!("cannot open {}: {e}", path.display()))),
+        Ok(_) => Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!(
+                "{} is not a folder; give the skill's folder",
+                path.display()
+            ),
+        )),
+        Err(e) => Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("cannot open {}: {e}", path.display()),
+        )),
     }
 }
 
@@ -75,7 +87,10 @@ pub async fn build(state: &State, req: Request<Incoming>) -> Result<ApiResponse,
 }
 
 fn problems_error(problems: Vec<skilld_proto::skill::Problem>, what: &str) -> ApiError {
-    let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
     ApiError::new(
         ErrorCode::InvalidRequest,
         format!("{what} has {errors} problem(s); nothing was built (see the list, or run `skillc validate`)"),
@@ -107,15 +122,30 @@ async fn run_build(
     let Some(card) = loaded.card.clone().filter(|_| loaded.is_valid()) else {
         return Err(problems_error(loaded.problems, "the skill"));
     };
-    let warnings: Vec<_> = loaded.problems.iter().filter(|p| p.severity == Severity::Warning).cloned().collect();
-    let default_tag = lifecycle::tag_for(&card.metadata.version, skilld_proto::images::Lifecycle::Draft);
+    let warnings: Vec<_> = loaded
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Warning)
+        .cloned()
+        .collect();
+    let default_tag = lifecycle::tag_for(
+        &card.metadata.version,
+        skilld_proto::images::Lifecycle::Draft,
+    );
     let reference = match &request.tag {
         Some(tag) => {
             let r = Reference::parse(tag)?;
             if r.digest.is_some() {
-                return Err(ApiError::new(ErrorCode::InvalidRequest, "-t takes a tag, not a digest"));
+                return Err(ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    "-t takes a tag, not a digest",
+                ));
             }
-            if r.tag.is_some() { r } else { r.with_tag(&default_tag) }
+            if r.tag.is_some() {
+                r
+            } else {
+                r.with_tag(&default_tag)
+            }
         }
         None => {
             let path = match &card.metadata.namespace {
@@ -163,7 +193,10 @@ async fn run_build(
             BuildError::Problems(problems) => problems_error(problems, "the skill folder"),
             BuildError::Invalid(message) => ApiError::new(ErrorCode::InvalidRequest, message),
             BuildError::Store(e) => e.into(),
-            BuildError::Io(e) => ApiError::new(ErrorCode::InvalidRequest, format!("cannot pack the skill: {e}")),
+            BuildError::Io(e) => ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("cannot pack the skill: {e}"),
+            ),
         })?;
     let name = reference.to_string();
     catalog.tag(&name, &built.manifest).await?;

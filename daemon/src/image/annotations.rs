@@ -9,7 +9,12 @@ use skilld_proto::skill::SkillCard;
 use crate::oci::annotation as key;
 
 /// The annotations of a freshly built image.
-pub fn for_card(card: &SkillCard, words: u64, created: &str, status: Lifecycle) -> BTreeMap<String, String> {
+pub fn for_card(
+    card: &SkillCard,
+    words: u64,
+    created: &str,
+    status: Lifecycle,
+) -> BTreeMap<String, String> {
     let m = &card.metadata;
     let mut a = BTreeMap::new();
     let mut put = |k: &str, v: &str| {
@@ -38,7 +43,10 @@ pub fn for_card(card: &SkillCard, words: u64, created: &str, status: Lifecycle) 
     }
     put(key::STATUS, status.as_str());
     if !m.tags.is_empty() {
-        put(key::TAGS, &serde_json::to_string(&m.tags).unwrap_or_default());
+        put(
+            key::TAGS,
+            &serde_json::to_string(&m.tags).unwrap_or_default(),
+        );
     }
     put(key::COMPATIBILITY, m.compatibility.as_deref().unwrap_or(""));
     if words > 0 {

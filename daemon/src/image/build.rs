@@ -64,7 +64,11 @@ fn rfc3339(secs: u64) -> String {
 }
 
 /// Build the image for `spec` into `store`; the manifest is stored but not tagged.
-pub fn build(store: &Store, spec: &BuildSpec<'_>, progress: &mut ProgressFn<'_>) -> Result<Built, BuildError> {
+pub fn build(
+    store: &Store,
+    spec: &BuildSpec<'_>,
+    progress: &mut ProgressFn<'_>,
+) -> Result<Built, BuildError> {
     if spec.format == ImageFormat::Agentskills && spec.media_types == MediaTypes::Redhat {
         return Err(BuildError::Invalid(
             "--media-type redhat applies to the skillimage format only; drop it or use --format skillimage".into(),
@@ -72,7 +76,9 @@ pub fn build(store: &Store, spec: &BuildSpec<'_>, progress: &mut ProgressFn<'_>)
     }
     let epoch = match spec.epoch {
         Some(e) if e < 0 => {
-            return Err(BuildError::Invalid(format!("SOURCE_DATE_EPOCH={e} is negative; use seconds since 1970")));
+            return Err(BuildError::Invalid(format!(
+                "SOURCE_DATE_EPOCH={e} is negative; use seconds since 1970"
+            )));
         }
         Some(e) => Some(e as u64),
         None => None,
@@ -86,12 +92,26 @@ pub fn build(store: &Store, spec: &BuildSpec<'_>, progress: &mut ProgressFn<'_>)
     progress(0, total);
 
     let (layer_media, config_media, prefix) = match (spec.format, spec.media_types) {
-        (ImageFormat::Skillimage, MediaTypes::Standard) => (oci::LAYER_TAR_GZIP, oci::CONFIG_V1, None),
-        (ImageFormat::Skillimage, MediaTypes::Redhat) => (oci::REDHAT_LAYER, oci::REDHAT_CONFIG, None),
-        (ImageFormat::Agentskills, _) => (oci::AGENTSKILLS_LAYER, oci::AGENTSKILLS_CONFIG, Some(spec.card.metadata.name.as_str())),
+        (ImageFormat::Skillimage, MediaTypes::Standard) => {
+            (oci::LAYER_TAR_GZIP, oci::CONFIG_V1, None)
+        }
+        (ImageFormat::Skillimage, MediaTypes::Redhat) => {
+            (oci::REDHAT_LAYER, oci::REDHAT_CONFIG, None)
+        }
+        (ImageFormat::Agentskills, _) => (
+            oci::AGENTSKILLS_LAYER,
+            oci::AGENTSKILLS_CONFIG,
+            Some(spec.card.metadata.name.as_str()),
+        ),
     };
     let writer = store.writer()?;
-    let (writer, info) = layer::write(&walked.entries, prefix, epoch.unwrap_or(0), writer, &mut |done| progress(done, total))?;
+    let (writer, info) = layer::write(
+        &walked.entries,
+        prefix,
+        epoch.unwrap_or(0),
+        writer,
+        &mut |done| progress(done, total),
+    )?;
     let (layer_digest, layer_size) = store.commit(writer, None)?;
 
     let config_bytes = match spec.format {
@@ -124,7 +144,8 @@ pub fn build(store: &Store, spec: &BuildSpec<'_>, progress: &mut ProgressFn<'_>)
     let manifest = Manifest {
         schema_version: 2,
         media_type: Some(oci::MANIFEST_V1.into()),
-        artifact_type: (spec.format == ImageFormat::Agentskills).then(|| oci::AGENTSKILLS_ARTIFACT.to_string()),
+        artifact_type: (spec.format == ImageFormat::Agentskills)
+            .then(|| oci::AGENTSKILLS_ARTIFACT.to_string()),
         config: Descriptor {
             media_type: config_media.into(),
             digest: config_digest.clone(),

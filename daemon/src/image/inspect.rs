@@ -18,15 +18,36 @@ fn blob_info(d: &Descriptor) -> BlobInfo {
 pub fn format_of(manifest: &Manifest) -> ImageFormat {
     let agentskills = manifest.artifact_type.as_deref() == Some(oci::AGENTSKILLS_ARTIFACT)
         || manifest.config.media_type == oci::AGENTSKILLS_CONFIG
-        || manifest.layers.iter().any(|l| l.media_type == oci::AGENTSKILLS_LAYER);
-    if agentskills { ImageFormat::Agentskills } else { ImageFormat::Skillimage }
+        || manifest
+            .layers
+            .iter()
+            .any(|l| l.media_type == oci::AGENTSKILLS_LAYER);
+    if agentskills {
+        ImageFormat::Agentskills
+    } else {
+        ImageFormat::Skillimage
+    }
 }
 
 /// Describe the image `reference` whose manifest is `descriptor`.
-pub fn inspect(store: &Store, reference: &str, descriptor: &Descriptor, also_tagged: Vec<String>) -> Result<InspectResponse, StoreError> {
+pub fn inspect(
+    store: &Store,
+    reference: &str,
+    descriptor: &Descriptor,
+    also_tagged: Vec<String>,
+) -> Result<InspectResponse, StoreError> {
     let (manifest, len) = store.manifest(&descriptor.digest)?;
-    let config: serde_json::Value = serde_json::from_slice(&store.read(&manifest.config.digest, MAX_JSON_BLOB)?).unwrap_or_default();
-    Ok(describe(reference, descriptor, &manifest, len, &config, also_tagged))
+    let config: serde_json::Value =
+        serde_json::from_slice(&store.read(&manifest.config.digest, MAX_JSON_BLOB)?)
+            .unwrap_or_default();
+    Ok(describe(
+        reference,
+        descriptor,
+        &manifest,
+        len,
+        &config,
+        also_tagged,
+    ))
 }
 
 /// Describe an image from its parsed manifest and config.
@@ -42,7 +63,10 @@ pub fn describe(
     let get = |k: &str| a.get(k).cloned();
     let format = format_of(manifest);
     let name = match format {
-        ImageFormat::Agentskills => config.get("name").and_then(|n| n.as_str()).map(str::to_string),
+        ImageFormat::Agentskills => config
+            .get("name")
+            .and_then(|n| n.as_str())
+            .map(str::to_string),
         ImageFormat::Skillimage => None,
     }
     .or_else(|| {
@@ -53,12 +77,19 @@ pub fn describe(
     let diff_ids = config
         .pointer("/rootfs/diff_ids")
         .and_then(|d| d.as_array())
-        .map(|ids| ids.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     InspectResponse {
         reference: reference.to_string(),
         digest: descriptor.digest.to_string(),
-        media_type: manifest.media_type.clone().unwrap_or_else(|| descriptor.media_type.clone()),
+        media_type: manifest
+            .media_type
+            .clone()
+            .unwrap_or_else(|| descriptor.media_type.clone()),
         artifact_type: manifest.artifact_type.clone(),
         format,
         name,

@@ -83,7 +83,10 @@ pub fn write<W: Write>(
     out: W,
     progress: &mut dyn FnMut(u64),
 ) -> io::Result<(W, LayerInfo)> {
-    let gz = GzBuilder::new().mtime(0).operating_system(255).write(out, Compression::new(LEVEL));
+    let gz = GzBuilder::new()
+        .mtime(0)
+        .operating_system(255)
+        .write(out, Compression::new(LEVEL));
     let mut tar = tar::Builder::new(HashingWriter::new(gz));
     let path_of = |rel: &str| match prefix {
         Some(p) => format!("{p}/{rel}"),
@@ -140,7 +143,10 @@ impl<R: Read> Read for SizedReader<'_, R> {
         if n == 0 && self.remaining > 0 && !buf.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
-                format!("{} changed while it was being packed; build again", self.rel),
+                format!(
+                    "{} changed while it was being packed; build again",
+                    self.rel
+                ),
             ));
         }
         self.remaining -= n as u64;
@@ -164,7 +170,11 @@ mod tests {
         std::fs::create_dir_all(dir.join("scripts")).unwrap();
         std::fs::write(dir.join("SKILL.md"), "---\nname: x\n---\n").unwrap();
         std::fs::write(dir.join("scripts/run.sh"), "#!/bin/sh\necho hi\n").unwrap();
-        std::fs::set_permissions(dir.join("scripts/run.sh"), std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::fs::set_permissions(
+            dir.join("scripts/run.sh"),
+            std::fs::Permissions::from_mode(0o700),
+        )
+        .unwrap();
         std::os::unix::fs::symlink("scripts/run.sh", dir.join("run")).unwrap();
     }
 
@@ -175,13 +185,21 @@ mod tests {
         make(a.path());
         std::thread::sleep(std::time::Duration::from_millis(20));
         make(b.path());
-        std::fs::set_permissions(b.path().join("SKILL.md"), std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::set_permissions(
+            b.path().join("SKILL.md"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
         let (la, ia) = layer_of(a.path(), 0);
         let (lb, ib) = layer_of(b.path(), 0);
         assert_eq!(Digest::of(&la), Digest::of(&lb));
         assert_eq!(ia, ib);
         let (lc, _) = layer_of(a.path(), 1_700_000_000);
-        assert_ne!(Digest::of(&la), Digest::of(&lc), "mtime is part of the content");
+        assert_ne!(
+            Digest::of(&la),
+            Digest::of(&lc),
+            "mtime is part of the content"
+        );
     }
 
     #[test]
@@ -190,7 +208,9 @@ mod tests {
         make(a.path());
         let (bytes, info) = layer_of(a.path(), 42);
         let mut tar_bytes = Vec::new();
-        flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut tar_bytes).unwrap();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_end(&mut tar_bytes)
+            .unwrap();
         assert_eq!(Digest::of(&tar_bytes), info.diff_id);
         assert_eq!(&bytes[4..8], &[0, 0, 0, 0], "gzip mtime is zero");
         let mut archive = tar::Archive::new(&tar_bytes[..]);
@@ -198,9 +218,15 @@ mod tests {
         for entry in archive.entries().unwrap() {
             let entry = entry.unwrap();
             let h = entry.header();
-            assert_eq!((h.uid().unwrap(), h.gid().unwrap(), h.mtime().unwrap()), (0, 0, 42));
+            assert_eq!(
+                (h.uid().unwrap(), h.gid().unwrap(), h.mtime().unwrap()),
+                (0, 0, 42)
+            );
             assert_eq!(h.username().unwrap(), Some(""));
-            seen.push((entry.path().unwrap().display().to_string(), h.mode().unwrap()));
+            seen.push((
+                entry.path().unwrap().display().to_string(),
+                h.mode().unwrap(),
+            ));
         }
         assert_eq!(
             seen,

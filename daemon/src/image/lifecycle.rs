@@ -15,7 +15,9 @@ pub fn tag_for(version: &str, state: Lifecycle) -> String {
 
 /// A tag that names a published release: strict semver, no pre-release.
 pub fn release_version(tag: &str) -> Option<semver::Version> {
-    semver::Version::parse(tag).ok().filter(|v| v.pre.is_empty())
+    semver::Version::parse(tag)
+        .ok()
+        .filter(|v| v.pre.is_empty())
 }
 
 #[cfg(test)]

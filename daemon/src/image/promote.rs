@@ -17,11 +17,16 @@ use crate::store::{MAX_JSON_BLOB, StoreError};
 /// Why a promotion was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum PromoteError {
-    #[error("{reference} has no lifecycle status (no {} annotation); it was not built as a skill image", annotation::STATUS)]
+    #[error(
+        "{reference} has no lifecycle status (no {} annotation); it was not built as a skill image",
+        annotation::STATUS
+    )]
     NoStatus { reference: String },
     #[error("{reference} has no version annotation, so its tags cannot be derived")]
     NoVersion { reference: String },
-    #[error("{reference} is {from}; promotion goes one step at a time ({steps}), so it cannot go to {to}")]
+    #[error(
+        "{reference} is {from}; promotion goes one step at a time ({steps}), so it cannot go to {to}"
+    )]
     NotNextStep {
         reference: String,
         from: Lifecycle,
@@ -40,7 +45,12 @@ fn steps(from: Lifecycle) -> String {
 }
 
 /// Promote the image tagged `name` (its manifest is `descriptor`) to `to`.
-pub async fn promote(catalog: &Catalog, reference: &Reference, descriptor: &Descriptor, to: Lifecycle) -> Result<PromoteResponse, PromoteError> {
+pub async fn promote(
+    catalog: &Catalog,
+    reference: &Reference,
+    descriptor: &Descriptor,
+    to: Lifecycle,
+) -> Result<PromoteResponse, PromoteError> {
     let name = reference.to_string();
     let digest = descriptor.digest.clone();
     let bytes = catalog
@@ -54,15 +64,22 @@ pub async fn promote(catalog: &Catalog, reference: &Reference, descriptor: &Desc
     })?;
     let annotations = value.get("annotations").and_then(|a| a.as_object());
     let status = annotations
-        .and_then(|a| a.get(annotation::STATUS).or_else(|| a.get(annotation::STATUS_LEGACY)))
+        .and_then(|a| {
+            a.get(annotation::STATUS)
+                .or_else(|| a.get(annotation::STATUS_LEGACY))
+        })
         .and_then(|s| s.as_str())
         .and_then(Lifecycle::parse)
-        .ok_or_else(|| PromoteError::NoStatus { reference: name.clone() })?;
+        .ok_or_else(|| PromoteError::NoStatus {
+            reference: name.clone(),
+        })?;
     let version = annotations
         .and_then(|a| a.get(annotation::VERSION))
         .and_then(|v| v.as_str())
         .map(str::to_string)
-        .ok_or_else(|| PromoteError::NoVersion { reference: name.clone() })?;
+        .ok_or_else(|| PromoteError::NoVersion {
+            reference: name.clone(),
+        })?;
     if status.next() != Some(to) {
         return Err(PromoteError::NotNextStep {
             reference: name,
@@ -77,7 +94,9 @@ pub async fn promote(catalog: &Catalog, reference: &Reference, descriptor: &Desc
     map.remove(annotation::STATUS_LEGACY);
     map.insert(annotation::STATUS.into(), to.as_str().into());
     let new_bytes = serde_json::to_vec(&value).expect("JSON value serialises");
-    let new_digest = catalog.blocking(move |store| store.put(&new_bytes).map(|d| (d, new_bytes.len() as u64))).await?;
+    let new_digest = catalog
+        .blocking(move |store| store.put(&new_bytes).map(|d| (d, new_bytes.len() as u64)))
+        .await?;
     let new_descriptor = Descriptor {
         digest: new_digest.0.clone(),
         size: new_digest.1,
@@ -94,7 +113,11 @@ pub async fn promote(catalog: &Catalog, reference: &Reference, descriptor: &Desc
             // `latest` goes to this version only if it is the highest release.
             let current = highest_published(catalog, reference, None).await?;
             let this = release_version(&version);
-            if current.as_ref().map(|(v, _)| Some(v) <= this.as_ref()).unwrap_or(true) {
+            if current
+                .as_ref()
+                .map(|(v, _)| Some(v) <= this.as_ref())
+                .unwrap_or(true)
+            {
                 catalog.tag(&latest, &new_descriptor).await?;
                 tags.push(latest);
             }
@@ -107,7 +130,9 @@ pub async fn promote(catalog: &Catalog, reference: &Reference, descriptor: &Desc
             if points_here {
                 match highest_published(catalog, reference, Some(&version)).await? {
                     Some((_, row_name)) => {
-                        let target = catalog.blocking(move |store| store.resolve(&row_name)).await?;
+                        let target = catalog
+                            .blocking(move |store| store.resolve(&row_name))
+                            .await?;
                         if let Some(target) = target {
                             catalog.tag(&latest, &target).await?;
                             tags.push(latest);
@@ -134,7 +159,11 @@ pub async fn promote(catalog: &Catalog, reference: &Reference, descriptor: &Desc
 
 /// The highest published release in `reference`'s repository (other than
 /// `except`): its version and tag name.
-async fn highest_published(catalog: &Catalog, reference: &Reference, except: Option<&str>) -> Result<Option<(semver::Version, String)>, CatalogError> {
+async fn highest_published(
+    catalog: &Catalog,
+    reference: &Reference,
+    except: Option<&str>,
+) -> Result<Option<(semver::Version, String)>, CatalogError> {
     let rows = catalog.in_repository(&reference.repository()).await?;
     Ok(rows
         .into_iter()

@@ -21,7 +21,9 @@ pub struct Reference {
 
 /// Why a string is not a reference.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{input:?} is not a valid image reference: {reason} (expected [registry/]name[:tag][@sha256:digest], lowercase name, e.g. acme/code-review:1.0.0)")]
+#[error(
+    "{input:?} is not a valid image reference: {reason} (expected [registry/]name[:tag][@sha256:digest], lowercase name, e.g. acme/code-review:1.0.0)"
+)]
 pub struct BadReference {
     pub input: String,
     pub reason: String,
@@ -63,7 +65,8 @@ fn tag_ok(t: &str) -> bool {
     !t.is_empty()
         && t.len() <= 128
         && t.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
-        && t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 fn registry_ok(r: &str) -> bool {
@@ -72,9 +75,14 @@ fn registry_ok(r: &str) -> bool {
         _ => (r, None),
     };
     let host_ok = if host.starts_with('[') && host.ends_with(']') {
-        host[1..host.len() - 1].parse::<std::net::Ipv6Addr>().is_ok()
+        host[1..host.len() - 1]
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok()
     } else {
-        !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
     };
     host_ok && port.is_none_or(|p| !p.is_empty() && p.parse::<u16>().is_ok())
 }
@@ -89,7 +97,10 @@ impl Reference {
             return Err(bad("longer than 255 characters"));
         }
         let (rest, digest) = match input.split_once('@') {
-            Some((rest, d)) => (rest, Some(Digest::parse(d).map_err(|e| bad(&e.to_string()))?)),
+            Some((rest, d)) => (
+                rest,
+                Some(Digest::parse(d).map_err(|e| bad(&e.to_string()))?),
+            ),
             None => (input, None),
         };
         let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
@@ -100,10 +111,14 @@ impl Reference {
         if let Some(tag) = tag
             && !tag_ok(tag)
         {
-            return Err(bad(&format!("tag {tag:?} may hold only letters, digits, '_', '.' and '-' (at most 128)")));
+            return Err(bad(&format!(
+                "tag {tag:?} may hold only letters, digits, '_', '.' and '-' (at most 128)"
+            )));
         }
         let (registry, path) = match name.split_once('/') {
-            Some((first, path)) if first.contains(['.', ':']) || first == "localhost" || first.starts_with('[') => {
+            Some((first, path))
+                if first.contains(['.', ':']) || first == "localhost" || first.starts_with('[') =>
+            {
                 if !registry_ok(first) {
                     return Err(bad(&format!("registry {first:?} is not a host[:port]")));
                 }
@@ -170,25 +185,47 @@ mod tests {
     #[test]
     fn parses_the_usual_shapes() {
         let r = Reference::parse("acme/code-review:1.0.0-draft").unwrap();
-        assert_eq!((r.registry.as_deref(), r.path.as_str(), r.tag.as_deref()), (None, "acme/code-review", Some("1.0.0-draft")));
+        assert_eq!(
+            (r.registry.as_deref(), r.path.as_str(), r.tag.as_deref()),
+            (None, "acme/code-review", Some("1.0.0-draft"))
+        );
         assert_eq!(r.name(), "code-review");
         let r = Reference::parse("127.0.0.1:5000/acme/x:1.2.3").unwrap();
         assert_eq!(r.registry.as_deref(), Some("127.0.0.1:5000"));
         assert_eq!(r.repository(), "127.0.0.1:5000/acme/x");
         let r = Reference::parse("localhost/x").unwrap();
         assert_eq!((r.registry.as_deref(), r.tag), (Some("localhost"), None));
-        let r = Reference::parse("quay.io/a/b@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855").unwrap();
+        let r = Reference::parse(
+            "quay.io/a/b@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        )
+        .unwrap();
         assert!(r.digest.is_some());
         let r = Reference::parse("[::1]:5000/x:1").unwrap();
         assert_eq!(r.registry.as_deref(), Some("[::1]:5000"));
-        for s in ["acme/code-review:1.0.0-draft", "127.0.0.1:5000/acme/x:1.2.3", "x"] {
+        for s in [
+            "acme/code-review:1.0.0-draft",
+            "127.0.0.1:5000/acme/x:1.2.3",
+            "x",
+        ] {
             assert_eq!(Reference::parse(s).unwrap().to_string(), s);
         }
     }
 
     #[test]
     fn refuses_bad_shapes() {
-        for s in ["", "Acme/x", "acme//x", "acme/x:", "acme/x:-bad", "acme/x:a b", "x@sha256:zz", "-x", "x-", "a/../b", "host:99999/x"] {
+        for s in [
+            "",
+            "Acme/x",
+            "acme//x",
+            "acme/x:",
+            "acme/x:-bad",
+            "acme/x:a b",
+            "x@sha256:zz",
+            "-x",
+            "x-",
+            "a/../b",
+            "host:99999/x",
+        ] {
             assert!(Reference::parse(s).is_err(), "{s}");
         }
         assert!(Reference::parse(&"a".repeat(300)).is_err());

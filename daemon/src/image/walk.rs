@@ -90,14 +90,26 @@ pub fn walk(root: &Path, limits: WalkLimits) -> Result<Walked, Vec<Problem>> {
     if ignore_path.is_file()
         && let Some(e) = builder.add(&ignore_path)
     {
-        return Err(vec![problem(IGNORE_FILE, format!("cannot be read: {e}"), "fix the pattern syntax (gitignore rules)")]);
+        return Err(vec![problem(
+            IGNORE_FILE,
+            format!("cannot be read: {e}"),
+            "fix the pattern syntax (gitignore rules)",
+        )]);
     }
-    let ignore = builder
-        .build()
-        .map_err(|e| vec![problem(IGNORE_FILE, format!("cannot be read: {e}"), "fix the pattern syntax (gitignore rules)")])?;
-    let canonical_root = root
-        .canonicalize()
-        .map_err(|e| vec![problem("", format!("cannot open {}: {e}", root.display()), "check the path")])?;
+    let ignore = builder.build().map_err(|e| {
+        vec![problem(
+            IGNORE_FILE,
+            format!("cannot be read: {e}"),
+            "fix the pattern syntax (gitignore rules)",
+        )]
+    })?;
+    let canonical_root = root.canonicalize().map_err(|e| {
+        vec![problem(
+            "",
+            format!("cannot open {}: {e}", root.display()),
+            "check the path",
+        )]
+    })?;
     let mut walker = Walker {
         canonical_root,
         ignore,
@@ -110,7 +122,10 @@ pub fn walk(root: &Path, limits: WalkLimits) -> Result<Walked, Vec<Problem>> {
     if !walker.problems.is_empty() {
         return Err(walker.problems);
     }
-    walker.out.entries.sort_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
+    walker
+        .out
+        .entries
+        .sort_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
     Ok(walker.out)
 }
 
@@ -125,7 +140,13 @@ impl Walker {
     fn dir(&mut self, dir: &Path, rel_dir: &str) {
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
-            Err(e) => return self.fail(problem(rel_dir, format!("cannot list: {e}"), "check its permissions")),
+            Err(e) => {
+                return self.fail(problem(
+                    rel_dir,
+                    format!("cannot list: {e}"),
+                    "check its permissions",
+                ));
+            }
         };
         for entry in entries {
             if self.stop {
@@ -133,19 +154,37 @@ impl Walker {
             }
             let entry = match entry {
                 Ok(entry) => entry,
-                Err(e) => return self.fail(problem(rel_dir, format!("cannot list: {e}"), "check its permissions")),
+                Err(e) => {
+                    return self.fail(problem(
+                        rel_dir,
+                        format!("cannot list: {e}"),
+                        "check its permissions",
+                    ));
+                }
             };
             let name = entry.file_name();
             let Some(name) = name.to_str() else {
-                self.fail(problem(rel_dir, format!("{:?} is not a UTF-8 file name", entry.file_name()), "rename it"));
+                self.fail(problem(
+                    rel_dir,
+                    format!("{:?} is not a UTF-8 file name", entry.file_name()),
+                    "rename it",
+                ));
                 continue;
             };
-            let rel = if rel_dir.is_empty() { name.to_string() } else { format!("{rel_dir}/{name}") };
+            let rel = if rel_dir.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel_dir}/{name}")
+            };
             let abs = entry.path();
             let meta = match std::fs::symlink_metadata(&abs) {
                 Ok(m) => m,
                 Err(e) => {
-                    self.fail(problem(&rel, format!("cannot inspect: {e}"), "check its permissions"));
+                    self.fail(problem(
+                        &rel,
+                        format!("cannot inspect: {e}"),
+                        "check its permissions",
+                    ));
                     continue;
                 }
             };
@@ -156,17 +195,32 @@ impl Walker {
             if name == ".git" {
                 continue; // a worktree's or submodule's .git file
             }
-            if self.ignore.matched_path_or_any_parents(&abs, ft.is_dir()).is_ignore() {
+            if self
+                .ignore
+                .matched_path_or_any_parents(&abs, ft.is_dir())
+                .is_ignore()
+            {
                 continue;
             }
             if ft.is_dir() {
-                self.out.entries.push(Entry { rel: rel.clone(), abs: abs.clone(), kind: Kind::Dir });
+                self.out.entries.push(Entry {
+                    rel: rel.clone(),
+                    abs: abs.clone(),
+                    kind: Kind::Dir,
+                });
                 self.dir(&abs, &rel);
             } else if ft.is_file() {
                 self.out.files += 1;
                 self.out.bytes += meta.len();
                 let executable = meta.permissions().mode() & 0o111 != 0;
-                self.out.entries.push(Entry { rel, abs, kind: Kind::File { size: meta.len(), executable } });
+                self.out.entries.push(Entry {
+                    rel,
+                    abs,
+                    kind: Kind::File {
+                        size: meta.len(),
+                        executable,
+                    },
+                });
                 self.check_caps();
             } else if ft.is_symlink() {
                 self.symlink(rel, abs);
@@ -182,7 +236,11 @@ impl Walker {
                 } else {
                     "not a regular file"
                 };
-                self.fail(problem(&rel, format!("is {what}; skills hold only files, folders and internal symlinks"), "remove it or list it in .skillignore"));
+                self.fail(problem(
+                    &rel,
+                    format!("is {what}; skills hold only files, folders and internal symlinks"),
+                    "remove it or list it in .skillignore",
+                ));
             }
         }
     }
@@ -198,7 +256,10 @@ impl Walker {
         } else if self.out.bytes > self.limits.max_bytes {
             self.fail(problem(
                 "",
-                format!("the skill's files add up to more than {} bytes", self.limits.max_bytes),
+                format!(
+                    "the skill's files add up to more than {} bytes",
+                    self.limits.max_bytes
+                ),
                 "exclude large files with .skillignore, or raise build.max_bytes in config.yaml",
             ));
             self.stop = true;
@@ -208,7 +269,13 @@ impl Walker {
     fn symlink(&mut self, rel: String, abs: PathBuf) {
         let target = match std::fs::read_link(&abs) {
             Ok(t) => t,
-            Err(e) => return self.fail(problem(&rel, format!("cannot read link: {e}"), "check the link")),
+            Err(e) => {
+                return self.fail(problem(
+                    &rel,
+                    format!("cannot read link: {e}"),
+                    "check the link",
+                ));
+            }
         };
         if target.is_absolute() {
             return self.fail(problem(
@@ -230,9 +297,7 @@ impl Walker {
             escapes |= depth < 0;
         }
         // Really: following every link on the way must land inside too.
-        if !escapes
-            && let Ok(real) = abs.canonicalize()
-        {
+        if !escapes && let Ok(real) = abs.canonicalize() {
             escapes = !real.starts_with(&self.canonical_root);
         }
         if escapes {
@@ -242,7 +307,11 @@ impl Walker {
                 "skills must be self-contained: copy the file in, or remove the link",
             ));
         }
-        self.out.entries.push(Entry { rel, abs, kind: Kind::Symlink { target } });
+        self.out.entries.push(Entry {
+            rel,
+            abs,
+            kind: Kind::Symlink { target },
+        });
     }
 }
 
@@ -260,7 +329,11 @@ mod tests {
         std::fs::write(root.join("SKILL.md"), "x").unwrap();
         std::fs::write(root.join(".hidden"), "x").unwrap();
         std::fs::write(root.join("scripts/run.sh"), "#!/bin/sh\n").unwrap();
-        std::fs::set_permissions(root.join("scripts/run.sh"), std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::fs::set_permissions(
+            root.join("scripts/run.sh"),
+            std::fs::Permissions::from_mode(0o700),
+        )
+        .unwrap();
         std::fs::write(root.join("build/out.bin"), "x").unwrap();
         std::fs::write(root.join("notes.tmp"), "x").unwrap();
         std::fs::write(root.join(".skillignore"), "build/\n*.tmp\n").unwrap();
@@ -273,9 +346,29 @@ mod tests {
         let dir = tree();
         let walked = walk(dir.path(), WalkLimits::default()).unwrap();
         let rels: Vec<&str> = walked.entries.iter().map(|e| e.rel.as_str()).collect();
-        assert_eq!(rels, [".hidden", ".skillignore", "SKILL.md", "run", "scripts", "scripts/run.sh"]);
-        let script = walked.entries.iter().find(|e| e.rel == "scripts/run.sh").unwrap();
-        assert_eq!(script.kind, Kind::File { size: 10, executable: true });
+        assert_eq!(
+            rels,
+            [
+                ".hidden",
+                ".skillignore",
+                "SKILL.md",
+                "run",
+                "scripts",
+                "scripts/run.sh"
+            ]
+        );
+        let script = walked
+            .entries
+            .iter()
+            .find(|e| e.rel == "scripts/run.sh")
+            .unwrap();
+        assert_eq!(
+            script.kind,
+            Kind::File {
+                size: 10,
+                executable: true
+            }
+        );
     }
 
     #[test]
@@ -288,7 +381,13 @@ mod tests {
         std::fs::create_dir(root.join("sub")).unwrap();
         symlink("../..", root.join("sub/up")).unwrap();
         let fifo = root.join("pipe");
-        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
         let problems = walk(root, WalkLimits::default()).unwrap_err();
         let files: Vec<&str> = problems.iter().map(|p| p.file.as_str()).collect();
         for expected in ["escape", "absolute", "sub/up", "pipe"] {
@@ -304,9 +403,23 @@ mod tests {
         for i in 0..20 {
             std::fs::write(dir.path().join(format!("f{i}")), "0123456789").unwrap();
         }
-        let err = walk(dir.path(), WalkLimits { max_files: 5, max_bytes: 1 << 20 }).unwrap_err();
+        let err = walk(
+            dir.path(),
+            WalkLimits {
+                max_files: 5,
+                max_bytes: 1 << 20,
+            },
+        )
+        .unwrap_err();
         assert!(err[0].message.contains("more than 5 files"), "{err:?}");
-        let err = walk(dir.path(), WalkLimits { max_files: 100, max_bytes: 50 }).unwrap_err();
+        let err = walk(
+            dir.path(),
+            WalkLimits {
+                max_files: 100,
+                max_bytes: 50,
+            },
+        )
+        .unwrap_err();
         assert!(err[0].message.contains("more than 50 bytes"), "{err:?}");
     }
 }

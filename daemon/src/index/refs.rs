@@ -17,7 +17,8 @@ pub struct RefRow {
     pub size: u64,
 }
 
-const COLUMNS: &str = "name, repository, tag, digest, media_type, artifact_type, version, status, created, size";
+const COLUMNS: &str =
+    "name, repository, tag, digest, media_type, artifact_type, version, status, created, size";
 
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RefRow> {
     Ok(RefRow {
@@ -59,7 +60,9 @@ pub fn delete(conn: &Connection, name: &str) -> rusqlite::Result<()> {
 }
 
 pub fn all(conn: &Connection) -> rusqlite::Result<Vec<RefRow>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM refs ORDER BY repository, tag"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM refs ORDER BY repository, tag"
+    ))?;
     stmt.query_map([], from_row)?.collect()
 }
 
@@ -70,7 +73,9 @@ pub fn get(conn: &Connection, name: &str) -> rusqlite::Result<Option<RefRow>> {
 }
 
 pub fn in_repository(conn: &Connection, repository: &str) -> rusqlite::Result<Vec<RefRow>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM refs WHERE repository = ?1 ORDER BY tag"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM refs WHERE repository = ?1 ORDER BY tag"
+    ))?;
     stmt.query_map([repository], from_row)?.collect()
 }
 

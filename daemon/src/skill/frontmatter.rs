@@ -90,7 +90,10 @@ pub fn check(
             let line = e.location().map(|l| l.line() as u32 + 1);
             r.error_at(
                 line,
-                format!("frontmatter is not valid YAML: {e}"),
+                format!(
+                    "frontmatter is not valid YAML: {}",
+                    super::report::shift_lines(&e.to_string(), 1)
+                ),
                 "fix the YAML between the '---' lines",
             );
             report.extend(r.problems);
@@ -199,10 +202,16 @@ fn fields(
                 );
             }
             if name != folder {
+                let hint = if rules::name_problems(name).is_empty() {
+                    format!("rename the folder to {name:?} or set `name: {folder}`")
+                } else {
+                    let good = rules::suggest_name(name);
+                    format!("set `name: {good}` and name the folder {good:?}")
+                };
                 r.error(
                     &["name"],
                     format!("name {name:?} differs from the folder name {folder:?}"),
-                    format!("rename the folder to {name:?} or set `name: {folder}`"),
+                    hint,
                 );
             }
         }

@@ -89,3 +89,37 @@ pub fn type_name(value: &serde_norway::Value) -> &'static str {
         serde_norway::Value::Tagged(_) => "a tagged value",
     }
 }
+
+/// A YAML parser message with its "line N" positions moved by `offset`, so
+/// they count lines of the whole file rather than of the frontmatter.
+pub fn shift_lines(message: &str, offset: u32) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find("line ") {
+        out.push_str(&rest[..i + 5]);
+        rest = &rest[i + 5..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<u32>() {
+            Ok(n) => out.push_str(&(n + offset).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shift_lines_moves_every_position() {
+        assert_eq!(
+            super::shift_lines(
+                "bad at line 3 column 1, while parsing at line 2 column 14",
+                1
+            ),
+            "bad at line 4 column 1, while parsing at line 3 column 14"
+        );
+        assert_eq!(super::shift_lines("no position", 5), "no position");
+    }
+}

@@ -41,7 +41,11 @@ impl BlobWriter {
 
     /// Flush, fsync and move the blob into place; its digest and size. When
     /// `expected` is given and differs, nothing is stored.
-    pub(super) fn commit(self, blobs_dir: &Path, expected: Option<&Digest>) -> Result<(Digest, u64), StoreError> {
+    pub(super) fn commit(
+        self,
+        blobs_dir: &Path,
+        expected: Option<&Digest>,
+    ) -> Result<(Digest, u64), StoreError> {
         let digest = Digest::from_hasher(self.hasher);
         if let Some(expected) = expected
             && *expected != digest
@@ -53,7 +57,8 @@ impl BlobWriter {
         }
         let target = blobs_dir.join(digest.hex());
         let mut file = self.file;
-        file.flush().map_err(|e| StoreError::io(file.path(), "flush", e))?;
+        file.flush()
+            .map_err(|e| StoreError::io(file.path(), "flush", e))?;
         file.as_file()
             .sync_all()
             .map_err(|e| StoreError::io(file.path(), "fsync", e))?;
@@ -94,7 +99,10 @@ pub fn read_verified(path: &Path, digest: &Digest, max: u64) -> Result<Vec<u8>, 
         io::ErrorKind::NotFound => StoreError::MissingBlob(digest.clone()),
         _ => StoreError::io(path, "read", e),
     })?;
-    let len = file.metadata().map_err(|e| StoreError::io(path, "inspect", e))?.len();
+    let len = file
+        .metadata()
+        .map_err(|e| StoreError::io(path, "inspect", e))?
+        .len();
     if len > max {
         return Err(StoreError::TooLarge {
             digest: digest.clone(),

@@ -101,7 +101,9 @@ impl Catalog {
             })
             .await?;
         let stored = row.clone();
-        self.index.write(move |conn| refs::upsert(conn, &stored)).await?;
+        self.index
+            .write(move |conn| refs::upsert(conn, &stored))
+            .await?;
         Ok(row)
     }
 
@@ -110,7 +112,9 @@ impl Catalog {
         let owned = name.to_string();
         let removed = self.blocking(move |store| store.remove_ref(&owned)).await?;
         let owned = name.to_string();
-        self.index.write(move |conn| refs::delete(conn, &owned)).await?;
+        self.index
+            .write(move |conn| refs::delete(conn, &owned))
+            .await?;
         Ok(removed)
     }
 
@@ -125,7 +129,10 @@ impl Catalog {
 
     pub async fn in_repository(&self, repository: &str) -> Result<Vec<RefRow>, CatalogError> {
         let repository = repository.to_string();
-        Ok(self.index.read(move |conn| refs::in_repository(conn, &repository)).await?)
+        Ok(self
+            .index
+            .read(move |conn| refs::in_repository(conn, &repository))
+            .await?)
     }
 
     /// Manifests that must be kept: tagged ones and installed ones.
@@ -143,13 +150,16 @@ impl Catalog {
     pub async fn prune(&self) -> Result<(u64, u64), CatalogError> {
         let _exclusive = self.gc.write().await;
         let keep = self.live_manifests().await?;
-        self.blocking(move |store| super::gc::collect(store, &keep)).await
+        self.blocking(move |store| super::gc::collect(store, &keep))
+            .await
     }
 
     /// Bytes a prune would free now.
     pub async fn reclaimable(&self) -> Result<u64, CatalogError> {
         let keep = self.live_manifests().await?;
-        let garbage = self.blocking(move |store| super::gc::garbage(store, &keep)).await?;
+        let garbage = self
+            .blocking(move |store| super::gc::garbage(store, &keep))
+            .await?;
         Ok(garbage.iter().map(|(_, size)| size).sum())
     }
 

@@ -17,8 +17,14 @@ pub struct BadDigest(pub String);
 
 impl Digest {
     pub fn parse(s: &str) -> Result<Digest, BadDigest> {
-        let hex = s.strip_prefix("sha256:").ok_or_else(|| BadDigest(s.to_string()))?;
-        if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        let hex = s
+            .strip_prefix("sha256:")
+            .ok_or_else(|| BadDigest(s.to_string()))?;
+        if hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             Ok(Digest(s.to_string()))
         } else {
             Err(BadDigest(s.to_string()))

@@ -20,7 +20,11 @@ pub fn garbage(store: &Store, keep_manifests: &[Digest]) -> Result<Vec<(Digest, 
             live.extend(manifest.layers.iter().map(|l| l.digest.clone()));
         }
     }
-    Ok(store.blobs()?.into_iter().filter(|(d, _)| !live.contains(d)).collect())
+    Ok(store
+        .blobs()?
+        .into_iter()
+        .filter(|(d, _)| !live.contains(d))
+        .collect())
 }
 
 /// Remove the garbage; how many blobs and bytes went.

@@ -34,7 +34,9 @@ pub fn init(root: &Path) -> Result<(), StoreError> {
 /// Read `index.json`.
 pub fn read_index(root: &Path) -> Result<ImageIndex, StoreError> {
     let path = root.join(INDEX_JSON);
-    let len = std::fs::metadata(&path).map_err(|e| StoreError::io(&path, "read", e))?.len();
+    let len = std::fs::metadata(&path)
+        .map_err(|e| StoreError::io(&path, "read", e))?
+        .len();
     if len > MAX_INDEX {
         return Err(StoreError::io(
             &path,
@@ -60,8 +62,12 @@ fn write_atomic(root: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError>
         .prefix(&format!(".{name}."))
         .tempfile_in(root)
         .map_err(|e| StoreError::io(root, "create a temp file in", e))?;
-    tmp.write_all(bytes).map_err(|e| StoreError::io(tmp.path(), "write", e))?;
-    tmp.as_file().sync_all().map_err(|e| StoreError::io(tmp.path(), "fsync", e))?;
-    tmp.persist(&target).map_err(|e| StoreError::io(&target, "replace", e.error))?;
+    tmp.write_all(bytes)
+        .map_err(|e| StoreError::io(tmp.path(), "write", e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| StoreError::io(tmp.path(), "fsync", e))?;
+    tmp.persist(&target)
+        .map_err(|e| StoreError::io(&target, "replace", e.error))?;
     sync_dir(root)
 }

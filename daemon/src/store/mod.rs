@@ -102,7 +102,11 @@ impl Store {
     }
 
     /// Finish a blob; with `expected`, refuse content that hashes otherwise.
-    pub fn commit(&self, writer: BlobWriter, expected: Option<&Digest>) -> Result<(Digest, u64), StoreError> {
+    pub fn commit(
+        &self,
+        writer: BlobWriter,
+        expected: Option<&Digest>,
+    ) -> Result<(Digest, u64), StoreError> {
         writer.commit(&self.blobs, expected)
     }
 
@@ -113,7 +117,8 @@ impl Store {
             return Ok(digest);
         }
         let mut writer = self.writer()?;
-        std::io::Write::write_all(&mut writer, bytes).map_err(|e| StoreError::io(&self.tmp, "write", e))?;
+        std::io::Write::write_all(&mut writer, bytes)
+            .map_err(|e| StoreError::io(&self.tmp, "write", e))?;
         Ok(self.commit(writer, Some(&digest))?.0)
     }
 
@@ -149,7 +154,11 @@ impl Store {
 
     /// The descriptor tagged `name`.
     pub fn resolve(&self, name: &str) -> Result<Option<Descriptor>, StoreError> {
-        Ok(self.refs()?.into_iter().find(|(n, _)| n == name).map(|(_, d)| d))
+        Ok(self
+            .refs()?
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, d)| d))
     }
 
     /// Change the tags in one atomic rewrite of `index.json`.
@@ -166,21 +175,24 @@ impl Store {
         let mut entry = descriptor.clone();
         entry.annotations = [(annotation::REF_NAME.to_string(), name.to_string())].into();
         self.update_refs(|index| {
-            index
-                .manifests
-                .retain(|d| d.annotations.get(annotation::REF_NAME).map(String::as_str) != Some(name));
+            index.manifests.retain(|d| {
+                d.annotations.get(annotation::REF_NAME).map(String::as_str) != Some(name)
+            });
             index.manifests.push(entry);
-            index.manifests.sort_by(|a, b| a.annotations.get(annotation::REF_NAME).cmp(&b.annotations.get(annotation::REF_NAME)));
+            index.manifests.sort_by(|a, b| {
+                a.annotations
+                    .get(annotation::REF_NAME)
+                    .cmp(&b.annotations.get(annotation::REF_NAME))
+            });
         })
     }
 
     /// Remove the tag `name`; what it pointed at.
     pub fn remove_ref(&self, name: &str) -> Result<Option<Descriptor>, StoreError> {
         self.update_refs(|index| {
-            let pos = index
-                .manifests
-                .iter()
-                .position(|d| d.annotations.get(annotation::REF_NAME).map(String::as_str) == Some(name))?;
+            let pos = index.manifests.iter().position(|d| {
+                d.annotations.get(annotation::REF_NAME).map(String::as_str) == Some(name)
+            })?;
             Some(index.manifests.remove(pos))
         })
     }
@@ -188,7 +200,8 @@ impl Store {
     /// Every blob file: digest and size.
     pub fn blobs(&self) -> Result<Vec<(Digest, u64)>, StoreError> {
         let mut out = Vec::new();
-        let entries = std::fs::read_dir(&self.blobs).map_err(|e| StoreError::io(&self.blobs, "list", e))?;
+        let entries =
+            std::fs::read_dir(&self.blobs).map_err(|e| StoreError::io(&self.blobs, "list", e))?;
         for entry in entries {
             let entry = entry.map_err(|e| StoreError::io(&self.blobs, "list", e))?;
             let name = entry.file_name();
@@ -205,7 +218,9 @@ impl Store {
     pub fn delete_blob(&self, digest: &Digest) -> Result<(), StoreError> {
         let path = self.blob_path(digest);
         match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::io(&path, "remove", e)),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(StoreError::io(&path, "remove", e))
+            }
             _ => Ok(()),
         }
     }
@@ -213,9 +228,12 @@ impl Store {
     /// Remove leftover temp files of interrupted writes.
     pub fn clear_tmp(&self) -> Result<u64, StoreError> {
         let mut removed = 0;
-        let entries = std::fs::read_dir(&self.tmp).map_err(|e| StoreError::io(&self.tmp, "list", e))?;
+        let entries =
+            std::fs::read_dir(&self.tmp).map_err(|e| StoreError::io(&self.tmp, "list", e))?;
         for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with("blob-") && std::fs::remove_file(entry.path()).is_ok() {
+            if entry.file_name().to_string_lossy().starts_with("blob-")
+                && std::fs::remove_file(entry.path()).is_ok()
+            {
                 removed += 1;
             }
         }
@@ -239,7 +257,9 @@ mod tests {
         let (_dir, store) = store();
         let layout = std::fs::read_to_string(store.root().join("oci-layout")).unwrap();
         assert_eq!(layout, r#"{"imageLayoutVersion":"1.0.0"}"#);
-        let index: serde_json::Value = serde_json::from_slice(&std::fs::read(store.root().join("index.json")).unwrap()).unwrap();
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(store.root().join("index.json")).unwrap())
+                .unwrap();
         assert_eq!(index["schemaVersion"], 2);
         assert_eq!(index["manifests"], serde_json::json!([]));
     }
@@ -272,9 +292,16 @@ mod tests {
         let mut writer = store.writer().unwrap();
         std::io::Write::write_all(&mut writer, b"data").unwrap();
         let lie = Digest::of(b"other");
-        assert!(matches!(store.commit(writer, Some(&lie)), Err(StoreError::DigestMismatch { .. })));
+        assert!(matches!(
+            store.commit(writer, Some(&lie)),
+            Err(StoreError::DigestMismatch { .. })
+        ));
         assert!(store.blobs().unwrap().is_empty());
-        assert_eq!(std::fs::read_dir(_dir.path().join("tmp")).unwrap().count(), 0, "no temp file left");
+        assert_eq!(
+            std::fs::read_dir(_dir.path().join("tmp")).unwrap().count(),
+            0,
+            "no temp file left"
+        );
     }
 
     #[test]
@@ -296,7 +323,10 @@ mod tests {
         assert_eq!(refs.len(), 2);
         assert_eq!(refs[0].0, "acme/a:1", "sorted by name");
         assert_eq!(store.resolve("acme/x:1.0.0").unwrap().unwrap().digest, d2);
-        assert_eq!(store.remove_ref("acme/x:1.0.0").unwrap().unwrap().digest, d2);
+        assert_eq!(
+            store.remove_ref("acme/x:1.0.0").unwrap().unwrap().digest,
+            d2
+        );
         assert!(store.resolve("acme/x:1.0.0").unwrap().is_none());
     }
 }

@@ -14,14 +14,51 @@ fn bin_dir() -> PathBuf {
 }
 
 /// Path of a workspace binary, e.g. `bin("skilld")`.
+///
+/// Refuses a binary older than the sources it is built from: `cargo test -p
+/// skilld-tests` alone does not rebuild it, and testing stale code passes or
+/// fails for the wrong reasons.
 pub fn bin(name: &str) -> PathBuf {
     let path = bin_dir().join(name);
     assert!(
         path.is_file(),
-        "{} is missing; run the whole suite with `cargo test --workspace`, which builds it",
+        "{} is missing; run the suite with `cargo test --workspace`, which builds it",
         path.display()
     );
+    let built = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .expect("binary mtime");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let sources: &[&str] = match name {
+        "skilld" => &["proto", "daemon"],
+        "skillc" => &["proto", "client"],
+        _ => &[],
+    };
+    for crate_dir in sources {
+        if let Some(newer) = newest(&root.join(crate_dir).join("src"))
+            && newer > built
+        {
+            panic!(
+                "{} is older than the sources in {crate_dir}/src; run `cargo test --workspace` (or `cargo build --workspace`) so the tests run the current code",
+                path.display()
+            );
+        }
+    }
     path
+}
+
+/// The newest modification time of any file under `dir`.
+fn newest(dir: &std::path::Path) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let t = if entry.file_type().ok()?.is_dir() {
+            self::newest(&entry.path())
+        } else {
+            entry.metadata().ok()?.modified().ok()
+        };
+        newest = newest.max(t);
+    }
+    newest
 }
 
 /// Path of an external tool; panics naming the Debian package when missing.
@@ -34,4 +71,28 @@ pub fn require(tool: &str, package: &str) -> PathBuf {
         .unwrap_or_else(|| {
             panic!("this test needs `{tool}`, which is not installed: apt-get install {package}")
         })
+}
+
+/// The repository's `testdata/` folder.
+pub fn testdata() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("testdata")
+}
+
+/// Copy a folder tree (files, folders, symlinks; modes kept).
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        let ft = entry.file_type().unwrap();
+        if ft.is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else if ft.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path()).unwrap(), &target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }

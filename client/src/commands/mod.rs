@@ -1,0 +1,28 @@
+//! One function per command: flags in, request out, answer printed.
+
+mod daemon;
+mod images;
+mod skills;
+
+use std::process::ExitCode;
+
+use crate::cli::{Command, DaemonCommand};
+use crate::ctx::Ctx;
+use crate::error::ClientError;
+
+pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
+    match &ctx.cli.command {
+        Command::Validate(args) => skills::validate(ctx, args).await,
+        Command::Build(args) => skills::build(ctx, args).await,
+        Command::Images => images::list(ctx).await,
+        Command::Tag { source, target } => images::tag(ctx, source, target).await,
+        Command::Inspect { reference } => images::inspect(ctx, reference).await,
+        Command::Rmi { references } => images::remove(ctx, references).await,
+        Command::Prune => images::prune(ctx).await,
+        Command::Promote { reference, to } => images::promote(ctx, reference, *to).await,
+        Command::Status => daemon::status(ctx).await,
+        Command::Daemon(DaemonCommand::Status) => daemon::daemon_status(ctx).await,
+        Command::Daemon(DaemonCommand::Start) => daemon::start(ctx).await,
+        Command::Daemon(DaemonCommand::Stop) => daemon::stop(ctx).await,
+    }
+}
