@@ -5,7 +5,17 @@ use skilld_tests::helper::Home;
 use skilld_tests::helper::tools::testdata;
 
 /// (case, folder, strict, file, line, field, message part)
-const INVALID: &[(&str, &str, bool, &str, Option<u32>, &str, &str)] = &[
+type Case = (
+    &'static str,
+    &'static str,
+    bool,
+    &'static str,
+    Option<u32>,
+    &'static str,
+    &'static str,
+);
+
+const INVALID: &[Case] = &[
     (
         "no-skill-md",
         "empty",

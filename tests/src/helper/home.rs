@@ -39,6 +39,14 @@ pub struct Run {
 }
 
 impl Run {
+    /// Run `cmd` to completion.
+    pub fn of(cmd: &mut Command) -> Run {
+        Run::from(
+            cmd.output()
+                .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}")),
+        )
+    }
+
     fn from(output: Output) -> Run {
         Run {
             code: output.status.code(),
@@ -102,6 +110,23 @@ impl Home {
 
     pub fn socket(&self) -> PathBuf {
         self.skilld_home().join("run").join("skilld.sock")
+    }
+
+    /// The daemon's OCI image layout.
+    pub fn store(&self) -> PathBuf {
+        self.skilld_home().join("store")
+    }
+
+    /// Number of blob files in the store.
+    pub fn blob_count(&self) -> usize {
+        std::fs::read_dir(self.store().join("blobs/sha256")).map_or(0, |d| d.count())
+    }
+
+    /// Path of a blob in the store.
+    pub fn blob(&self, digest: &str) -> PathBuf {
+        self.store()
+            .join("blobs/sha256")
+            .join(digest.trim_start_matches("sha256:"))
     }
 
     pub fn config_file(&self) -> PathBuf {
