@@ -1,6 +1,10 @@
 //! `skillc`: turn flags into a request to the skilld daemon and its answer
 //! into text (or, with `--json`, into exactly the daemon's JSON).
 
+// Doc comments on the flags are clap's help text, written for a terminal
+// (`<name>` means a placeholder there, not an HTML tag).
+#![allow(rustdoc::invalid_html_tags)]
+
 mod autostart;
 mod cli;
 mod commands;

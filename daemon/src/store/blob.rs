@@ -14,7 +14,7 @@ use sha2::{Digest as _, Sha256};
 use super::StoreError;
 use super::digest::Digest;
 
-/// A blob being written. Dropped without [`BlobWriter::commit`], it leaves nothing.
+/// A blob being written. Dropped without [`Store::commit`](super::Store::commit), it leaves nothing.
 pub struct BlobWriter {
     file: tempfile::NamedTempFile,
     hasher: Sha256,

@@ -142,13 +142,18 @@ impl Home {
     /// A command for a workspace binary with this home's environment.
     pub fn command(&self, binary: &str) -> Command {
         let mut cmd = Command::new(bin(binary));
+        self.apply_env(&mut cmd);
+        cmd
+    }
+
+    /// Give `cmd` this home's environment (and nothing of the outer one's).
+    pub fn apply_env(&self, cmd: &mut Command) {
         for var in SCRUBBED {
             cmd.env_remove(var);
         }
         cmd.env("SKILLD_HOME", self.skilld_home())
             .env("HOME", self.user_home())
             .stdin(Stdio::null());
-        cmd
     }
 
     /// Run `skillc ARGS` to completion.
