@@ -105,16 +105,7 @@ impl Conn {
         body: Option<Vec<u8>>,
     ) -> Result<Answer, SendError> {
         let response = self.send_raw(method, route, body).await?;
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| {
-                SendError::Failed(ClientError::Other(format!(
-                    "the daemon's answer broke off: {e}"
-                )))
-            })?
-            .to_bytes();
+        let body = collect(response).await?;
         Ok(Answer { body })
     }
 
@@ -166,16 +157,7 @@ impl Conn {
         if status.is_success() {
             return Ok(response);
         }
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| {
-                SendError::Failed(ClientError::Other(format!(
-                    "the daemon's answer broke off: {e}"
-                )))
-            })?
-            .to_bytes();
+        let body = collect(response).await?;
         Err(SendError::Failed(
             match serde_json::from_slice::<ErrorResponse>(&body) {
                 Ok(parsed) => ClientError::Daemon {
@@ -202,6 +184,20 @@ impl Conn {
             }),
         }
     }
+}
+
+/// The whole body of a response.
+async fn collect(response: hyper::Response<hyper::body::Incoming>) -> Result<Bytes, SendError> {
+    Ok(response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| {
+            SendError::Failed(ClientError::Other(format!(
+                "the daemon's answer broke off: {e}"
+            )))
+        })?
+        .to_bytes())
 }
 
 /// An error and its causes on one line.

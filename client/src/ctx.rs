@@ -78,8 +78,7 @@ impl Ctx {
         route: &str,
         body: &B,
     ) -> Result<(R, Answer), ClientError> {
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| ClientError::Other(format!("cannot encode the request: {e}")))?;
+        let bytes = encode(body)?;
         let answer = self.request(Method::POST, route, Some(bytes)).await?;
         Ok((answer.parse()?, answer))
     }
@@ -90,8 +89,7 @@ impl Ctx {
         route: &str,
         body: &B,
     ) -> Result<(R, Answer), ClientError> {
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| ClientError::Other(format!("cannot encode the request: {e}")))?;
+        let bytes = encode(body)?;
         let response = match self
             .conn
             .try_send_streaming(Method::POST, route, Some(bytes.clone()))
@@ -120,4 +118,9 @@ impl Ctx {
         let _ = out.write_all(&answer.body);
         let _ = out.write_all(b"\n");
     }
+}
+
+fn encode<B: Serialize>(body: &B) -> Result<Vec<u8>, ClientError> {
+    serde_json::to_vec(body)
+        .map_err(|e| ClientError::Other(format!("cannot encode the request: {e}")))
 }
