@@ -62,9 +62,59 @@ pub enum Command {
         target: String,
     },
     /// Show what an image says about itself (manifest and config only).
+    ///
+    /// The local store is asked first; a reference that names a registry
+    /// and is not in the store is read from the registry (never its layer).
     Inspect {
         /// name:tag, name@digest, or a digest.
         reference: String,
+        /// Read the registry even if the image is in the local store.
+        #[arg(long)]
+        remote: bool,
+    },
+    /// Push a local image to its registry (or to DESTINATION).
+    ///
+    /// Blobs the registry already has are not sent again.
+    Push {
+        /// The local image: HOST[:PORT]/NAME:TAG, or any local name with DESTINATION.
+        reference: String,
+        /// Where to push it (HOST[:PORT]/NAME[:TAG]).
+        destination: Option<String>,
+    },
+    /// Pull an image from its registry into the local store.
+    ///
+    /// Every blob is checked against its digest before it is stored. With
+    /// -o DIR the skill is also unpacked into DIR/<name>, safely.
+    Pull {
+        /// HOST[:PORT]/NAME[:TAG][@DIGEST]
+        reference: String,
+        /// Also unpack the skill into DIR/<name>.
+        #[arg(short = 'o', long = "output", value_name = "DIR")]
+        output: Option<PathBuf>,
+    },
+    /// List a repository's tags on its registry, semver-sorted, with status.
+    Tags {
+        /// HOST[:PORT]/NAME
+        repository: String,
+        /// Only published releases (strict semver, not deprecated or archived).
+        #[arg(long)]
+        published: bool,
+    },
+    /// Check credentials against a registry and save them (podman auth.json format, 0600).
+    Login {
+        /// The registry host[:port].
+        registry: String,
+        /// User name (asked for when missing).
+        #[arg(short = 'u', long = "username")]
+        username: Option<String>,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Forget the credentials `skillc login` saved for a registry.
+    Logout {
+        /// The registry host[:port].
+        registry: String,
     },
     /// Remove tags from the local store; `skillc prune` then frees the space.
     Rmi {

@@ -18,6 +18,8 @@ pub struct Config {
     pub limits: Limits,
     /// Caps on what `skillc build` packs.
     pub build: crate::image::walk::WalkLimits,
+    /// Settings per registry host.
+    pub registries: std::collections::BTreeMap<String, crate::registry::RegistryConfig>,
 }
 
 /// The on-disk shape of `config.yaml`.
@@ -26,6 +28,7 @@ pub struct Config {
 struct ConfigFile {
     limits: Limits,
     build: crate::image::walk::WalkLimits,
+    registries: std::collections::BTreeMap<String, crate::registry::RegistryConfig>,
 }
 
 /// Bounds on what one client can make the daemon do.
@@ -98,7 +101,17 @@ impl Config {
             paths,
             limits: file.limits,
             build: file.build,
+            registries: file.registries,
         })
+    }
+
+    /// Where `skillc login` keeps credentials: `auth.json` beside config.yaml.
+    pub fn login_file(&self) -> std::path::PathBuf {
+        self.paths
+            .config_file
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("auth.json")
     }
 
     /// Defaults for `paths`, without reading any file.
@@ -107,6 +120,7 @@ impl Config {
             paths,
             limits: Limits::default(),
             build: Default::default(),
+            registries: Default::default(),
         }
     }
 }

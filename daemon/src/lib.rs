@@ -16,6 +16,7 @@ pub mod config;
 pub mod image;
 pub mod index;
 pub mod oci;
+pub mod registry;
 pub mod server;
 pub mod skill;
 pub mod state;

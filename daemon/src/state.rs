@@ -9,6 +9,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::index::Index;
+use crate::registry::Registries;
+use crate::registry::credentials::{CredentialEnv, CredentialStore};
 use crate::store::catalog::Catalog;
 
 /// Cheap-to-clone handle to the daemon's state.
@@ -22,6 +24,7 @@ struct Inner {
     config: Config,
     index: Index,
     catalog: Catalog,
+    registries: Registries,
     started: Instant,
     shutdown: CancellationToken,
     connections: AtomicU64,
@@ -34,10 +37,15 @@ impl State {
         catalog: Catalog,
         shutdown: CancellationToken,
     ) -> State {
+        let registries = Registries::new(
+            config.registries.clone(),
+            CredentialStore::new(config.login_file(), CredentialEnv::from_process()),
+        );
         State {
             inner: Arc::new(Inner {
                 config,
                 index,
+                registries,
                 catalog,
                 started: Instant::now(),
                 shutdown,
@@ -52,6 +60,11 @@ impl State {
 
     pub fn index(&self) -> &Index {
         &self.inner.index
+    }
+
+    /// Registry access: settings, credentials, transport.
+    pub fn registries(&self) -> &Registries {
+        &self.inner.registries
     }
 
     /// The blob store and its tags.

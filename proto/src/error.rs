@@ -28,6 +28,8 @@ pub enum ErrorCode {
     Conflict,
     /// The daemon is at its connection cap or shutting down.
     Unavailable,
+    /// A registry failed or refused (see `details.kind`).
+    Upstream,
     /// A bug or an unexpected failure inside the daemon.
     Internal,
 }
@@ -44,6 +46,7 @@ impl ErrorCode {
             ErrorCode::RequestTimeout => 408,
             ErrorCode::Conflict => 409,
             ErrorCode::Unavailable => 503,
+            ErrorCode::Upstream => 502,
             ErrorCode::Internal => 500,
         }
     }
@@ -59,6 +62,7 @@ impl ErrorCode {
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::Conflict => "conflict",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Upstream => "upstream",
             ErrorCode::Internal => "internal",
         }
     }
@@ -115,6 +119,7 @@ mod tests {
             ErrorCode::RequestTimeout,
             ErrorCode::Conflict,
             ErrorCode::Unavailable,
+            ErrorCode::Upstream,
             ErrorCode::Internal,
         ] {
             let json = serde_json::to_string(&code).unwrap();

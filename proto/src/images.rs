@@ -182,6 +182,11 @@ pub struct TagResponse {
 #[serde(deny_unknown_fields)]
 pub struct InspectRequest {
     pub reference: String,
+    /// Ask the registry even when the local store has the image. Without it,
+    /// the local store is asked first and the registry only when the image
+    /// is not there and the reference names a registry.
+    #[serde(default)]
+    pub remote: bool,
 }
 
 /// A blob the manifest points to.

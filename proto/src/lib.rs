@@ -8,6 +8,7 @@
 pub mod error;
 pub mod images;
 pub mod paths;
+pub mod registry;
 pub mod skill;
 pub mod status;
 pub mod stream;

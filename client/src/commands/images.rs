@@ -62,9 +62,10 @@ pub async fn tag(ctx: &Ctx, source: &str, target: &str) -> Result<ExitCode, Clie
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn inspect(ctx: &Ctx, reference: &str) -> Result<ExitCode, ClientError> {
+pub async fn inspect(ctx: &Ctx, reference: &str, remote: bool) -> Result<ExitCode, ClientError> {
     let request = InspectRequest {
         reference: reference.into(),
+        remote,
     };
     let (i, answer): (InspectResponse, _) = ctx.post(INSPECT_ROUTE, &request).await?;
     if ctx.cli.json {

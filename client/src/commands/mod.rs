@@ -2,6 +2,7 @@
 
 mod daemon;
 mod images;
+mod registry;
 mod skills;
 
 use std::process::ExitCode;
@@ -16,7 +17,24 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
         Command::Build(args) => skills::build(ctx, args).await,
         Command::Images => images::list(ctx).await,
         Command::Tag { source, target } => images::tag(ctx, source, target).await,
-        Command::Inspect { reference } => images::inspect(ctx, reference).await,
+        Command::Inspect { reference, remote } => images::inspect(ctx, reference, *remote).await,
+        Command::Push {
+            reference,
+            destination,
+        } => registry::push(ctx, reference, destination.as_deref()).await,
+        Command::Pull { reference, output } => {
+            registry::pull(ctx, reference, output.as_deref()).await
+        }
+        Command::Tags {
+            repository,
+            published,
+        } => registry::tags(ctx, repository, *published).await,
+        Command::Login {
+            registry,
+            username,
+            password_stdin,
+        } => registry::login(ctx, registry, username.as_deref(), *password_stdin).await,
+        Command::Logout { registry } => registry::logout(ctx, registry).await,
         Command::Rmi { references } => images::remove(ctx, references).await,
         Command::Prune => images::prune(ctx).await,
         Command::Promote { reference, to } => images::promote(ctx, reference, *to).await,

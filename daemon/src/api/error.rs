@@ -119,3 +119,44 @@ impl From<crate::image::reference::BadReference> for ApiError {
         ApiError::new(ErrorCode::InvalidRequest, e.to_string())
     }
 }
+
+impl From<crate::registry::RegistryError> for ApiError {
+    fn from(e: crate::registry::RegistryError) -> ApiError {
+        use crate::registry::RegistryError as R;
+        let (code, kind, host) = match &e {
+            R::Unauthorized { host, .. } | R::NeedsLogin { host } => {
+                (ErrorCode::Upstream, "unauthorized", Some(host.clone()))
+            }
+            R::Tls { host, .. } => (ErrorCode::Upstream, "tls", Some(host.clone())),
+            R::Unreachable { host, .. } => (ErrorCode::Upstream, "unreachable", Some(host.clone())),
+            R::Other { host, .. } => (ErrorCode::Upstream, "registry", Some(host.clone())),
+            R::NotFound { .. } => (ErrorCode::NotFound, "not_found", None),
+            R::DigestMismatch { .. } => (ErrorCode::Conflict, "digest_mismatch", None),
+            R::Unsupported { .. } => (ErrorCode::InvalidRequest, "unsupported", None),
+            R::Invalid { .. } => (ErrorCode::InvalidRequest, "invalid", None),
+        };
+        ApiError::new(code, e.to_string())
+            .with_details(serde_json::json!({ "kind": kind, "host": host }))
+    }
+}
+
+impl From<crate::registry::pull::TransferError> for ApiError {
+    fn from(e: crate::registry::pull::TransferError) -> ApiError {
+        match e {
+            crate::registry::pull::TransferError::Registry(e) => e.into(),
+            crate::registry::pull::TransferError::Catalog(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::image::extract::ExtractError> for ApiError {
+    fn from(e: crate::image::extract::ExtractError) -> ApiError {
+        use crate::image::extract::ExtractError as X;
+        match e {
+            X::Store(e) => e.into(),
+            X::Exists(_) => ApiError::new(ErrorCode::Conflict, e.to_string()),
+            X::Io { .. } => ApiError::new(ErrorCode::Internal, e.to_string()),
+            X::Unpack(_) | X::BadName(_) => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
+        }
+    }
+}

@@ -129,7 +129,45 @@ pub async fn tag(state: &State, req: Request<Incoming>) -> Result<ApiResponse, A
 pub async fn inspect(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
     let request: InspectRequest = body::read_json(req, &state.config().limits).await?;
     let catalog = state.catalog();
-    let (reference, descriptor) = resolve_local(catalog, &request.reference).await?;
+    let parsed = Reference::parse(&request.reference).ok();
+    let remote_ok = parsed.as_ref().is_some_and(|r| r.registry.is_some());
+    if request.remote && !remote_ok {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "--remote needs a reference that names a registry (HOST[:PORT]/NAME:TAG)",
+        ));
+    }
+    let local = if request.remote {
+        None
+    } else {
+        Some(resolve_local(catalog, &request.reference).await)
+    };
+    let (reference, descriptor) = match local {
+        Some(Ok(found)) => found,
+        Some(Err(e)) if !(remote_ok && e.code() == ErrorCode::NotFound) => return Err(e),
+        _ => {
+            let reference = parsed.expect("checked above");
+            let reference = if reference.tag.is_some() || reference.digest.is_some() {
+                reference
+            } else {
+                reference.with_tag("latest")
+            };
+            let response =
+                match crate::registry::remote::inspect(state.registries(), &reference).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        return Err(crate::registry::remote::explain_not_found(
+                            state.registries(),
+                            &reference,
+                            e,
+                        )
+                        .await
+                        .into());
+                    }
+                };
+            return Ok(json(hyper::StatusCode::OK, &response));
+        }
+    };
     let name = reference.to_string();
     let digest = descriptor.digest.to_string();
     let also_tagged: Vec<String> = catalog

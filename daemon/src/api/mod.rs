@@ -7,6 +7,7 @@
 pub mod body;
 pub mod error;
 pub mod images;
+pub mod registry;
 pub mod shutdown;
 pub mod skills;
 pub mod status;
@@ -22,6 +23,7 @@ use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
 use skilld_proto::images as routes;
+use skilld_proto::registry as registry_routes;
 use skilld_proto::{PROTOCOL, PROTOCOL_HEADER, skill};
 
 pub use error::ApiError;
@@ -103,6 +105,18 @@ async fn route(state: &State, req: Request<Incoming>) -> Result<ApiResponse, Api
             (Method::POST, routes::REMOVE_ROUTE) => images::remove(state, req).await,
             (Method::POST, routes::PRUNE_ROUTE) => images::prune(state).await,
             (Method::POST, routes::PROMOTE_ROUTE) => images::promote(state, req).await,
+            (method, _) => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
+        },
+        registry_routes::PULL_ROUTE
+        | registry_routes::PUSH_ROUTE
+        | registry_routes::TAGS_ROUTE
+        | registry_routes::LOGIN_ROUTE
+        | registry_routes::LOGOUT_ROUTE => match (method, path.as_str()) {
+            (Method::POST, registry_routes::PULL_ROUTE) => registry::pull(state, req).await,
+            (Method::POST, registry_routes::PUSH_ROUTE) => registry::push(state, req).await,
+            (Method::POST, registry_routes::TAGS_ROUTE) => registry::tags(state, req).await,
+            (Method::POST, registry_routes::LOGIN_ROUTE) => registry::login(state, req).await,
+            (Method::POST, registry_routes::LOGOUT_ROUTE) => registry::logout(state, req).await,
             (method, _) => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
         },
         _ => Err(ApiError::not_found_route(&method, &path)),

@@ -3,9 +3,11 @@
 
 pub mod annotations;
 pub mod build;
+pub mod extract;
 pub mod inspect;
 pub mod layer;
 pub mod lifecycle;
 pub mod promote;
 pub mod reference;
+pub mod unpack;
 pub mod walk;

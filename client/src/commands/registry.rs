@@ -1,0 +1,179 @@
+//! `skillc push`, `pull`, `tags`, `login` and `logout`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use skilld_proto::registry::{
+    LOGIN_ROUTE, LOGOUT_ROUTE, LoginRequest, LoginResponse, LogoutRequest, LogoutResponse,
+    PULL_ROUTE, PUSH_ROUTE, PullRequest, PullResponse, PushRequest, PushResponse, TAGS_ROUTE,
+    TagsRequest, TagsResponse,
+};
+
+use crate::ctx::Ctx;
+use crate::error::ClientError;
+use crate::render;
+
+pub async fn push(
+    ctx: &Ctx,
+    reference: &str,
+    destination: Option<&str>,
+) -> Result<ExitCode, ClientError> {
+    let request = PushRequest {
+        reference: reference.into(),
+        destination: destination.map(str::to_string),
+    };
+    let (r, answer): (PushResponse, _) = ctx.post_streaming(PUSH_ROUTE, &request).await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer);
+        return Ok(ExitCode::SUCCESS);
+    }
+    ctx.say(format!("pushed {}", r.reference));
+    ctx.say(format!("  digest  {}", r.digest));
+    ctx.say(format!(
+        "  blobs   {} sent ({}), {} already there",
+        r.pushed_blobs,
+        render::bytes(r.pushed_bytes),
+        r.skipped_blobs
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn pull(
+    ctx: &Ctx,
+    reference: &str,
+    output: Option<&Path>,
+) -> Result<ExitCode, ClientError> {
+    let output = output
+        .map(|o| {
+            std::path::absolute(o)
+                .map_err(|e| ClientError::Other(format!("cannot resolve {}: {e}", o.display())))
+        })
+        .transpose()?;
+    let request = PullRequest {
+        reference: reference.into(),
+        output,
+    };
+    let (r, answer): (PullResponse, _) = ctx.post_streaming(PULL_ROUTE, &request).await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer);
+        return Ok(ExitCode::SUCCESS);
+    }
+    ctx.say(format!("pulled {}", r.reference));
+    ctx.say(format!("  digest  {}", r.digest));
+    if r.source != r.reference {
+        ctx.say(format!("  from    {}", r.source));
+    }
+    ctx.say(format!(
+        "  blobs   {} fetched ({}), {} already in the store",
+        r.fetched_blobs,
+        render::bytes(r.fetched_bytes),
+        r.present_blobs
+    ));
+    if let Some(dir) = &r.unpacked_to {
+        ctx.say(format!(
+            "  unpacked {} file(s) into {}",
+            r.files.unwrap_or(0),
+            dir.display()
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn tags(ctx: &Ctx, repository: &str, published: bool) -> Result<ExitCode, ClientError> {
+    let request = TagsRequest {
+        repository: repository.into(),
+        published,
+    };
+    let (r, answer): (TagsResponse, _) = ctx.post(TAGS_ROUTE, &request).await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = r
+        .tags
+        .iter()
+        .map(|t| {
+            vec![
+                t.tag.clone(),
+                t.status.map_or("-".into(), |s| s.to_string()),
+                t.digest.as_deref().map_or("-".into(), render::short_digest),
+            ]
+        })
+        .collect();
+    if !ctx.cli.quiet {
+        print!("{}", render::table(&["TAG", "STATUS", "DIGEST"], &rows));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn prompt(question: &str) -> Result<String, ClientError> {
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| ClientError::Other(format!("cannot read the answer: {e}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+pub async fn login(
+    ctx: &Ctx,
+    registry: &str,
+    username: Option<&str>,
+    password_stdin: bool,
+) -> Result<ExitCode, ClientError> {
+    let interactive = std::io::stdin().is_terminal();
+    let username = match username {
+        Some(u) => u.to_string(),
+        None if interactive && !password_stdin => prompt("Username: ")?,
+        None => return Err(ClientError::Other("give the user name with -u USER".into())),
+    };
+    let password = if password_stdin {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+            ClientError::Other(format!("cannot read the password from standard input: {e}"))
+        })?;
+        text.trim_end_matches(['\r', '\n']).to_string()
+    } else if interactive {
+        rpassword::prompt_password("Password: ")
+            .map_err(|e| ClientError::Other(format!("cannot read the password: {e}")))?
+    } else {
+        return Err(ClientError::Other(
+            "standard input is not a terminal; pass the password with --password-stdin".into(),
+        ));
+    };
+    let request = LoginRequest {
+        registry: registry.into(),
+        username,
+        password,
+    };
+    let (r, answer): (LoginResponse, _) = ctx.post(LOGIN_ROUTE, &request).await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer);
+    } else {
+        ctx.say(format!(
+            "logged in to {} as {} (saved in {})",
+            r.registry,
+            r.username,
+            r.saved_to.display()
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn logout(ctx: &Ctx, registry: &str) -> Result<ExitCode, ClientError> {
+    let request = LogoutRequest {
+        registry: registry.into(),
+    };
+    let (r, answer): (LogoutResponse, _) = ctx.post(LOGOUT_ROUTE, &request).await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer);
+    } else if r.removed {
+        ctx.say(format!("logged out of {}", r.registry));
+    } else {
+        ctx.say(format!("no saved login for {}", r.registry));
+    }
+    Ok(ExitCode::SUCCESS)
+}

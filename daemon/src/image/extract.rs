@@ -1,0 +1,111 @@
+//! Extracting an image from the store into `PARENT/<name>`, atomically: the
+//! layer is unpacked (safely, see [`super::unpack`]) into a temp folder beside
+//! the destination, its digest checked to the last byte, the skill's name
+//! read from its SKILL.md, and only then renamed into place.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use skilld_proto::images::ImageFormat;
+
+use super::inspect::format_of;
+use super::unpack::{UnpackError, UnpackLimits, Unpacked, unpack};
+use crate::oci::Manifest;
+use crate::skill::rules::name_problems;
+use crate::store::{MAX_JSON_BLOB, Store, StoreError};
+
+/// Why an extraction failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error(transparent)]
+    Unpack(#[from] UnpackError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{} already exists; remove it or choose another folder", .0.display())]
+    Exists(PathBuf),
+    #[error("the skill's name {0:?} is not a valid folder name; refused")]
+    BadName(String),
+    #[error("cannot prepare {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The `name:` in a SKILL.md's frontmatter, if it has a valid one.
+pub fn skill_name(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("SKILL.md")).ok()?;
+    let mut problems = Vec::new();
+    let md = crate::skill::frontmatter::check(&text, "", false, &mut problems)?;
+    md.name.filter(|n| name_problems(n).is_empty())
+}
+
+/// Unpack the image whose manifest is `manifest` into `parent/<name>`.
+/// `fallback_name` is used when the skill names itself nowhere.
+pub fn extract(
+    store: &Store,
+    manifest: &Manifest,
+    parent: &Path,
+    fallback_name: &str,
+    limits: UnpackLimits,
+) -> Result<(PathBuf, Unpacked), ExtractError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ExtractError::Io { path, source }
+    };
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".skilld-unpack-")
+        .tempdir_in(parent)
+        .map_err(io(parent))?;
+    let layer = manifest.layers.first().ok_or_else(|| {
+        ExtractError::Unpack(UnpackError::Corrupt("the image has no layer".into()))
+    })?;
+    let format = format_of(manifest);
+    let root_name = match format {
+        ImageFormat::Agentskills => {
+            let config: serde_json::Value =
+                serde_json::from_slice(&store.read(&manifest.config.digest, MAX_JSON_BLOB)?)
+                    .unwrap_or_default();
+            Some(
+                config
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or(fallback_name)
+                    .to_string(),
+            )
+        }
+        ImageFormat::Skillimage => None,
+    };
+    let mut reader = store.open_blob(&layer.digest)?;
+    let unpacked = unpack(&mut reader, tmp.path(), root_name.as_deref(), limits)?;
+    // Read to the end so the digest check runs: a corrupt blob fails here,
+    // before anything is moved into place.
+    std::io::copy(&mut reader, &mut std::io::sink())
+        .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
+    let mut check = [0u8; 1];
+    reader
+        .read(&mut check)
+        .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
+    let name = skill_name(tmp.path())
+        .or(root_name)
+        .unwrap_or_else(|| fallback_name.to_string());
+    if !name_problems(&name).is_empty() {
+        return Err(ExtractError::BadName(name));
+    }
+    let dest = parent.join(&name);
+    if std::fs::symlink_metadata(&dest).is_ok() {
+        return Err(ExtractError::Exists(dest));
+    }
+    let kept = tmp.keep();
+    std::fs::set_permissions(&kept, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .map_err(io(&kept))?;
+    if let Err(e) = std::fs::rename(&kept, &dest) {
+        let _ = std::fs::remove_dir_all(&kept);
+        return Err(ExtractError::Io {
+            path: dest,
+            source: e,
+        });
+    }
+    Ok((dest, unpacked))
+}

@@ -1,0 +1,422 @@
+//! Safe unpacking of a skill layer into a folder.
+//!
+//! Whatever the layer holds, nothing is written outside the target: only
+//! regular files, folders and symlinks that stay inside are accepted; no
+//! absolute paths, no `..`, no entry through a symlink, no hardlinks, no
+//! devices or FIFOs, no setuid/setgid/sticky bits; caps on total bytes and
+//! entry count stop decompression bombs. Files get 0644 or 0755, folders
+//! 0755. The caller unpacks into a fresh temp folder and renames it into
+//! place only when everything succeeded.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Component, Path, PathBuf};
+
+/// Caps on what a layer may unpack to.
+#[derive(Debug, Clone, Copy)]
+pub struct UnpackLimits {
+    pub max_bytes: u64,
+    pub max_entries: u64,
+}
+
+/// What was unpacked.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Unpacked {
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// Why a layer was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UnpackError {
+    #[error("the layer holds {path:?}, which {why}; refused, nothing was installed")]
+    Hostile { path: String, why: String },
+    #[error(
+        "the layer unpacks to more than {0} bytes; refused (raise build.max_bytes if the skill is really this large)"
+    )]
+    TooLarge(u64),
+    #[error("the layer holds more than {0} entries; refused")]
+    TooManyEntries(u64),
+    #[error("the layer is not a valid gzip-compressed tar: {0}")]
+    Corrupt(String),
+    #[error("cannot write {}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+}
+
+fn hostile(path: &str, why: &str) -> UnpackError {
+    UnpackError::Hostile {
+        path: path.to_string(),
+        why: why.to_string(),
+    }
+}
+
+/// Split an entry name into safe components, or say why it is unsafe.
+fn components(name: &str) -> Result<Vec<&str>, UnpackError> {
+    if name.contains('\0') {
+        return Err(hostile(name, "contains a NUL byte"));
+    }
+    if name.starts_with('/') {
+        return Err(hostile(name, "is an absolute path"));
+    }
+    let mut out = Vec::new();
+    for part in name.split('/') {
+        match part {
+            "" | "." => continue,
+            ".." => return Err(hostile(name, "climbs out with '..'")),
+            p => out.push(p),
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a symlink at `rel` (components) pointing to `target` stays inside.
+fn link_stays_inside(rel: &[&str], target: &str) -> bool {
+    if target.starts_with('/') || target.is_empty() {
+        return false;
+    }
+    let mut depth = rel.len() as i64 - 1;
+    for c in Path::new(target).components() {
+        match c {
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            _ => return false,
+        }
+        if depth < 0 {
+            return false;
+        }
+    }
+    true
+}
+
+/// Refuse to go through a symlink: every existing ancestor must be a real folder.
+fn ensure_parents(root: &Path, parts: &[&str], name: &str) -> Result<PathBuf, UnpackError> {
+    let mut dir = root.to_path_buf();
+    for part in &parts[..parts.len().saturating_sub(1)] {
+        dir.push(part);
+        match fs::symlink_metadata(&dir) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(hostile(name, "goes through a symlink"));
+            }
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(hostile(name, "goes through a file")),
+            Err(_) => fs::DirBuilder::new()
+                .mode(0o755)
+                .create(&dir)
+                .map_err(|source| UnpackError::Io {
+                    path: dir.clone(),
+                    source,
+                })?,
+        }
+    }
+    Ok(dir)
+}
+
+/// Unpack the gzip-compressed tar `layer` into the empty folder `root`.
+/// With `strip_root`, every entry must sit under that folder name, which is
+/// removed (the Agent Skills form).
+pub fn unpack<R: Read>(
+    layer: R,
+    root: &Path,
+    strip_root: Option<&str>,
+    limits: UnpackLimits,
+) -> Result<Unpacked, UnpackError> {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(layer));
+    let mut done = Unpacked::default();
+    let mut entries_seen = 0u64;
+    let entries = archive
+        .entries()
+        .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| UnpackError::Corrupt(e.to_string()))?;
+        entries_seen += 1;
+        if entries_seen > limits.max_entries {
+            return Err(UnpackError::TooManyEntries(limits.max_entries));
+        }
+        let raw = entry.path_bytes().into_owned();
+        let name = String::from_utf8(raw)
+            .map_err(|_| hostile("<non-UTF-8 name>", "has a name that is not UTF-8"))?;
+        let mut parts = components(&name)?;
+        if let Some(top) = strip_root {
+            if parts.first() != Some(&top) {
+                return Err(hostile(
+                    &name,
+                    &format!("is not under the artifact's root folder {top:?}"),
+                ));
+            }
+            parts.remove(0);
+        }
+        if parts.is_empty() {
+            continue; // the root folder itself
+        }
+        let header = entry.header();
+        let mode = header
+            .mode()
+            .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
+        if mode & 0o7000 != 0 {
+            return Err(hostile(&name, "has a setuid, setgid or sticky bit"));
+        }
+        let kind = header.entry_type();
+        let parent = ensure_parents(root, &parts, &name)?;
+        let path = parent.join(parts[parts.len() - 1]);
+        let io_err = |source| UnpackError::Io {
+            path: path.clone(),
+            source,
+        };
+        match kind {
+            tar::EntryType::Directory => match fs::symlink_metadata(&path) {
+                Ok(m) if m.is_dir() && !m.file_type().is_symlink() => {}
+                Ok(_) => {
+                    return Err(hostile(
+                        &name,
+                        "is a folder where something else already is",
+                    ));
+                }
+                Err(_) => fs::DirBuilder::new()
+                    .mode(0o755)
+                    .create(&path)
+                    .map_err(io_err)?,
+            },
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                let size = header
+                    .size()
+                    .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
+                if done.bytes + size > limits.max_bytes {
+                    return Err(UnpackError::TooLarge(limits.max_bytes));
+                }
+                let file_mode = if mode & 0o111 != 0 { 0o755 } else { 0o644 };
+                let mut file = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(file_mode)
+                    .open(&path)
+                    .map_err(|e| match e.kind() {
+                        io::ErrorKind::AlreadyExists => hostile(&name, "appears twice"),
+                        _ => UnpackError::Io {
+                            path: path.clone(),
+                            source: e,
+                        },
+                    })?;
+                let budget = limits.max_bytes - done.bytes;
+                let written = io::copy(&mut (&mut entry).take(budget + 1), &mut file)
+                    .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
+                if written > budget {
+                    return Err(UnpackError::TooLarge(limits.max_bytes));
+                }
+                file.flush().map_err(io_err)?;
+                done.bytes += written;
+                done.files += 1;
+            }
+            tar::EntryType::Symlink => {
+                let target = entry
+                    .link_name()
+                    .map_err(|e| UnpackError::Corrupt(e.to_string()))?
+                    .ok_or_else(|| hostile(&name, "is a symlink without a target"))?;
+                let target = target
+                    .to_str()
+                    .ok_or_else(|| hostile(&name, "links to a non-UTF-8 path"))?
+                    .to_string();
+                if !link_stays_inside(&parts, &target) {
+                    return Err(hostile(
+                        &name,
+                        &format!("is a symlink to {target:?}, outside the skill"),
+                    ));
+                }
+                std::os::unix::fs::symlink(&target, &path).map_err(|e| match e.kind() {
+                    io::ErrorKind::AlreadyExists => hostile(&name, "appears twice"),
+                    _ => UnpackError::Io {
+                        path: path.clone(),
+                        source: e,
+                    },
+                })?;
+                done.files += 1;
+            }
+            tar::EntryType::Link => {
+                return Err(hostile(&name, "is a hardlink (skills hold plain files)"));
+            }
+            tar::EntryType::Char | tar::EntryType::Block => {
+                return Err(hostile(&name, "is a device node"));
+            }
+            tar::EntryType::Fifo => return Err(hostile(&name, "is a FIFO")),
+            other => {
+                return Err(hostile(
+                    &name,
+                    &format!("has an unsupported entry type {other:?}"),
+                ));
+            }
+        }
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: UnpackLimits = UnpackLimits {
+        max_bytes: 1 << 20,
+        max_entries: 1000,
+    };
+
+    /// (name, type, mode, data, link target)
+    type RawEntry<'a> = (&'a str, tar::EntryType, u32, &'a [u8], &'a str);
+
+    /// A gzipped tar from raw entries; names
+    /// are written into the header bytes directly so hostile ones survive.
+    fn layer(entries: &[RawEntry<'_>]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::fast(),
+        ));
+        for (name, kind, mode, data, link) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+            h.set_entry_type(*kind);
+            h.set_mode(*mode);
+            h.set_size(data.len() as u64);
+            if !link.is_empty() {
+                h.set_link_name(link).unwrap();
+            }
+            h.set_cksum();
+            builder.append(&h, *data).unwrap();
+        }
+        builder.into_inner().unwrap().finish().unwrap()
+    }
+
+    fn run(
+        entries: &[(&str, tar::EntryType, u32, &[u8], &str)],
+    ) -> (tempfile::TempDir, Result<Unpacked, UnpackError>) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        fs::create_dir(&root).unwrap();
+        let result = unpack(&layer(entries)[..], &root, None, LIMITS);
+        (dir, result)
+    }
+
+    use tar::EntryType as T;
+
+    #[test]
+    fn a_normal_layer_unpacks_with_normalised_modes() {
+        let (dir, result) = run(&[
+            ("SKILL.md", T::Regular, 0o600, b"hi", ""),
+            ("scripts/", T::Directory, 0o700, b"", ""),
+            ("scripts/run.sh", T::Regular, 0o700, b"#!/bin/sh", ""),
+            ("run", T::Symlink, 0o777, b"", "scripts/run.sh"),
+        ]);
+        assert_eq!(
+            result.unwrap(),
+            Unpacked {
+                files: 3,
+                bytes: 11
+            }
+        );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &str| {
+            fs::metadata(dir.path().join("root").join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o7777
+        };
+        assert_eq!(mode("SKILL.md"), 0o644);
+        assert_eq!(mode("scripts/run.sh"), 0o755);
+    }
+
+    #[test]
+    fn hostile_layers_are_refused_and_write_nothing_outside() {
+        let cases: &[(&[RawEntry<'_>], &str)] = &[
+            (&[("../evil", T::Regular, 0o644, b"x", "")], "climbs out"),
+            (
+                &[("a/../../evil", T::Regular, 0o644, b"x", "")],
+                "climbs out",
+            ),
+            (
+                &[("/etc/evil", T::Regular, 0o644, b"x", "")],
+                "absolute path",
+            ),
+            (
+                &[("link", T::Symlink, 0o777, b"", "../../etc/passwd")],
+                "outside the skill",
+            ),
+            (
+                &[("link", T::Symlink, 0o777, b"", "/etc/passwd")],
+                "outside the skill",
+            ),
+            (&[("hard", T::Link, 0o644, b"", "/etc/passwd")], "hardlink"),
+            (&[("dev", T::Char, 0o644, b"", "")], "device node"),
+            (&[("fifo", T::Fifo, 0o644, b"", "")], "FIFO"),
+            (&[("suid", T::Regular, 0o4755, b"x", "")], "setuid"),
+            (
+                &[
+                    ("d", T::Symlink, 0o777, b"", "."),
+                    ("d/x", T::Regular, 0o644, b"x", ""),
+                ],
+                "through a symlink",
+            ),
+            (
+                &[
+                    ("x", T::Regular, 0o644, b"1", ""),
+                    ("x", T::Regular, 0o644, b"2", ""),
+                ],
+                "appears twice",
+            ),
+        ];
+        for (entries, message) in cases {
+            let (dir, result) = run(entries);
+            let err = result.unwrap_err().to_string();
+            assert!(err.contains(message), "{message}: {err}");
+            assert!(!dir.path().join("evil").exists());
+            let outside: Vec<_> = fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(outside, ["root"], "{message}: nothing beside the root");
+        }
+    }
+
+    #[test]
+    fn bombs_hit_the_caps() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = vec![0u8; 2 << 20];
+        let err = unpack(
+            &layer(&[("zeros", T::Regular, 0o644, &big, "")])[..],
+            dir.path(),
+            None,
+            LIMITS,
+        )
+        .unwrap_err();
+        assert!(matches!(err, UnpackError::TooLarge(_)), "{err}");
+        let names: Vec<String> = (0..20).map(|i| format!("f{i}")).collect();
+        let many: Vec<RawEntry<'_>> = names
+            .iter()
+            .map(|n| (n.as_str(), T::Regular, 0o644, &b""[..], ""))
+            .collect();
+        let err = unpack(
+            &layer(&many)[..],
+            dir.path(),
+            None,
+            UnpackLimits {
+                max_bytes: 1 << 20,
+                max_entries: 10,
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(err, UnpackError::TooManyEntries(10)), "{err}");
+    }
+
+    #[test]
+    fn agentskills_layers_are_stripped_of_their_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = layer(&[
+            ("demo/", T::Directory, 0o755, b"", ""),
+            ("demo/SKILL.md", T::Regular, 0o644, b"x", ""),
+        ]);
+        unpack(&bytes[..], dir.path(), Some("demo"), LIMITS).unwrap();
+        assert!(dir.path().join("SKILL.md").is_file());
+        let other = tempfile::tempdir().unwrap();
+        let bytes = layer(&[("elsewhere/SKILL.md", T::Regular, 0o644, b"x", "")]);
+        let err = unpack(&bytes[..], other.path(), Some("demo"), LIMITS).unwrap_err();
+        assert!(err.to_string().contains("root folder"), "{err}");
+    }
+}

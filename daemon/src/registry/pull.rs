@@ -1,0 +1,360 @@
+//! Pulling an image into the local store: the manifest from the first
+//! source that has it (mirrors, then the registry), then every blob the store
+//! lacks, each streamed into a temp file and checked against its digest
+//! before it is stored. A lie anywhere stores nothing of that blob.
+
+use std::io::Write;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use skilld_proto::stream::Progress;
+
+use super::error::RegistryError;
+use super::transport::Endpoint;
+use super::{Registries, oci_reference};
+use crate::image::reference::Reference;
+use crate::oci::{self, Descriptor, Manifest};
+use crate::store::catalog::{Catalog, CatalogError};
+use crate::store::digest::Digest;
+use crate::store::{MAX_JSON_BLOB, StoreError};
+
+/// Manifest media types accepted.
+pub const MANIFEST_TYPES: &[&str] = &[oci::MANIFEST_V1, oci::DOCKER_MANIFEST_V2];
+const DOCKER_LAYER: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+/// Layer media types of the two skill forms.
+pub const LAYER_TYPES: &[&str] = &[
+    oci::LAYER_TAR_GZIP,
+    oci::REDHAT_LAYER,
+    oci::AGENTSKILLS_LAYER,
+    DOCKER_LAYER,
+];
+
+/// A manifest fetched from a registry.
+pub struct Fetched {
+    /// The source it came from (a mirror or the registry itself).
+    pub source: Reference,
+    pub bytes: Bytes,
+    pub digest: Digest,
+    pub manifest: Manifest,
+}
+
+/// What a pull did.
+#[derive(Debug, Clone)]
+pub struct Pulled {
+    pub name: String,
+    pub descriptor: Descriptor,
+    pub manifest: Manifest,
+    pub fetched_blobs: u64,
+    pub present_blobs: u64,
+    pub fetched_bytes: u64,
+    pub source: String,
+}
+
+/// Why a pull failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+}
+
+impl From<StoreError> for TransferError {
+    fn from(e: StoreError) -> TransferError {
+        TransferError::Catalog(CatalogError::Store(e))
+    }
+}
+
+fn host_of(r: &Reference) -> String {
+    r.registry.clone().unwrap_or_default()
+}
+
+/// Fetch and check the manifest of `reference`; the endpoint that had it.
+pub async fn fetch_manifest(
+    registries: &Registries,
+    reference: &Reference,
+) -> Result<(Fetched, Endpoint), RegistryError> {
+    let sources = registries.pull_sources(reference);
+    let last = sources.len() - 1;
+    let mut error = None;
+    for (i, source) in sources.into_iter().enumerate() {
+        let host = host_of(&source);
+        let attempt = async {
+            let endpoint = registries.endpoint(&host, &source.path).await?;
+            let oci_ref = oci_reference(&source)?;
+            let (bytes, _) = endpoint
+                .client
+                .pull_manifest_raw(&oci_ref, &endpoint.auth, MANIFEST_TYPES)
+                .await
+                .map_err(|e| {
+                    RegistryError::from_oci(
+                        &host,
+                        &source.to_string(),
+                        e,
+                        endpoint.credential_source.as_deref(),
+                    )
+                })?;
+            Ok::<_, RegistryError>((bytes, endpoint))
+        };
+        match attempt.await {
+            Ok((bytes, endpoint)) => {
+                let fetched = check_manifest(reference, &source, bytes)?;
+                return Ok((fetched, endpoint));
+            }
+            Err(e) if i < last => {
+                tracing::info!(mirror = %host, error = %e, "mirror failed; trying the next source");
+                error = Some(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(error.unwrap_or_else(|| RegistryError::Invalid {
+        reference: reference.to_string(),
+        message: "no source to pull from".into(),
+    }))
+}
+
+/// Size cap, digest and shape of fetched manifest bytes.
+fn check_manifest(
+    reference: &Reference,
+    source: &Reference,
+    bytes: Bytes,
+) -> Result<Fetched, RegistryError> {
+    let name = reference.to_string();
+    if bytes.len() as u64 > MAX_JSON_BLOB {
+        return Err(RegistryError::Invalid {
+            reference: name,
+            message: format!(
+                "the manifest is {} bytes, over the {MAX_JSON_BLOB} allowed; refused",
+                bytes.len()
+            ),
+        });
+    }
+    let digest = Digest::of(&bytes);
+    if let Some(expected) = &reference.digest
+        && *expected != digest
+    {
+        return Err(RegistryError::DigestMismatch {
+            reference: name,
+            expected: expected.to_string(),
+            actual: digest.to_string(),
+        });
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| RegistryError::Invalid {
+            reference: name.clone(),
+            message: format!("the manifest is not JSON: {e}"),
+        })?;
+    if value.get("manifests").is_some() {
+        return Err(RegistryError::Unsupported {
+            reference: name,
+            found: "an image index (a multi-platform list); a skill is a single manifest".into(),
+        });
+    }
+    let manifest: Manifest = serde_json::from_value(value).map_err(|e| RegistryError::Invalid {
+        reference: name.clone(),
+        message: format!("the manifest is not an OCI image manifest: {e}"),
+    })?;
+    check_form(&name, &manifest)?;
+    Ok(Fetched {
+        source: source.clone(),
+        bytes,
+        digest,
+        manifest,
+    })
+}
+
+/// Refuse anything that is not one of the two skill forms.
+pub fn check_form(name: &str, manifest: &Manifest) -> Result<(), RegistryError> {
+    let layer_types: Vec<&str> = manifest
+        .layers
+        .iter()
+        .map(|l| l.media_type.as_str())
+        .collect();
+    if manifest.layers.len() == 1 && LAYER_TYPES.contains(&layer_types[0]) {
+        return Ok(());
+    }
+    let mut found = format!("config {}", manifest.config.media_type);
+    if let Some(a) = &manifest.artifact_type {
+        found.push_str(&format!(", artifactType {a}"));
+    }
+    found.push_str(&format!(
+        ", {} layer(s): {}",
+        layer_types.len(),
+        layer_types.join(", ")
+    ));
+    Err(RegistryError::Unsupported {
+        reference: name.to_string(),
+        found,
+    })
+}
+
+/// Pull `reference` into the store and tag it locally with its full name.
+pub async fn pull(
+    catalog: &Catalog,
+    registries: &Registries,
+    reference: &Reference,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Pulled, TransferError> {
+    let (fetched, endpoint) = fetch_manifest(registries, reference).await?;
+    let source_ref = oci_reference(&fetched.source)?;
+    let host = endpoint.host.clone();
+    let blobs: Vec<Descriptor> = std::iter::once(fetched.manifest.config.clone())
+        .chain(fetched.manifest.layers.iter().cloned())
+        .collect();
+    let _hold = catalog.write_guard().await;
+    let store = catalog.store().clone();
+    let missing: Vec<&Descriptor> = blobs
+        .iter()
+        .filter(|d| !store.has_blob(&d.digest))
+        .collect();
+    let total: u64 = missing.iter().map(|d| d.size).sum();
+    let mut done = 0u64;
+    let report = |done: u64, blob: usize| {
+        progress(Progress {
+            phase: "pull".into(),
+            current: done,
+            total: Some(total),
+            unit: Some("bytes".into()),
+            message: Some(format!("blob {blob} of {}", missing.len())),
+        })
+    };
+    report(0, 0);
+    for (i, descriptor) in missing.iter().enumerate() {
+        if descriptor.digest != fetched.manifest.config.digest && descriptor.size > u64::MAX / 2 {
+            return Err(RegistryError::Invalid {
+                reference: reference.to_string(),
+                message: "a blob descriptor has an impossible size".into(),
+            }
+            .into());
+        }
+        let mut sized = endpoint
+            .client
+            .pull_blob_stream(&source_ref, descriptor.digest.as_str())
+            .await
+            .map_err(|e| {
+                RegistryError::from_oci(
+                    &host,
+                    &reference.to_string(),
+                    e,
+                    endpoint.credential_source.as_deref(),
+                )
+            })?;
+        let mut writer = store.writer()?;
+        while let Some(chunk) = sized.stream.next().await {
+            let chunk = chunk.map_err(|e| RegistryError::Other {
+                host: host.clone(),
+                message: format!("the download of {} broke off: {e}", descriptor.digest),
+            })?;
+            if writer.size() + chunk.len() as u64 > descriptor.size {
+                return Err(RegistryError::DigestMismatch {
+                    reference: reference.to_string(),
+                    expected: format!("{} ({} bytes)", descriptor.digest, descriptor.size),
+                    actual: "more bytes than the manifest declares".into(),
+                }
+                .into());
+            }
+            writer
+                .write_all(&chunk)
+                .map_err(|e| StoreError::io(store.root(), "write", e))?;
+            done += chunk.len() as u64;
+            report(done, i + 1);
+        }
+        match store.commit(writer, Some(&descriptor.digest)) {
+            Ok(_) => {}
+            Err(StoreError::DigestMismatch { expected, actual }) => {
+                return Err(RegistryError::DigestMismatch {
+                    reference: reference.to_string(),
+                    expected: expected.to_string(),
+                    actual: actual.to_string(),
+                }
+                .into());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // The config is small JSON: refuse a config over the cap, like the manifest.
+    store.read(&fetched.manifest.config.digest, MAX_JSON_BLOB)?;
+    store.put(&fetched.bytes)?;
+    let descriptor = Descriptor {
+        media_type: fetched
+            .manifest
+            .media_type
+            .clone()
+            .unwrap_or_else(|| oci::MANIFEST_V1.to_string()),
+        digest: fetched.digest.clone(),
+        size: fetched.bytes.len() as u64,
+        artifact_type: fetched.manifest.artifact_type.clone(),
+        annotations: Default::default(),
+    };
+    let name = match (&reference.tag, &reference.digest) {
+        (Some(_), _) | (None, None) => reference
+            .with_tag(reference.tag.as_deref().unwrap_or("latest"))
+            .to_string(),
+        (None, Some(d)) => format!("{}@{d}", reference.repository()),
+    };
+    catalog.tag(&name, &descriptor).await?;
+    Ok(Pulled {
+        name,
+        descriptor,
+        manifest: fetched.manifest,
+        fetched_blobs: missing.len() as u64,
+        present_blobs: (blobs.len() - missing.len()) as u64,
+        fetched_bytes: done,
+        source: fetched.source.to_string(),
+    })
+}
+
+/// Fetch a small blob (a config) of at most `max` bytes, digest checked.
+pub async fn fetch_small_blob(
+    endpoint: &Endpoint,
+    reference: &Reference,
+    descriptor: &Descriptor,
+    max: u64,
+) -> Result<Vec<u8>, RegistryError> {
+    let oci_ref = oci_reference(reference)?;
+    if descriptor.size > max {
+        return Err(RegistryError::Invalid {
+            reference: reference.to_string(),
+            message: format!(
+                "blob {} is {} bytes, over the {max} allowed",
+                descriptor.digest, descriptor.size
+            ),
+        });
+    }
+    let mut sized = endpoint
+        .client
+        .pull_blob_stream(&oci_ref, descriptor.digest.as_str())
+        .await
+        .map_err(|e| {
+            RegistryError::from_oci(
+                &endpoint.host,
+                &reference.to_string(),
+                e,
+                endpoint.credential_source.as_deref(),
+            )
+        })?;
+    let mut data = Vec::new();
+    while let Some(chunk) = sized.stream.next().await {
+        let chunk = chunk.map_err(|e| RegistryError::Other {
+            host: endpoint.host.clone(),
+            message: e.to_string(),
+        })?;
+        data.extend_from_slice(&chunk);
+        if data.len() as u64 > max {
+            return Err(RegistryError::Invalid {
+                reference: reference.to_string(),
+                message: format!("blob {} is larger than {max} bytes", descriptor.digest),
+            });
+        }
+    }
+    let actual = Digest::of(&data);
+    if actual != descriptor.digest {
+        return Err(RegistryError::DigestMismatch {
+            reference: reference.to_string(),
+            expected: descriptor.digest.to_string(),
+            actual: actual.to_string(),
+        });
+    }
+    Ok(data)
+}

@@ -1,0 +1,162 @@
+//! Reading a registry without pulling: inspect (manifest and config only,
+//! never the layer) and the tags of a repository with their lifecycle status.
+
+use futures_util::StreamExt;
+use skilld_proto::images::{InspectResponse, Lifecycle};
+use skilld_proto::registry::RemoteTag;
+
+use super::error::RegistryError;
+use super::pull::{fetch_manifest, fetch_small_blob};
+use super::{Registries, oci_reference};
+use crate::image::inspect::describe;
+use crate::image::lifecycle::release_version;
+use crate::image::reference::Reference;
+use crate::oci::Descriptor;
+use crate::store::MAX_JSON_BLOB;
+
+/// How many manifests are read at once when listing tags.
+const CONCURRENCY: usize = 8;
+
+/// Inspect `reference` on its registry.
+pub async fn inspect(
+    registries: &Registries,
+    reference: &Reference,
+) -> Result<InspectResponse, RegistryError> {
+    let (fetched, endpoint) = fetch_manifest(registries, reference).await?;
+    let config = fetch_small_blob(
+        &endpoint,
+        &fetched.source,
+        &fetched.manifest.config,
+        MAX_JSON_BLOB,
+    )
+    .await?;
+    let config: serde_json::Value = serde_json::from_slice(&config).unwrap_or_default();
+    let descriptor = Descriptor {
+        media_type: fetched.manifest.media_type.clone().unwrap_or_default(),
+        digest: fetched.digest.clone(),
+        size: fetched.bytes.len() as u64,
+        artifact_type: fetched.manifest.artifact_type.clone(),
+        annotations: Default::default(),
+    };
+    Ok(describe(
+        &reference.to_string(),
+        &descriptor,
+        &fetched.manifest,
+        fetched.bytes.len() as u64,
+        &config,
+        Vec::new(),
+    ))
+}
+
+/// cosign's signature, attestation and SBOM tags are not versions.
+pub fn is_cosign_tag(tag: &str) -> bool {
+    tag.starts_with("sha256-")
+        && (tag.ends_with(".sig") || tag.ends_with(".att") || tag.ends_with(".sbom"))
+}
+
+/// Every tag of `repository` (a reference whose tag is ignored), semver
+/// order first (highest last), then the others by name.
+pub async fn tags(
+    registries: &Registries,
+    repository: &Reference,
+) -> Result<Vec<RemoteTag>, RegistryError> {
+    let host = repository
+        .registry
+        .clone()
+        .ok_or_else(|| RegistryError::Invalid {
+            reference: repository.to_string(),
+            message: "names no registry; write HOST[:PORT]/NAME".into(),
+        })?;
+    let endpoint = registries.endpoint(&host, &repository.path).await?;
+    let oci_ref = oci_reference(&repository.with_tag("latest"))?;
+    let name = repository.repository();
+    let listed = endpoint
+        .client
+        .list_tags(&oci_ref, &endpoint.auth, None, None)
+        .await
+        .map_err(|e| {
+            RegistryError::from_oci(&host, &name, e, endpoint.credential_source.as_deref())
+        })?;
+    let names: Vec<String> = listed
+        .tags
+        .into_iter()
+        .filter(|t| !is_cosign_tag(t))
+        .collect();
+    let endpoint = &endpoint;
+    let host = &host;
+    let mut tags: Vec<RemoteTag> = futures_util::stream::iter(names)
+        .map(|tag| async move {
+            let tag_ref =
+                oci_client::Reference::with_tag(host.clone(), repository.path.clone(), tag.clone());
+            let fetched = endpoint
+                .client
+                .pull_manifest_raw(&tag_ref, &endpoint.auth, super::pull::MANIFEST_TYPES)
+                .await
+                .ok()
+                .map(|(bytes, _)| bytes);
+            let manifest: Option<crate::oci::Manifest> = fetched
+                .as_ref()
+                .and_then(|b| serde_json::from_slice(b).ok());
+            let status = manifest
+                .as_ref()
+                .and_then(|m| m.status())
+                .and_then(Lifecycle::parse);
+            let version = manifest
+                .as_ref()
+                .and_then(|m| m.annotations.get(crate::oci::annotation::VERSION).cloned());
+            let published = release_version(&tag).is_some()
+                && matches!(status, None | Some(Lifecycle::Published));
+            RemoteTag {
+                digest: fetched.map(|b| crate::store::digest::Digest::of(&b).to_string()),
+                tag,
+                version,
+                status,
+                published,
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    tags.sort_by(|a, b| {
+        match (
+            semver::Version::parse(&a.tag),
+            semver::Version::parse(&b.tag),
+        ) {
+            (Ok(x), Ok(y)) => x.cmp(&y),
+            (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+            (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+            (Err(_), Err(_)) => a.tag.cmp(&b.tag),
+        }
+    });
+    Ok(tags)
+}
+
+/// A not-found error enriched with the tags the repository does have.
+pub async fn explain_not_found(
+    registries: &Registries,
+    reference: &Reference,
+    error: RegistryError,
+) -> RegistryError {
+    let RegistryError::NotFound {
+        reference: name, ..
+    } = error
+    else {
+        return error;
+    };
+    let tags = match tags(registries, reference).await {
+        Ok(list) if !list.is_empty() => format!(
+            "; {} has tags: {}",
+            reference.repository(),
+            list.iter()
+                .map(|t| t.tag.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Ok(_) => format!("; {} has no tags", reference.repository()),
+        Err(_) => String::new(),
+    };
+    RegistryError::NotFound {
+        reference: name,
+        tags,
+    }
+}

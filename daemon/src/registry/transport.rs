@@ -1,0 +1,246 @@
+//! Building an HTTP client for one registry host: scheme (https, or http for
+//! loopback hosts that do not speak TLS and for `plain_http` hosts), trusted
+//! CAs (system roots plus `ca_file`), `insecure`, and credentials.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
+use oci_client::secrets::RegistryAuth;
+
+use super::config::{RegistryConfig, is_loopback};
+use super::credentials::CredentialStore;
+use super::error::{RegistryError, from_request};
+
+/// A client ready to talk to one host.
+pub struct Endpoint {
+    pub host: String,
+    pub client: oci_client::Client,
+    pub auth: RegistryAuth,
+    /// Where the credential came from, for messages.
+    pub credential_source: Option<String>,
+    /// `https` or `http`.
+    pub scheme: &'static str,
+    pub http: reqwest::Client,
+}
+
+/// Builds endpoints; remembers which loopback hosts speak plain HTTP.
+#[derive(Debug, Default)]
+pub struct Transport {
+    schemes: Mutex<HashMap<String, &'static str>>,
+}
+
+/// Everything a client for one host needs from configuration.
+pub fn reqwest_client(
+    config: &RegistryConfig,
+    host: &str,
+) -> Result<reqwest::Client, RegistryError> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .read_timeout(Duration::from_secs(60))
+        .user_agent(concat!("skilld/", env!("CARGO_PKG_VERSION")))
+        .danger_accept_invalid_certs(config.insecure);
+    if let Some(ca) = &config.ca_file {
+        let pem = std::fs::read(ca).map_err(|e| RegistryError::Tls {
+            host: host.to_string(),
+            detail: format!("cannot read ca_file {}: {e}", ca.display()),
+        })?;
+        let certs =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| RegistryError::Tls {
+                host: host.to_string(),
+                detail: format!("ca_file {} holds no PEM certificate: {e}", ca.display()),
+            })?;
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder.build().map_err(|e| RegistryError::Other {
+        host: host.to_string(),
+        message: format!("cannot set up HTTP: {e}"),
+    })
+}
+
+impl Transport {
+    /// `https` or `http` for `host`. Loopback hosts are probed once: a
+    /// registry answering plain HTTP on `/v2/` gets `http`.
+    async fn scheme(
+        &self,
+        host: &str,
+        config: &RegistryConfig,
+        http: &reqwest::Client,
+    ) -> &'static str {
+        if config.plain_http {
+            return "http";
+        }
+        if !is_loopback(host) {
+            return "https";
+        }
+        if let Some(scheme) = self
+            .schemes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(host)
+        {
+            return scheme;
+        }
+        let scheme = match http.get(format!("http://{host}/v2/")).send().await {
+            // Go's TLS servers answer plain HTTP with this 400.
+            Ok(r) if r.status().as_u16() == 400 => "https",
+            Ok(r)
+                if r.headers().contains_key("docker-distribution-api-version")
+                    || r.status().is_success()
+                    || r.status().as_u16() == 401 =>
+            {
+                "http"
+            }
+            _ => "https",
+        };
+        self.schemes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(host.to_string(), scheme);
+        scheme
+    }
+
+    /// A client for `host`, with credentials for `repository` if any are found.
+    pub async fn endpoint(
+        &self,
+        host: &str,
+        repository: &str,
+        config: &RegistryConfig,
+        credentials: &CredentialStore,
+    ) -> Result<Endpoint, RegistryError> {
+        let http = reqwest_client(config, host)?;
+        let scheme = self.scheme(host, config, &http).await;
+        let mut extra = Vec::new();
+        if let Some(ca) = &config.ca_file {
+            let data = std::fs::read(ca).map_err(|e| RegistryError::Tls {
+                host: host.to_string(),
+                detail: format!("cannot read ca_file {}: {e}", ca.display()),
+            })?;
+            extra.push(Certificate {
+                encoding: CertificateEncoding::Pem,
+                data,
+            });
+        }
+        let client_config = ClientConfig {
+            protocol: if scheme == "http" {
+                ClientProtocol::Http
+            } else {
+                ClientProtocol::Https
+            },
+            accept_invalid_certificates: config.insecure,
+            extra_root_certificates: extra,
+            connect_timeout: Some(Duration::from_secs(10)),
+            read_timeout: Some(Duration::from_secs(60)),
+            user_agent: concat!("skilld/", env!("CARGO_PKG_VERSION")),
+            platform_resolver: None,
+            ..ClientConfig::default()
+        };
+        let client =
+            oci_client::Client::try_from(client_config).map_err(|e| RegistryError::Other {
+                host: host.to_string(),
+                message: format!("cannot set up the registry client: {e}"),
+            })?;
+        let found =
+            credentials
+                .lookup(host, repository)
+                .await
+                .map_err(|e| RegistryError::Other {
+                    host: host.to_string(),
+                    message: e.to_string(),
+                })?;
+        let (auth, credential_source) = match found {
+            Some(f) => (
+                RegistryAuth::Basic(f.credential.username, f.credential.password),
+                Some(f.source),
+            ),
+            None => (RegistryAuth::Anonymous, None),
+        };
+        Ok(Endpoint {
+            host: host.to_string(),
+            client,
+            auth,
+            credential_source,
+            scheme,
+            http,
+        })
+    }
+}
+
+/// Check `auth` against `host`'s `/v2/` (basic, or the bearer token
+/// service's answer to those credentials): Ok when the registry accepts them.
+pub async fn check_login(
+    endpoint: &Endpoint,
+    username: &str,
+    password: &str,
+) -> Result<(), RegistryError> {
+    let host = &endpoint.host;
+    let url = format!("{}://{host}/v2/", endpoint.scheme);
+    let first = endpoint
+        .http
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| from_request(host, &e))?;
+    if first.status().is_success() {
+        // An open registry: any credentials "work"; check them anyway with basic auth.
+        let r = endpoint
+            .http
+            .get(&url)
+            .basic_auth(username, Some(password))
+            .send()
+            .await
+            .map_err(|e| from_request(host, &e))?;
+        return if r.status().is_success() {
+            Ok(())
+        } else {
+            Err(refused(host))
+        };
+    }
+    let challenge = first
+        .headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let response = if let Some(params) = challenge.strip_prefix("Bearer ") {
+        let param = |name: &str| {
+            params.split(',').find_map(|p| {
+                let (k, v) = p.trim().split_once('=')?;
+                (k == name).then(|| v.trim_matches('"').to_string())
+            })
+        };
+        let realm = param("realm").ok_or_else(|| RegistryError::Other {
+            host: host.to_string(),
+            message: "the registry's bearer challenge has no realm".into(),
+        })?;
+        let mut request = endpoint
+            .http
+            .get(realm)
+            .basic_auth(username, Some(password));
+        if let Some(service) = param("service") {
+            request = request.query(&[("service", service)]);
+        }
+        request.send().await.map_err(|e| from_request(host, &e))?
+    } else {
+        endpoint
+            .http
+            .get(&url)
+            .basic_auth(username, Some(password))
+            .send()
+            .await
+            .map_err(|e| from_request(host, &e))?
+    };
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(refused(host))
+    }
+}
+
+fn refused(host: &str) -> RegistryError {
+    RegistryError::Unauthorized {
+        host: host.to_string(),
+        found_in: None,
+    }
+}
