@@ -131,7 +131,9 @@ impl From<crate::registry::RegistryError> for ApiError {
             R::Unreachable { host, .. } => (ErrorCode::Upstream, "unreachable", Some(host.clone())),
             R::Other { host, .. } => (ErrorCode::Upstream, "registry", Some(host.clone())),
             R::NotFound { .. } => (ErrorCode::NotFound, "not_found", None),
-            R::DigestMismatch { .. } => (ErrorCode::Conflict, "digest_mismatch", None),
+            R::DigestMismatch { .. } | R::Tampered { .. } => {
+                (ErrorCode::Conflict, "digest_mismatch", None)
+            }
             R::Unsupported { .. } => (ErrorCode::InvalidRequest, "unsupported", None),
             R::Invalid { .. } => (ErrorCode::InvalidRequest, "invalid", None),
         };

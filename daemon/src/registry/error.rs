@@ -31,6 +31,10 @@ pub enum RegistryError {
         actual: String,
     },
     #[error(
+        "{reference}: the registry sent content that does not match its digest ({detail}); refused, nothing stored"
+    )]
+    Tampered { reference: String, detail: String },
+    #[error(
         "{reference} is not a skill image: found {found}; skilld installs the skillimage form (files at the layer root) or the Agent Skills artifact"
     )]
     Unsupported { reference: String, found: String },
@@ -93,6 +97,24 @@ impl RegistryError {
                         host: host.to_string(),
                         message: text,
                     }
+                }
+            }
+            OciDistributionError::DigestError(e) => RegistryError::Tampered {
+                reference: reference.to_string(),
+                detail: e.to_string(),
+            },
+            OciDistributionError::RequestError(e)
+                if e.status()
+                    .is_some_and(|s| s.as_u16() == 401 || s.as_u16() == 403) =>
+            {
+                unauthorized()
+            }
+            OciDistributionError::RequestError(e)
+                if e.status().is_some_and(|s| s.as_u16() == 404) =>
+            {
+                RegistryError::NotFound {
+                    reference: reference.to_string(),
+                    tags: String::new(),
                 }
             }
             OciDistributionError::RequestError(e) => from_request(host, &e),

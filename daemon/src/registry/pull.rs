@@ -198,7 +198,6 @@ pub async fn pull(
 ) -> Result<Pulled, TransferError> {
     let (fetched, endpoint) = fetch_manifest(registries, reference).await?;
     let source_ref = oci_reference(&fetched.source)?;
-    let host = endpoint.host.clone();
     let blobs: Vec<Descriptor> = std::iter::once(fetched.manifest.config.clone())
         .chain(fetched.manifest.layers.iter().cloned())
         .collect();
@@ -220,8 +219,79 @@ pub async fn pull(
         })
     };
     report(0, 0);
+    let mut fetched_now: Vec<Digest> = Vec::new();
+    let outcome = fetch_blobs(
+        &endpoint,
+        &source_ref,
+        reference,
+        &missing,
+        &store,
+        &mut fetched_now,
+        &mut done,
+        &report,
+    )
+    .await;
+    if let Err(e) = outcome {
+        // Nothing partial stays behind: drop the blobs this pull added.
+        for digest in &fetched_now {
+            let _ = store.delete_blob(digest);
+        }
+        return Err(e);
+    }
+    finish(
+        catalog,
+        reference,
+        fetched,
+        missing.len(),
+        blobs.len(),
+        done,
+    )
+    .await
+}
+
+async fn finish(
+    catalog: &Catalog,
+    reference: &Reference,
+    fetched: Fetched,
+    missing: usize,
+    all: usize,
+    done: u64,
+) -> Result<Pulled, TransferError> {
+    let store = catalog.store();
+    let result = finish_inner(catalog, reference, &fetched).await;
+    let (name, descriptor) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = store.delete_blob(&fetched.digest);
+            return Err(e);
+        }
+    };
+    Ok(Pulled {
+        name,
+        descriptor,
+        manifest: fetched.manifest,
+        fetched_blobs: missing as u64,
+        present_blobs: (all - missing) as u64,
+        fetched_bytes: done,
+        source: fetched.source.to_string(),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn fetch_blobs(
+    endpoint: &Endpoint,
+    source_ref: &oci_client::Reference,
+    reference: &Reference,
+    missing: &[&Descriptor],
+    store: &std::sync::Arc<crate::store::Store>,
+    fetched_now: &mut Vec<Digest>,
+    done: &mut u64,
+    report: &(dyn Fn(u64, usize) + Sync),
+) -> Result<(), TransferError> {
+    let host = endpoint.host.clone();
+    let source_ref = source_ref.clone();
     for (i, descriptor) in missing.iter().enumerate() {
-        if descriptor.digest != fetched.manifest.config.digest && descriptor.size > u64::MAX / 2 {
+        if descriptor.size > u64::MAX / 2 {
             return Err(RegistryError::Invalid {
                 reference: reference.to_string(),
                 message: "a blob descriptor has an impossible size".into(),
@@ -242,9 +312,19 @@ pub async fn pull(
             })?;
         let mut writer = store.writer()?;
         while let Some(chunk) = sized.stream.next().await {
-            let chunk = chunk.map_err(|e| RegistryError::Other {
-                host: host.clone(),
-                message: format!("the download of {} broke off: {e}", descriptor.digest),
+            let chunk = chunk.map_err(|e| {
+                let text = e.to_string();
+                if text.contains("digest") {
+                    RegistryError::Tampered {
+                        reference: reference.to_string(),
+                        detail: text,
+                    }
+                } else {
+                    RegistryError::Other {
+                        host: host.clone(),
+                        message: format!("the download of {} broke off: {e}", descriptor.digest),
+                    }
+                }
             })?;
             if writer.size() + chunk.len() as u64 > descriptor.size {
                 return Err(RegistryError::DigestMismatch {
@@ -257,11 +337,11 @@ pub async fn pull(
             writer
                 .write_all(&chunk)
                 .map_err(|e| StoreError::io(store.root(), "write", e))?;
-            done += chunk.len() as u64;
-            report(done, i + 1);
+            *done += chunk.len() as u64;
+            report(*done, i + 1);
         }
         match store.commit(writer, Some(&descriptor.digest)) {
-            Ok(_) => {}
+            Ok(_) => fetched_now.push(descriptor.digest.clone()),
             Err(StoreError::DigestMismatch { expected, actual }) => {
                 return Err(RegistryError::DigestMismatch {
                     reference: reference.to_string(),
@@ -273,6 +353,16 @@ pub async fn pull(
             Err(e) => return Err(e.into()),
         }
     }
+    Ok(())
+}
+
+/// Check the config, store the manifest and tag it; the local name.
+async fn finish_inner(
+    catalog: &Catalog,
+    reference: &Reference,
+    fetched: &Fetched,
+) -> Result<(String, Descriptor), TransferError> {
+    let store = catalog.store();
     // The config is small JSON: refuse a config over the cap, like the manifest.
     store.read(&fetched.manifest.config.digest, MAX_JSON_BLOB)?;
     store.put(&fetched.bytes)?;
@@ -294,15 +384,7 @@ pub async fn pull(
         (None, Some(d)) => format!("{}@{d}", reference.repository()),
     };
     catalog.tag(&name, &descriptor).await?;
-    Ok(Pulled {
-        name,
-        descriptor,
-        manifest: fetched.manifest,
-        fetched_blobs: missing.len() as u64,
-        present_blobs: (blobs.len() - missing.len()) as u64,
-        fetched_bytes: done,
-        source: fetched.source.to_string(),
-    })
+    Ok((name, descriptor))
 }
 
 /// Fetch a small blob (a config) of at most `max` bytes, digest checked.

@@ -28,6 +28,8 @@ const SCRUBBED: &[&str] = &[
 /// One isolated home.
 pub struct Home {
     dir: tempfile::TempDir,
+    /// Extra environment for every command (and so for an autostarted daemon).
+    env: Vec<(String, std::ffi::OsString)>,
 }
 
 /// The outcome of a `skillc` run.
@@ -90,7 +92,20 @@ impl Home {
             .tempdir()
             .expect("temp dir");
         std::fs::create_dir(dir.path().join("home")).unwrap();
-        Home { dir }
+        Home {
+            dir,
+            env: Vec::new(),
+        }
+    }
+
+    /// A home whose commands (and autostarted daemon) also get `vars`.
+    pub fn with_env(vars: &[(&str, &std::ffi::OsStr)]) -> Home {
+        let mut home = Home::new();
+        home.env = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_os_string()))
+            .collect();
+        home
     }
 
     /// The temp folder holding everything of this test.
@@ -154,6 +169,9 @@ impl Home {
         cmd.env("SKILLD_HOME", self.skilld_home())
             .env("HOME", self.user_home())
             .stdin(Stdio::null());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
     }
 
     /// Run `skillc ARGS` to completion.

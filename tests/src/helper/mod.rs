@@ -6,6 +6,7 @@
 //!   well-behaved client would never send.
 //! - [`wait`]: polling with a deadline instead of sleeping.
 
+pub mod fake;
 pub mod home;
 pub mod http;
 pub mod registry;

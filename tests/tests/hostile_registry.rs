@@ -1,0 +1,174 @@
+//! A registry that lies: every refusal is clear and leaves nothing in the
+//! store (no blob, no tag), and the daemon keeps serving.
+
+use serde_json::json;
+use sha2::{Digest as _, Sha256};
+use skilld_tests::helper::Home;
+use skilld_tests::helper::fake::FakeRegistry;
+
+fn digest(data: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(data)))
+}
+
+/// A skill manifest whose config and layer are `config` and `layer`.
+fn manifest(config: &[u8], layer: &[u8], layer_type: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(config), "size": config.len()},
+        "layers": [{"mediaType": layer_type, "digest": digest(layer), "size": layer.len()}],
+    }))
+    .unwrap()
+}
+
+fn assert_refused(home: &Home, reference: &str, message: &str) {
+    let run = home.skillc(&["pull", reference]).expect_code(1);
+    assert!(run.stderr.contains(message), "{message}: {}", run.stderr);
+    assert_eq!(home.blob_count(), 0, "{message}: nothing stored");
+    let images = home.skillc(&["--json", "images"]).expect_code(0).json();
+    assert_eq!(images["images"], json!([]), "{message}: nothing tagged");
+    home.skillc(&["--no-autostart", "status"]).expect_code(0);
+}
+
+const LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+
+#[test]
+fn a_blob_that_lies_about_its_digest_is_refused() {
+    let fake = FakeRegistry::start();
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let layer = b"the real layer";
+    fake.manifest("acme/liar", "1.0.0", &manifest(config, layer, LAYER));
+    fake.blob(&digest(config), config);
+    fake.blob(&digest(layer), b"the evil layer"); // same length, other content
+    assert_refused(
+        &Home::new(),
+        &format!("{}/acme/liar:1.0.0", fake.host()),
+        "refused, nothing stored",
+    );
+}
+
+#[test]
+fn a_blob_longer_than_declared_is_refused() {
+    let fake = FakeRegistry::start();
+    let config = br#"{}"#;
+    let layer = b"short";
+    fake.manifest("acme/long", "1", &manifest(config, layer, LAYER));
+    fake.blob(&digest(config), config);
+    fake.blob(&digest(layer), &vec![b'x'; 1 << 20]);
+    assert_refused(
+        &Home::new(),
+        &format!("{}/acme/long:1", fake.host()),
+        "more bytes than the manifest declares",
+    );
+}
+
+#[test]
+fn a_pinned_digest_that_does_not_match_is_refused() {
+    let fake = FakeRegistry::start();
+    let config = br#"{}"#;
+    let layer = b"layer";
+    fake.manifest("acme/pin", "1", &manifest(config, layer, LAYER));
+    let wrong = digest(b"another manifest");
+    fake.manifest("acme/pin", &wrong, &manifest(config, layer, LAYER));
+    assert_refused(
+        &Home::new(),
+        &format!("{}/acme/pin@{wrong}", fake.host()),
+        "refused, nothing stored",
+    );
+}
+
+#[test]
+fn an_oversized_manifest_is_refused() {
+    let fake = FakeRegistry::start();
+    let mut huge = manifest(b"{}", b"x", LAYER);
+    huge.pop();
+    huge.extend_from_slice(b",\"annotations\":{\"pad\":\"");
+    huge.extend(std::iter::repeat_n(b'a', 5 << 20));
+    huge.extend_from_slice(b"\"}}");
+    fake.manifest("acme/huge", "1", &huge);
+    assert_refused(
+        &Home::new(),
+        &format!("{}/acme/huge:1", fake.host()),
+        "over the",
+    );
+}
+
+#[test]
+fn images_that_are_not_skills_are_refused_naming_their_media_types() {
+    let fake = FakeRegistry::start();
+    let config = br#"{}"#;
+    fake.manifest(
+        "acme/plain",
+        "1",
+        &manifest(config, b"x", "application/vnd.oci.image.layer.v1.tar"),
+    );
+    fake.blob(&digest(config), config);
+    let home = Home::new();
+    assert_refused(
+        &home,
+        &format!("{}/acme/plain:1", fake.host()),
+        "application/vnd.oci.image.layer.v1.tar",
+    );
+    let index = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": []})).unwrap();
+    fake.manifest("acme/index", "1", &index);
+    std::fs::write(
+        fake.root().join("manifests/acme/index/1.type"),
+        "application/vnd.oci.image.index.v1+json",
+    )
+    .unwrap();
+    let run = home
+        .skillc(&["pull", &format!("{}/acme/index:1", fake.host())])
+        .expect_code(1);
+    assert!(
+        run.stderr.contains("index") || run.stderr.contains("not"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(home.blob_count(), 0);
+}
+
+#[test]
+fn a_hostile_layer_is_stored_but_never_unpacked() {
+    // The layer's digest is honest, its content is a path traversal: the
+    // pull may keep the blob, but -o must refuse and write nothing outside.
+    let fake = FakeRegistry::start();
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    let mut header = tar::Header::new_gnu();
+    let name = b"../../escaped";
+    header.as_old_mut().name[..name.len()].copy_from_slice(name);
+    header.set_size(4);
+    header.set_mode(0o644);
+    header.set_cksum();
+    tar.append(&header, &b"evil"[..]).unwrap();
+    let layer = tar.into_inner().unwrap().finish().unwrap();
+    let config = br#"{}"#;
+    fake.manifest("acme/evil", "1", &manifest(config, &layer, LAYER));
+    fake.blob(&digest(config), config);
+    fake.blob(&digest(&layer), &layer);
+    let home = Home::new();
+    let out = home.root().join("out").join("inner");
+    let run = home
+        .skillc(&[
+            "pull",
+            &format!("{}/acme/evil:1", fake.host()),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .expect_code(1);
+    assert!(run.stderr.contains("climbs out"), "{}", run.stderr);
+    assert!(!home.root().join("escaped").exists() && !home.root().join("out/escaped").exists());
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .map(|d| d.count())
+        .into_iter()
+        .collect();
+    assert_eq!(
+        left,
+        [0],
+        "no half-unpacked folder is left in {}",
+        out.display()
+    );
+}
