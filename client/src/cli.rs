@@ -100,6 +100,35 @@ pub enum Command {
         #[arg(long)]
         published: bool,
     },
+    /// Copy an image, with its cosign signature tag, to a registry.
+    ///
+    /// A SOURCE that names a registry is copied registry to registry (blobs
+    /// stream through, never to disk; on one registry they are mounted); a
+    /// SOURCE without one is a local image. Blobs the destination has are
+    /// skipped.
+    Copy {
+        /// HOST[:PORT]/NAME:TAG, or a local image.
+        source: String,
+        /// HOST[:PORT]/NAME[:TAG]
+        destination: String,
+    },
+    /// Write local images (and their signature tags) to an OCI layout archive.
+    ///
+    /// The archive is what `skopeo copy oci-archive:FILE:REF` reads, for
+    /// air-gapped transfer; `skillc load` reads it back.
+    Save {
+        /// Local images.
+        #[arg(required = true)]
+        references: Vec<String>,
+        /// The .tar to write.
+        #[arg(short = 'o', long = "output", value_name = "FILE", required = true)]
+        output: PathBuf,
+    },
+    /// Read an OCI layout archive into the local store, every blob checked.
+    Load {
+        /// The .tar to read.
+        input: PathBuf,
+    },
     /// Check credentials against a registry and save them (podman auth.json format, 0600).
     Login {
         /// The registry host[:port].
@@ -124,7 +153,7 @@ pub enum Command {
     },
     /// Delete blobs that no tag and no installed skill needs.
     Prune,
-    /// Move an image one lifecycle step forward.
+    /// Move an image one lifecycle step forward, locally or on its registry.
     ///
     /// draft → testing → published → deprecated → archived. Tags follow:
     /// V-draft, V-testing, then V and latest when published. latest never
@@ -136,6 +165,10 @@ pub enum Command {
         /// The state to move to: testing, published, deprecated or archived.
         #[arg(long, value_parser = parse_state)]
         to: Lifecycle,
+        /// Promote in the local store although REF names a registry (a
+        /// reference with a registry is promoted on the registry by default).
+        #[arg(long)]
+        local: bool,
     },
     /// Show the daemon's version, protocol, paths and what it holds.
     Status,

@@ -269,6 +269,10 @@ pub struct PruneResponse {
 pub struct PromoteRequest {
     pub reference: String,
     pub to: Lifecycle,
+    /// Promote in the local store even though the reference names a
+    /// registry (by default such a reference is promoted on its registry).
+    #[serde(default)]
+    pub local: bool,
 }
 
 /// Response of `POST /v1/images/promote`.

@@ -147,3 +147,64 @@ pub struct LogoutResponse {
     /// Whether there was a `skillc login` entry to remove.
     pub removed: bool,
 }
+
+pub const COPY_ROUTE: &str = "/v1/copy";
+pub const SAVE_ROUTE: &str = "/v1/save";
+pub const LOAD_ROUTE: &str = "/v1/load";
+pub const PROMOTE_REMOTE_ROUTE: &str = "/v1/remote/promote";
+
+/// Request of `POST /v1/copy` (NDJSON stream): registry to registry, or
+/// local store to registry, with the image's cosign signature tag.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CopyRequest {
+    pub source: String,
+    pub destination: String,
+}
+
+/// Final result of `POST /v1/copy`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyResponse {
+    pub source: String,
+    pub destination: String,
+    pub digest: String,
+    pub copied_blobs: u64,
+    pub skipped_blobs: u64,
+    pub copied_bytes: u64,
+    /// Signature tags (`sha256-<hex>.sig`) copied along.
+    pub signatures: Vec<String>,
+}
+
+/// Request of `POST /v1/save`: local images into an OCI layout archive.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaveRequest {
+    pub references: Vec<String>,
+    /// Absolute path of the `.tar` to write (replaced atomically).
+    pub output: PathBuf,
+}
+
+/// Response of `POST /v1/save`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaveResponse {
+    pub output: PathBuf,
+    /// Tags written, signature tags included.
+    pub references: Vec<String>,
+    pub blobs: u64,
+    pub bytes: u64,
+}
+
+/// Request of `POST /v1/load`: an OCI layout archive into the store.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadRequest {
+    /// Absolute path of the `.tar`.
+    pub input: PathBuf,
+}
+
+/// Response of `POST /v1/load`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadResponse {
+    pub references: Vec<String>,
+    pub blobs: u64,
+}

@@ -118,10 +118,16 @@ pub async fn prune(ctx: &Ctx) -> Result<ExitCode, ClientError> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn promote(ctx: &Ctx, reference: &str, to: Lifecycle) -> Result<ExitCode, ClientError> {
+pub async fn promote(
+    ctx: &Ctx,
+    reference: &str,
+    to: Lifecycle,
+    local: bool,
+) -> Result<ExitCode, ClientError> {
     let request = PromoteRequest {
         reference: reference.into(),
         to,
+        local,
     };
     let (response, answer): (PromoteResponse, _) = ctx.post(PROMOTE_ROUTE, &request).await?;
     if ctx.cli.json {

@@ -5,9 +5,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use skilld_proto::registry::{
-    LOGIN_ROUTE, LOGOUT_ROUTE, LoginRequest, LoginResponse, LogoutRequest, LogoutResponse,
-    PULL_ROUTE, PUSH_ROUTE, PullRequest, PullResponse, PushRequest, PushResponse, TAGS_ROUTE,
-    TagsRequest, TagsResponse,
+    COPY_ROUTE, CopyRequest, CopyResponse, LOAD_ROUTE, LOGIN_ROUTE, LOGOUT_ROUTE, LoadRequest,
+    LoadResponse, LoginRequest, LoginResponse, LogoutRequest, LogoutResponse, PULL_ROUTE,
+    PUSH_ROUTE, PullRequest, PullResponse, PushRequest, PushResponse, SAVE_ROUTE, SaveRequest,
+    SaveResponse, TAGS_ROUTE, TagsRequest, TagsResponse,
 };
 
 use crate::ctx::Ctx;
@@ -174,6 +175,75 @@ pub async fn logout(ctx: &Ctx, registry: &str) -> Result<ExitCode, ClientError> 
         ctx.say(format!("logged out of {}", r.registry));
     } else {
         ctx.say(format!("no saved login for {}", r.registry));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn absolute(path: &Path) -> Result<std::path::PathBuf, ClientError> {
+    std::path::absolute(path)
+        .map_err(|e| ClientError::Other(format!("cannot resolve {}: {e}", path.display())))
+}
+
+pub async fn copy(ctx: &Ctx, source: &str, destination: &str) -> Result<ExitCode, ClientError> {
+    let request = CopyRequest {
+        source: source.into(),
+        destination: destination.into(),
+    };
+    let (r, answer): (CopyResponse, _) = ctx.post_streaming(COPY_ROUTE, &request).await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer);
+        return Ok(ExitCode::SUCCESS);
+    }
+    ctx.say(format!("copied {} → {}", r.source, r.destination));
+    ctx.say(format!("  digest      {}", r.digest));
+    ctx.say(format!(
+        "  blobs       {} copied ({}), {} already there",
+        r.copied_blobs,
+        render::bytes(r.copied_bytes),
+        r.skipped_blobs
+    ));
+    if !r.signatures.is_empty() {
+        ctx.say(format!("  signatures  {}", r.signatures.join(", ")));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn save(
+    ctx: &Ctx,
+    references: &[String],
+    output: &Path,
+) -> Result<ExitCode, ClientError> {
+    let request = SaveRequest {
+        references: references.to_vec(),
+        output: absolute(output)?,
+    };
+    let (r, answer): (SaveResponse, _) = ctx.post(SAVE_ROUTE, &request).await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer);
+    } else {
+        ctx.say(format!(
+            "saved {} ({} blob(s), {}) to {}",
+            r.references.join(", "),
+            r.blobs,
+            render::bytes(r.bytes),
+            r.output.display()
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn load(ctx: &Ctx, input: &Path) -> Result<ExitCode, ClientError> {
+    let request = LoadRequest {
+        input: absolute(input)?,
+    };
+    let (r, answer): (LoadResponse, _) = ctx.post(LOAD_ROUTE, &request).await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer);
+    } else {
+        for reference in &r.references {
+            ctx.say(format!("loaded {reference}"));
+        }
+        ctx.say(format!("{} new blob(s) in the store", r.blobs));
     }
     Ok(ExitCode::SUCCESS)
 }

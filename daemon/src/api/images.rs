@@ -249,6 +249,22 @@ pub async fn prune(state: &State) -> Result<ApiResponse, ApiError> {
 
 pub async fn promote(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
     let request: PromoteRequest = body::read_json(req, &state.config().limits).await?;
+    let parsed = Reference::parse(&request.reference)?;
+    if parsed.registry.is_some() && !request.local {
+        let response = crate::registry::promote::promote(state.registries(), &parsed, request.to)
+            .await
+            .map_err(|e| match e {
+                crate::registry::promote::RemotePromoteError::Registry(crate::registry::RegistryError::NotFound { reference, .. }) => ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("{reference} was not found on the registry; push it first, or promote the local image with --local"),
+                ),
+                crate::registry::promote::RemotePromoteError::Registry(e) => e.into(),
+                crate::registry::promote::RemotePromoteError::Rule(PromoteError::Catalog(e)) => e.into(),
+                crate::registry::promote::RemotePromoteError::Rule(e) => ApiError::new(ErrorCode::Conflict, e.to_string()),
+            })?;
+        tracing::info!(from = %request.reference, to = %response.reference, "promoted on the registry");
+        return Ok(json(hyper::StatusCode::OK, &response));
+    }
     let catalog = state.catalog();
     let (reference, descriptor) = resolve_local(catalog, &request.reference).await?;
     let _hold = catalog.write_guard().await;

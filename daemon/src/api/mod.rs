@@ -111,12 +111,18 @@ async fn route(state: &State, req: Request<Incoming>) -> Result<ApiResponse, Api
         | registry_routes::PUSH_ROUTE
         | registry_routes::TAGS_ROUTE
         | registry_routes::LOGIN_ROUTE
-        | registry_routes::LOGOUT_ROUTE => match (method, path.as_str()) {
+        | registry_routes::LOGOUT_ROUTE
+        | registry_routes::COPY_ROUTE
+        | registry_routes::SAVE_ROUTE
+        | registry_routes::LOAD_ROUTE => match (method, path.as_str()) {
             (Method::POST, registry_routes::PULL_ROUTE) => registry::pull(state, req).await,
             (Method::POST, registry_routes::PUSH_ROUTE) => registry::push(state, req).await,
             (Method::POST, registry_routes::TAGS_ROUTE) => registry::tags(state, req).await,
             (Method::POST, registry_routes::LOGIN_ROUTE) => registry::login(state, req).await,
             (Method::POST, registry_routes::LOGOUT_ROUTE) => registry::logout(state, req).await,
+            (Method::POST, registry_routes::COPY_ROUTE) => registry::copy(state, req).await,
+            (Method::POST, registry_routes::SAVE_ROUTE) => registry::save(state, req).await,
+            (Method::POST, registry_routes::LOAD_ROUTE) => registry::load(state, req).await,
             (method, _) => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
         },
         _ => Err(ApiError::not_found_route(&method, &path)),

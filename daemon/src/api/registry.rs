@@ -6,8 +6,9 @@ use hyper::Request;
 use hyper::body::Incoming;
 use skilld_proto::ErrorCode;
 use skilld_proto::registry::{
-    LoginRequest, LoginResponse, LogoutRequest, LogoutResponse, PullRequest, PullResponse,
-    PushRequest, PushResponse, TagsRequest, TagsResponse,
+    CopyRequest, CopyResponse, LoadRequest, LoadResponse, LoginRequest, LoginResponse,
+    LogoutRequest, LogoutResponse, PullRequest, PullResponse, PushRequest, PushResponse,
+    SaveRequest, SaveResponse, TagsRequest, TagsResponse,
 };
 use skilld_proto::stream::Progress;
 
@@ -18,7 +19,7 @@ use crate::image::extract;
 use crate::image::reference::Reference;
 use crate::image::unpack::UnpackLimits;
 use crate::registry::credentials::Credential;
-use crate::registry::{RegistryError, pull, push, remote, transport};
+use crate::registry::{RegistryError, copy, pull, push, remote, transport};
 use crate::state::State;
 
 fn unpack_limits(state: &State) -> UnpackLimits {
@@ -222,6 +223,176 @@ pub async fn logout(state: &State, req: Request<Incoming>) -> Result<ApiResponse
         &LogoutResponse {
             registry: host,
             removed,
+        },
+    ))
+}
+
+/// The local `.sig` tag of `reference`'s repository for `descriptor`, if the store has one.
+async fn local_signature(
+    state: &State,
+    reference: &Reference,
+    descriptor: &crate::oci::Descriptor,
+) -> Result<Option<(Reference, crate::oci::Descriptor)>, ApiError> {
+    let sig = reference.with_tag(&copy::signature_tag(&descriptor.digest));
+    let name = sig.to_string();
+    let found = state
+        .catalog()
+        .blocking(move |store| store.resolve(&name))
+        .await?;
+    Ok(found.map(|d| (sig, d)))
+}
+
+pub async fn copy(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
+    let request: CopyRequest = body::read_json(req, &state.config().limits).await?;
+    let source = Reference::parse(&request.source)?;
+    let destination = Reference::parse(&request.destination)?;
+    if destination.registry.is_none() {
+        return Err(RegistryError::Invalid {
+            reference: destination.to_string(),
+            message: "names no registry; copy goes to a registry (HOST[:PORT]/NAME:TAG)".into(),
+        }
+        .into());
+    }
+    let source = if source.tag.is_some() || source.digest.is_some() {
+        source
+    } else {
+        source.with_tag("latest")
+    };
+    let destination = if destination.tag.is_some() {
+        destination
+    } else {
+        destination.with_tag(source.tag.as_deref().unwrap_or("latest"))
+    };
+    // A source without a registry is a local image.
+    let local = match source.registry {
+        None => Some(resolve_local(state.catalog(), &source.to_string()).await?),
+        Some(_) => None,
+    };
+    let (tx, response) = ndjson::<CopyResponse>();
+    let state = state.clone();
+    tokio::spawn(async move {
+        let progress_tx = tx.clone();
+        let report = move |p: Progress| {
+            progress_tx.progress(p);
+        };
+        let outcome = async {
+            let copied = match local {
+                None => copy::copy_remote(state.registries(), &source, &destination, &report).await?,
+                Some((local_ref, descriptor)) => {
+                    let pushed = push::push(state.catalog(), state.registries(), &descriptor, &destination, &report).await?;
+                    let mut copied = copy::Copied {
+                        digest: pushed.digest,
+                        copied_blobs: pushed.pushed_blobs,
+                        skipped_blobs: pushed.skipped_blobs,
+                        copied_bytes: pushed.pushed_bytes,
+                        signatures: Vec::new(),
+                    };
+                    if let Some((sig_ref, sig)) = local_signature(&state, &local_ref, &descriptor).await? {
+                        let sig_dst = destination.with_tag(sig_ref.tag.as_deref().unwrap_or_default());
+                        push::push(state.catalog(), state.registries(), &sig, &sig_dst, &report).await?;
+                        copied.signatures.push(sig_dst.to_string());
+                    }
+                    copied
+                }
+            };
+            tracing::info!(source = %source, destination = %destination, blobs = copied.copied_blobs, "copied");
+            Ok::<_, ApiError>(CopyResponse {
+                source: source.to_string(),
+                destination: destination.to_string(),
+                digest: copied.digest,
+                copied_blobs: copied.copied_blobs,
+                skipped_blobs: copied.skipped_blobs,
+                copied_bytes: copied.copied_bytes,
+                signatures: copied.signatures,
+            })
+        }
+        .await;
+        tx.finish(outcome).await;
+    });
+    Ok(response)
+}
+
+pub async fn save(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
+    let request: SaveRequest = body::read_json(req, &state.config().limits).await?;
+    if !request.output.is_absolute() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "-o must be an absolute path (skillc sends one)",
+        ));
+    }
+    if request.references.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "name at least one image to save",
+        ));
+    }
+    let mut entries = Vec::new();
+    for input in &request.references {
+        let (reference, descriptor) = resolve_local(state.catalog(), input).await?;
+        if let Some((sig_ref, sig)) = local_signature(state, &reference, &descriptor).await? {
+            entries.push((sig_ref.to_string(), sig));
+        }
+        entries.push((reference.to_string(), descriptor));
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    entries.dedup_by(|a, b| a.0 == b.0);
+    let output = request.output.clone();
+    let names: Vec<String> = entries.iter().map(|(n, _)| n.clone()).collect();
+    let (blobs, bytes) = state
+        .catalog()
+        .blocking(move |store| Ok(crate::store::archive::save(store, &entries, &output)))
+        .await?
+        .map_err(archive_error)?;
+    Ok(json(
+        hyper::StatusCode::OK,
+        &SaveResponse {
+            output: request.output,
+            references: names,
+            blobs,
+            bytes,
+        },
+    ))
+}
+
+fn archive_error(e: crate::store::archive::ArchiveError) -> ApiError {
+    use crate::store::archive::ArchiveError as A;
+    match e {
+        A::Store(e) => e.into(),
+        A::Io { .. } => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
+        A::Invalid { .. } => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
+    }
+}
+
+pub async fn load(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
+    let request: LoadRequest = body::read_json(req, &state.config().limits).await?;
+    if !request.input.is_absolute() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "the archive path must be absolute (skillc sends one)",
+        ));
+    }
+    let catalog = state.catalog();
+    let _hold = catalog.write_guard().await;
+    let build = state.config().build;
+    let limits = crate::store::archive::LoadLimits {
+        max_bytes: build.max_bytes.saturating_mul(4),
+        max_entries: build.max_files.saturating_mul(4),
+    };
+    let input = request.input.clone();
+    let before = catalog.blocking(|store| store.blobs()).await?.len();
+    let tags = catalog
+        .blocking(move |store| Ok(crate::store::archive::load(store, &input, limits)))
+        .await?
+        .map_err(archive_error)?;
+    for (name, descriptor) in &tags {
+        catalog.tag(name, descriptor).await?;
+    }
+    let after = catalog.blocking(|store| store.blobs()).await?.len();
+    Ok(json(
+        hyper::StatusCode::OK,
+        &LoadResponse {
+            references: tags.into_iter().map(|(n, _)| n).collect(),
+            blobs: after.saturating_sub(before) as u64,
         },
     ))
 }

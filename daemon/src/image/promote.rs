@@ -44,6 +44,45 @@ fn steps(from: Lifecycle) -> String {
     }
 }
 
+/// Move the manifest JSON `value` one step to `to`: its old status and its
+/// version. Every other field is kept as it was.
+pub fn advance(
+    value: &mut serde_json::Value,
+    name: &str,
+    to: Lifecycle,
+) -> Result<(Lifecycle, String), PromoteError> {
+    let annotations = value.get("annotations").and_then(|a| a.as_object());
+    let status = annotations
+        .and_then(|a| {
+            a.get(annotation::STATUS)
+                .or_else(|| a.get(annotation::STATUS_LEGACY))
+        })
+        .and_then(|s| s.as_str())
+        .and_then(Lifecycle::parse)
+        .ok_or_else(|| PromoteError::NoStatus {
+            reference: name.to_string(),
+        })?;
+    let version = annotations
+        .and_then(|a| a.get(annotation::VERSION))
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| PromoteError::NoVersion {
+            reference: name.to_string(),
+        })?;
+    if status.next() != Some(to) {
+        return Err(PromoteError::NotNextStep {
+            reference: name.to_string(),
+            from: status,
+            to,
+            steps: steps(status),
+        });
+    }
+    let map = value["annotations"].as_object_mut().expect("checked above");
+    map.remove(annotation::STATUS_LEGACY);
+    map.insert(annotation::STATUS.into(), to.as_str().into());
+    Ok((status, version))
+}
+
 /// Promote the image tagged `name` (its manifest is `descriptor`) to `to`.
 pub async fn promote(
     catalog: &Catalog,
@@ -62,37 +101,7 @@ pub async fn promote(
             message: e.to_string(),
         })
     })?;
-    let annotations = value.get("annotations").and_then(|a| a.as_object());
-    let status = annotations
-        .and_then(|a| {
-            a.get(annotation::STATUS)
-                .or_else(|| a.get(annotation::STATUS_LEGACY))
-        })
-        .and_then(|s| s.as_str())
-        .and_then(Lifecycle::parse)
-        .ok_or_else(|| PromoteError::NoStatus {
-            reference: name.clone(),
-        })?;
-    let version = annotations
-        .and_then(|a| a.get(annotation::VERSION))
-        .and_then(|v| v.as_str())
-        .map(str::to_string)
-        .ok_or_else(|| PromoteError::NoVersion {
-            reference: name.clone(),
-        })?;
-    if status.next() != Some(to) {
-        return Err(PromoteError::NotNextStep {
-            reference: name,
-            from: status,
-            to,
-            steps: steps(status),
-        });
-    }
-
-    // Same manifest, new status: every other field is kept as it was.
-    let map = value["annotations"].as_object_mut().expect("checked above");
-    map.remove(annotation::STATUS_LEGACY);
-    map.insert(annotation::STATUS.into(), to.as_str().into());
+    let (status, version) = advance(&mut value, &name, to)?;
     let new_bytes = serde_json::to_vec(&value).expect("JSON value serialises");
     let new_digest = catalog
         .blocking(move |store| store.put(&new_bytes).map(|d| (d, new_bytes.len() as u64)))

@@ -4,8 +4,10 @@
 //! login.
 
 pub mod config;
+pub mod copy;
 pub mod credentials;
 pub mod error;
+pub mod promote;
 pub mod pull;
 pub mod push;
 pub mod remote;

@@ -6,6 +6,7 @@
 //! mirrors the tags for fast listing ([`catalog`]). Every method here is
 //! blocking file I/O: async callers run it on a blocking thread.
 
+pub mod archive;
 pub mod blob;
 pub mod catalog;
 pub mod digest;
