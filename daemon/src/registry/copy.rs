@@ -40,17 +40,22 @@ fn oci_err(
     move |e| RegistryError::from_oci(&host, &name, e, source.as_deref())
 }
 
+/// One end of a copy.
+struct Side<'a> {
+    endpoint: &'a Endpoint,
+    reference: &'a Reference,
+}
+
 /// Copy one manifest (`bytes`, parsed as `manifest`) and its blobs.
 async fn copy_manifest(
-    src: &Endpoint,
-    src_ref: &Reference,
+    from: Side<'_>,
     bytes: &[u8],
     manifest: &Manifest,
-    dst: &Endpoint,
-    dst_ref: &Reference,
+    to: Side<'_>,
     counts: &mut Copied,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<(), RegistryError> {
+    let (src, src_ref, dst, dst_ref) = (from.endpoint, from.reference, to.endpoint, to.reference);
     let src_oci = oci_reference(src_ref)?;
     let dst_oci = oci_reference(dst_ref)?;
     let dst_err = oci_err(dst, &dst_ref.to_string());
