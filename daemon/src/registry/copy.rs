@@ -146,13 +146,19 @@ pub async fn copy_remote(
         digest: fetched.digest.to_string(),
         ..Copied::default()
     };
+    let from = Side {
+        endpoint: &src,
+        reference: &fetched.source,
+    };
+    let to = Side {
+        endpoint: &dst,
+        reference: destination,
+    };
     copy_manifest(
-        &src,
-        &fetched.source,
+        from,
         &fetched.bytes,
         &fetched.manifest,
-        &dst,
-        destination,
+        to,
         &mut counts,
         progress,
     )
@@ -167,17 +173,15 @@ pub async fn copy_remote(
         && let Ok(manifest) = serde_json::from_slice::<Manifest>(&bytes)
     {
         let sig_dst = destination.with_tag(&sig_tag);
-        copy_manifest(
-            &src,
-            &sig_src,
-            &bytes,
-            &manifest,
-            &dst,
-            &sig_dst,
-            &mut counts,
-            progress,
-        )
-        .await?;
+        let from = Side {
+            endpoint: &src,
+            reference: &sig_src,
+        };
+        let to = Side {
+            endpoint: &dst,
+            reference: &sig_dst,
+        };
+        copy_manifest(from, &bytes, &manifest, to, &mut counts, progress).await?;
         counts.signatures.push(sig_dst.to_string());
     }
     Ok(counts)
