@@ -16,54 +16,8 @@ use std::time::{Duration, Instant};
 use skilld_tests::helper::tools::{bin, require};
 use skilld_tests::helper::{Home, Run, wait_until};
 
-/// Deterministic pseudo-random bytes (xorshift64*), so every run packs the same tree.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
-
-const WORDS: &[&str] = &[
-    "skill", "agent", "review", "the", "code", "when", "user", "asks", "run", "script", "check",
-    "output", "and", "report", "findings", "with", "line", "numbers", "use", "tool", "read",
-    "file", "before", "editing", "a",
-];
-
-/// A skill of `files` files adding up to about `total` bytes: four in five
-/// text (markdown-like, compressible), one in five binary (incompressible).
 fn make_skill(dir: &Path, files: usize, total: usize) {
-    let mut rng = Rng(0x5eed);
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("SKILL.md"), "---\nname: bench\ndescription: A large skill for the build benchmark.\nmetadata:\n  version: \"1.0.0\"\n---\n# Bench\n").unwrap();
-    let per_file = total / files;
-    for i in 1..files {
-        let sub = dir.join(format!("part{:02}", i % 20));
-        std::fs::create_dir_all(&sub).unwrap();
-        let mut data = Vec::with_capacity(per_file);
-        if i.is_multiple_of(5) {
-            while data.len() < per_file {
-                data.extend_from_slice(&rng.next().to_le_bytes());
-            }
-        } else {
-            while data.len() < per_file {
-                data.extend_from_slice(
-                    WORDS[(rng.next() % WORDS.len() as u64) as usize].as_bytes(),
-                );
-                data.push(if rng.next().is_multiple_of(12) {
-                    b'\n'
-                } else {
-                    b' '
-                });
-            }
-        }
-        data.truncate(per_file);
-        std::fs::write(sub.join(format!("file{i:04}.md")), data).unwrap();
-    }
+    skilld_tests::helper::generate::skill(dir, "bench", files, total);
 }
 
 /// `(seconds, peak KiB)` that GNU time wrote.

@@ -198,6 +198,7 @@ pub async fn login(state: &State, req: Request<Incoming>) -> Result<ApiResponse,
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    registries.forget(&host);
     tracing::info!(registry = %host, username = %request.username, "logged in");
     Ok(json(
         hyper::StatusCode::OK,

@@ -46,6 +46,11 @@ impl Registries {
         &self.credentials
     }
 
+    /// Drop cached clients of `host`, whose credentials changed.
+    pub fn forget(&self, host: &str) {
+        self.transport.forget(host);
+    }
+
     /// Settings of `host` (defaults when none are configured).
     pub fn config_for(&self, host: &str) -> RegistryConfig {
         self.configs.get(host).cloned().unwrap_or_default()

@@ -14,6 +14,9 @@ use crate::oci::{self, Descriptor};
 use crate::store::MAX_JSON_BLOB;
 use crate::store::catalog::Catalog;
 
+/// Blobs up to this size are read whole and sent in one request.
+const IN_MEMORY_PUSH: u64 = 64 * 1024 * 1024;
+
 /// What a push did.
 #[derive(Debug, Clone)]
 pub struct Pushed {
@@ -86,21 +89,35 @@ pub async fn push(
     report(0);
     for blob in &missing {
         let path = catalog.store().blob_path(&blob.digest);
-        let file = tokio::fs::File::open(&path)
-            .await
-            .map_err(|e| crate::store::StoreError::io(&path, "read", e))?;
-        let counter = std::sync::Arc::clone(&sent);
-        let stream = tokio_util::io::ReaderStream::new(file).map(move |chunk| {
-            if let Ok(c) = &chunk {
-                counter.fetch_add(c.len() as u64, std::sync::atomic::Ordering::Relaxed);
-            }
-            chunk.map_err(OciDistributionError::from)
-        });
-        endpoint
-            .client
-            .push_blob_stream(&oci_ref, stream, blob.digest.as_str(), Some(blob.size))
-            .await
-            .map_err(oci_err)?;
+        if blob.size <= IN_MEMORY_PUSH {
+            // Small blobs (nearly every skill) go up in one write.
+            let data = tokio::fs::read(&path)
+                .await
+                .map_err(|e| crate::store::StoreError::io(&path, "read", e))?;
+            endpoint
+                .client
+                .push_blob(&oci_ref, data, blob.digest.as_str())
+                .await
+                .map_err(oci_err)?;
+            sent.fetch_add(blob.size, std::sync::atomic::Ordering::Relaxed);
+        } else {
+            let file = tokio::fs::File::open(&path)
+                .await
+                .map_err(|e| crate::store::StoreError::io(&path, "read", e))?;
+            let counter = std::sync::Arc::clone(&sent);
+            let stream =
+                tokio_util::io::ReaderStream::with_capacity(file, 1 << 20).map(move |chunk| {
+                    if let Ok(c) = &chunk {
+                        counter.fetch_add(c.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    chunk.map_err(OciDistributionError::from)
+                });
+            endpoint
+                .client
+                .push_blob_stream(&oci_ref, stream, blob.digest.as_str(), Some(blob.size))
+                .await
+                .map_err(oci_err)?;
+        }
         report(sent.load(std::sync::atomic::Ordering::Relaxed));
     }
     let content_type = manifest

@@ -25,10 +25,27 @@ pub struct Endpoint {
     pub http: reqwest::Client,
 }
 
-/// Builds endpoints; remembers which loopback hosts speak plain HTTP.
-#[derive(Debug, Default)]
+/// Builds endpoints; remembers which loopback hosts speak plain HTTP, and
+/// keeps one client per host and credential: building one loads the
+/// system's root certificates, which costs more than a small pull.
+#[derive(Default)]
 pub struct Transport {
     schemes: Mutex<HashMap<String, &'static str>>,
+    clients: Mutex<HashMap<ClientKey, (oci_client::Client, reqwest::Client)>>,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport").finish_non_exhaustive()
+    }
+}
+
+/// A cached client is for one host and one credential (held in memory only;
+/// the key's `Debug` is never printed).
+#[derive(PartialEq, Eq, Hash)]
+struct ClientKey {
+    host: String,
+    credential: Option<(String, String)>,
 }
 
 /// Everything a client for one host needs from configuration.
@@ -101,6 +118,14 @@ impl Transport {
         scheme
     }
 
+    /// Forget cached clients of `host` (after a login or logout).
+    pub fn forget(&self, host: &str) {
+        self.clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|k, _| k.host != host);
+    }
+
     /// A client for `host`, with credentials for `repository` if any are found.
     pub async fn endpoint(
         &self,
@@ -109,6 +134,62 @@ impl Transport {
         config: &RegistryConfig,
         credentials: &CredentialStore,
     ) -> Result<Endpoint, RegistryError> {
+        let found =
+            credentials
+                .lookup(host, repository)
+                .await
+                .map_err(|e| RegistryError::Other {
+                    host: host.to_string(),
+                    message: e.to_string(),
+                })?;
+        let key = ClientKey {
+            host: host.to_string(),
+            credential: found
+                .as_ref()
+                .map(|f| (f.credential.username.clone(), f.credential.password.clone())),
+        };
+        let (auth, credential_source) = match found {
+            Some(f) => (
+                RegistryAuth::Basic(f.credential.username, f.credential.password),
+                Some(f.source),
+            ),
+            None => (RegistryAuth::Anonymous, None),
+        };
+        let cached = self
+            .clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        let (client, http, scheme) = match cached {
+            Some((client, http)) => {
+                let scheme = self.scheme(host, config, &http).await;
+                (client, http, scheme)
+            }
+            None => {
+                let (client, http, scheme) = self.build(host, config).await?;
+                self.clients
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key, (client.clone(), http.clone()));
+                (client, http, scheme)
+            }
+        };
+        Ok(Endpoint {
+            host: host.to_string(),
+            client,
+            auth,
+            credential_source,
+            scheme,
+            http,
+        })
+    }
+
+    async fn build(
+        &self,
+        host: &str,
+        config: &RegistryConfig,
+    ) -> Result<(oci_client::Client, reqwest::Client, &'static str), RegistryError> {
         let http = reqwest_client(config, host)?;
         let scheme = self.scheme(host, config, &http).await;
         let mut extra = Vec::new();
@@ -134,6 +215,8 @@ impl Transport {
             read_timeout: Some(Duration::from_secs(60)),
             user_agent: concat!("skilld/", env!("CARGO_PKG_VERSION")),
             platform_resolver: None,
+            // One PUT per blob (the size is always known), not a PATCH per chunk.
+            use_monolithic_push: true,
             ..ClientConfig::default()
         };
         let client =
@@ -141,29 +224,7 @@ impl Transport {
                 host: host.to_string(),
                 message: format!("cannot set up the registry client: {e}"),
             })?;
-        let found =
-            credentials
-                .lookup(host, repository)
-                .await
-                .map_err(|e| RegistryError::Other {
-                    host: host.to_string(),
-                    message: e.to_string(),
-                })?;
-        let (auth, credential_source) = match found {
-            Some(f) => (
-                RegistryAuth::Basic(f.credential.username, f.credential.password),
-                Some(f.source),
-            ),
-            None => (RegistryAuth::Anonymous, None),
-        };
-        Ok(Endpoint {
-            host: host.to_string(),
-            client,
-            auth,
-            credential_source,
-            scheme,
-            http,
-        })
+        Ok((client, http, scheme))
     }
 }
 

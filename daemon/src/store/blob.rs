@@ -68,7 +68,8 @@ impl BlobWriter {
         }
         file.persist(&target)
             .map_err(|e| StoreError::io(&target, "move a blob into", e.error))?;
-        sync_dir(blobs_dir)?;
+        // The folder itself is fsynced once, before a tag names the blob
+        // (Store::update_refs): an untagged blob lost in a crash is harmless.
         Ok((digest, self.size))
     }
 }

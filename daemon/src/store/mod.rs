@@ -165,6 +165,8 @@ impl Store {
     /// Change the tags in one atomic rewrite of `index.json`.
     pub fn update_refs<R>(&self, f: impl FnOnce(&mut ImageIndex) -> R) -> Result<R, StoreError> {
         let _guard = self.index_lock.lock().unwrap_or_else(|p| p.into_inner());
+        // Blobs a tag is about to name must survive a crash with it.
+        blob::sync_dir(&self.blobs)?;
         let mut index = layout::read_index(&self.root)?;
         let result = f(&mut index);
         layout::write_index(&self.root, &index)?;

@@ -7,6 +7,7 @@
 //! - [`wait`]: polling with a deadline instead of sleeping.
 
 pub mod fake;
+pub mod generate;
 pub mod home;
 pub mod http;
 pub mod registry;
