@@ -532,3 +532,51 @@ fn an_agentskills_artifact_pushed_by_oras_pulls_and_unpacks() {
         .json();
     assert_eq!(inspected["format"], "agentskills");
 }
+
+#[test]
+fn bearer_token_challenge_login_push_and_pull() {
+    let registry = Registry::start(Variant::Bearer);
+    let host = registry.host();
+    let source = Home::new();
+    let reference = build_for(&source, &host);
+    let run = source.skillc(&["push", &reference]).expect_code(1);
+    assert!(
+        run.stderr.contains(&format!("skillc login {host}")),
+        "{}",
+        run.stderr
+    );
+
+    let login = |home: &Home, password: &str| {
+        let mut cmd = home.command("skillc");
+        cmd.args(["login", &host, "-u", USER, "--password-stdin"])
+            .stdin(std::process::Stdio::piped());
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), password.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = login(&source, "wrong");
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("refused the credentials"), "{stderr}");
+    let (code, stderr) = login(&source, PASSWORD);
+    assert_eq!(code, Some(0), "{stderr}\nregistry log:\n{}", registry.log());
+    source.skillc(&["push", &reference]).expect_code(0);
+
+    let target = Home::new();
+    assert_eq!(login(&target, PASSWORD).0, Some(0));
+    let out = target.root().join("out");
+    target
+        .skillc(&["pull", &reference, "-o", out.to_str().unwrap()])
+        .expect_code(0);
+    assert!(out.join("toolbox/SKILL.md").is_file());
+    let tags = target
+        .skillc(&["--json", "tags", &format!("{host}/acme/toolbox")])
+        .expect_code(0)
+        .json();
+    assert_eq!(tags["tags"][0]["tag"], "2.1.0-draft");
+}

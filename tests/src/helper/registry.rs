@@ -20,6 +20,9 @@ pub enum Variant {
     Anonymous,
     BasicAuth,
     Tls,
+    /// Docker token auth: a bearer challenge naming a token service (a
+    /// Python script using `cryptography`) that checks [`USER`]/[`PASSWORD`].
+    Bearer,
 }
 
 /// User name and password of the basic-auth variant.
@@ -29,6 +32,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// A running registry.
 pub struct Registry {
     child: Child,
+    token_server: Option<Child>,
     dir: tempfile::TempDir,
     port: u16,
     variant: Variant,
@@ -47,6 +51,15 @@ impl Registry {
             auth = format!(
                 "auth:\n  htpasswd:\n    realm: skilld-test\n    path: {}\n",
                 htpasswd.display()
+            );
+        }
+        let mut token_server = None;
+        if variant == Variant::Bearer {
+            let (child, port) = start_token_server(dir.path());
+            token_server = Some(child);
+            auth = format!(
+                "auth:\n  token:\n    realm: http://127.0.0.1:{port}/token\n    service: skilld-test\n    issuer: skilld-test-issuer\n    rootcertbundle: {}\n",
+                dir.path().join("token.crt").display()
             );
         }
         if variant == Variant::Tls {
@@ -90,6 +103,7 @@ impl Registry {
             if !exited {
                 return Registry {
                     child,
+                    token_server,
                     dir,
                     port,
                     variant,
@@ -141,7 +155,65 @@ impl Drop for Registry {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(mut t) = self.token_server.take() {
+            let _ = t.kill();
+            let _ = t.wait();
+        }
     }
+}
+
+/// A signing key and certificate, and the token service using them.
+fn start_token_server(dir: &Path) -> (Child, u16) {
+    let openssl = require("openssl", "openssl");
+    let python = require("python3", "python3");
+    let check = Command::new(&python)
+        .args(["-c", "import cryptography"])
+        .output()
+        .expect("python3");
+    assert!(
+        check.status.success(),
+        "the bearer-token registry needs Python's cryptography package: pip install cryptography"
+    );
+    run(Command::new(&openssl)
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ])
+        .arg("-keyout")
+        .arg(dir.join("token.key"))
+        .arg("-out")
+        .arg(dir.join("token.crt"))
+        .args(["-days", "2", "-subj", "/CN=skilld test token issuer"]));
+    let script =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/token_server.py");
+    let port_file = dir.join("token.port");
+    let child = Command::new(python)
+        .arg(script)
+        .arg(&port_file)
+        .arg(dir.join("token.key"))
+        .arg(dir.join("token.crt"))
+        .args([USER, PASSWORD, "skilld-test", "skilld-test-issuer"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("token.log")).unwrap())
+        .spawn()
+        .expect("start the token server");
+    wait_until(
+        "the token server to listen",
+        Duration::from_secs(20),
+        || port_file.exists(),
+    );
+    let port = std::fs::read_to_string(&port_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    (child, port)
 }
 
 fn free_port() -> u16 {
