@@ -81,19 +81,24 @@ pub async fn fetch_manifest(
         let host = host_of(&source);
         let attempt = async {
             let endpoint = registries.endpoint(&host, &source.path).await?;
-            let oci_ref = oci_reference(&source)?;
-            let (bytes, _) = endpoint
-                .client
-                .pull_manifest_raw(&oci_ref, &endpoint.auth, MANIFEST_TYPES)
-                .await
-                .map_err(|e| {
-                    RegistryError::from_oci(
-                        &host,
-                        &source.to_string(),
-                        e,
-                        endpoint.credential_source.as_deref(),
-                    )
-                })?;
+            let bytes = if endpoint.open {
+                get_manifest_open(&endpoint, &source).await?
+            } else {
+                let oci_ref = oci_reference(&source)?;
+                let (bytes, _) = endpoint
+                    .client
+                    .pull_manifest_raw(&oci_ref, &endpoint.auth, MANIFEST_TYPES)
+                    .await
+                    .map_err(|e| {
+                        RegistryError::from_oci(
+                            &host,
+                            &source.to_string(),
+                            e,
+                            endpoint.credential_source.as_deref(),
+                        )
+                    })?;
+                bytes
+            };
             Ok::<_, RegistryError>((bytes, endpoint))
         };
         match attempt.await {
@@ -112,6 +117,65 @@ pub async fn fetch_manifest(
         reference: reference.to_string(),
         message: "no source to pull from".into(),
     }))
+}
+
+/// GET a manifest from an open registry: one request, no auth probe.
+async fn get_manifest_open(
+    endpoint: &Endpoint,
+    source: &Reference,
+) -> Result<Bytes, RegistryError> {
+    let reference = match (&source.digest, &source.tag) {
+        (Some(d), _) => d.to_string(),
+        (None, t) => t.clone().unwrap_or_else(|| "latest".into()),
+    };
+    let url = format!(
+        "{}://{}/v2/{}/manifests/{reference}",
+        endpoint.scheme, endpoint.host, source.path
+    );
+    let response = endpoint
+        .http
+        .get(&url)
+        .header(reqwest::header::ACCEPT, MANIFEST_TYPES.join(", "))
+        .send()
+        .await
+        .map_err(|e| super::error::from_request(&endpoint.host, &e))?;
+    let status = response.status();
+    if status.as_u16() == 404 {
+        return Err(RegistryError::NotFound {
+            reference: source.to_string(),
+            tags: String::new(),
+        });
+    }
+    if status.as_u16() == 401 || status.as_u16() == 403 {
+        return Err(RegistryError::NeedsLogin {
+            host: endpoint.host.clone(),
+        });
+    }
+    if !status.is_success() {
+        return Err(RegistryError::Other {
+            host: endpoint.host.clone(),
+            message: format!("GET {url} answered {status}"),
+        });
+    }
+    if response.content_length().is_some_and(|n| n > MAX_JSON_BLOB) {
+        return Err(RegistryError::Invalid {
+            reference: source.to_string(),
+            message: format!("the manifest is over the {MAX_JSON_BLOB} bytes allowed; refused"),
+        });
+    }
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| super::error::from_request(&endpoint.host, &e))?;
+        body.extend_from_slice(&chunk);
+        if body.len() as u64 > MAX_JSON_BLOB {
+            return Err(RegistryError::Invalid {
+                reference: source.to_string(),
+                message: format!("the manifest is over the {MAX_JSON_BLOB} bytes allowed; refused"),
+            });
+        }
+    }
+    Ok(Bytes::from(body))
 }
 
 /// Size cap, digest and shape of fetched manifest bytes.

@@ -23,6 +23,9 @@ pub struct Endpoint {
     /// `https` or `http`.
     pub scheme: &'static str,
     pub http: reqwest::Client,
+    /// No credentials, and the registry answers `/v2/` without any: requests
+    /// need no auth dance at all (oci-client would probe `/v2/` before each).
+    pub open: bool,
 }
 
 /// Builds endpoints; remembers which loopback hosts speak plain HTTP, and
@@ -31,6 +34,7 @@ pub struct Endpoint {
 #[derive(Default)]
 pub struct Transport {
     schemes: Mutex<HashMap<String, &'static str>>,
+    open: Mutex<HashMap<String, bool>>,
     clients: Mutex<HashMap<ClientKey, (oci_client::Client, reqwest::Client)>>,
 }
 
@@ -118,6 +122,24 @@ impl Transport {
         scheme
     }
 
+    /// Whether `host` answers `/v2/` without credentials (asked once).
+    async fn is_open(&self, host: &str, scheme: &str, http: &reqwest::Client) -> bool {
+        if let Some(open) = self
+            .open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(host)
+        {
+            return *open;
+        }
+        let open = matches!(http.get(format!("{scheme}://{host}/v2/")).send().await, Ok(r) if r.status().is_success());
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(host.to_string(), open);
+        open
+    }
+
     /// Forget cached clients of `host` (after a login or logout).
     pub fn forget(&self, host: &str) {
         self.clients
@@ -148,6 +170,7 @@ impl Transport {
                 .as_ref()
                 .map(|f| (f.credential.username.clone(), f.credential.password.clone())),
         };
+        let anonymous = found.is_none();
         let (auth, credential_source) = match found {
             Some(f) => (
                 RegistryAuth::Basic(f.credential.username, f.credential.password),
@@ -175,6 +198,7 @@ impl Transport {
                 (client, http, scheme)
             }
         };
+        let open = anonymous && self.is_open(host, scheme, &http).await;
         Ok(Endpoint {
             host: host.to_string(),
             client,
@@ -182,6 +206,7 @@ impl Transport {
             credential_source,
             scheme,
             http,
+            open,
         })
     }
 
