@@ -170,6 +170,90 @@ pub enum Command {
         #[arg(long)]
         local: bool,
     },
+    /// List the agent skill folders (targets) with their resolved paths.
+    Targets,
+    /// Install a skill into agents' skill folders, atomically.
+    ///
+    /// A local image (from `skillc build`) needs no registry; a reference
+    /// that names a registry is pulled when the store lacks it. The folder
+    /// is named after the skill's name. A hand-edited skill, or a folder
+    /// skilld did not install, is replaced only with --force, and then kept
+    /// in a backup folder first.
+    Install {
+        reference: String,
+        /// Target(s): claude, agents, cursor, windsurf, opencode, openclaw,
+        /// codex, gemini, copilot, goose (default: install.default_target).
+        #[arg(short = 't', long = "target", value_name = "T")]
+        targets: Vec<String>,
+        /// Use the targets of a project (DIR, default the current folder).
+        #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = ".")]
+        project: Option<PathBuf>,
+        /// Install into DIR/<name> instead of a target.
+        #[arg(short = 'o', long = "output", value_name = "DIR", conflicts_with_all = ["targets", "project"])]
+        output: Option<PathBuf>,
+        /// Replace a hand-edited or foreign skill (a backup is kept).
+        #[arg(long)]
+        force: bool,
+    },
+    /// List installed skills (and skill folders skilld did not install).
+    #[command(visible_alias = "ls")]
+    List {
+        /// Only this target.
+        #[arg(short = 't', long = "target", value_name = "T")]
+        target: Option<String>,
+        /// Ask the registries for newer published versions (adds LATEST).
+        #[arg(long)]
+        upgradable: bool,
+        /// Accepted for `skillc ls --installed`.
+        #[arg(long, hide = true)]
+        installed: bool,
+    },
+    /// Upgrade installed skills to their newest published version.
+    ///
+    /// Only published versions count: strict semver without pre-release,
+    /// never draft, testing, deprecated or archived. Pinned skills stay.
+    Upgrade {
+        names: Vec<String>,
+        #[arg(long)]
+        all: bool,
+        #[arg(short = 't', long = "target", value_name = "T")]
+        target: Option<String>,
+        /// Say what would change, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Upgrade hand-edited skills too (a backup is kept).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove an installed skill.
+    Remove {
+        name: String,
+        #[arg(short = 't', long = "target", value_name = "T")]
+        target: Option<String>,
+        /// Remove even if edited by hand (a backup is kept).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Go back to the version installed before (from the store, no network).
+    Rollback {
+        name: String,
+        #[arg(short = 't', long = "target", value_name = "T")]
+        target: Option<String>,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Keep a skill at its version: upgrades leave it alone.
+    Pin {
+        name: String,
+        #[arg(short = 't', long = "target", value_name = "T")]
+        target: Option<String>,
+    },
+    /// Let upgrades move a pinned skill again.
+    Unpin {
+        name: String,
+        #[arg(short = 't', long = "target", value_name = "T")]
+        target: Option<String>,
+    },
     /// Show the daemon's version, protocol, paths and what it holds.
     Status,
     /// Start, stop or query the background daemon.

@@ -20,6 +20,8 @@ pub struct Config {
     pub build: crate::image::walk::WalkLimits,
     /// Settings per registry host.
     pub registries: std::collections::BTreeMap<String, crate::registry::RegistryConfig>,
+    /// Install settings.
+    pub install: InstallConfig,
 }
 
 /// The on-disk shape of `config.yaml`.
@@ -29,6 +31,23 @@ struct ConfigFile {
     limits: Limits,
     build: crate::image::walk::WalkLimits,
     registries: std::collections::BTreeMap<String, crate::registry::RegistryConfig>,
+    install: InstallConfig,
+}
+
+/// Install settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InstallConfig {
+    /// The target an install uses when it names none.
+    pub default_target: String,
+}
+
+impl Default for InstallConfig {
+    fn default() -> Self {
+        InstallConfig {
+            default_target: "agents".into(),
+        }
+    }
 }
 
 /// Bounds on what one client can make the daemon do.
@@ -102,6 +121,7 @@ impl Config {
             limits: file.limits,
             build: file.build,
             registries: file.registries,
+            install: file.install,
         })
     }
 
@@ -121,6 +141,7 @@ impl Config {
             limits: Limits::default(),
             build: Default::default(),
             registries: Default::default(),
+            install: InstallConfig::default(),
         }
     }
 }
@@ -164,6 +185,13 @@ fn validate(path: &Path, file: &ConfigFile) -> Result<(), ConfigError> {
     };
     if file.limits.max_connections == 0 {
         return Err(invalid("limits.max_connections must be at least 1"));
+    }
+    if crate::install::targets::find(&file.install.default_target).is_err() {
+        return Err(invalid(&format!(
+            "install.default_target {:?} is not a target; known targets: {}",
+            file.install.default_target,
+            crate::install::targets::names().join(", ")
+        )));
     }
     if file.limits.max_body_bytes == 0 {
         return Err(invalid("limits.max_body_bytes must be at least 1"));

@@ -15,6 +15,7 @@ pub mod api;
 pub mod config;
 pub mod image;
 pub mod index;
+pub mod install;
 pub mod oci;
 pub mod registry;
 pub mod server;

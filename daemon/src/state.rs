@@ -9,6 +9,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::index::Index;
+use crate::install::targets::TargetEnv;
+use crate::install::watch::WatchHandle;
 use crate::registry::Registries;
 use crate::registry::credentials::{CredentialEnv, CredentialStore};
 use crate::store::catalog::Catalog;
@@ -25,6 +27,8 @@ struct Inner {
     index: Index,
     catalog: Catalog,
     registries: Registries,
+    target_env: TargetEnv,
+    watch: WatchHandle,
     started: Instant,
     shutdown: CancellationToken,
     connections: AtomicU64,
@@ -46,6 +50,8 @@ impl State {
                 config,
                 index,
                 registries,
+                target_env: TargetEnv::from_process(),
+                watch: WatchHandle::default(),
                 catalog,
                 started: Instant::now(),
                 shutdown,
@@ -60,6 +66,16 @@ impl State {
 
     pub fn index(&self) -> &Index {
         &self.inner.index
+    }
+
+    /// Tell the folder watcher that installs changed.
+    pub fn watch(&self) -> &WatchHandle {
+        &self.inner.watch
+    }
+
+    /// The environment agent folders are resolved in.
+    pub fn target_env(&self) -> &TargetEnv {
+        &self.inner.target_env
     }
 
     /// Registry access: settings, credentials, transport.

@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod images;
+pub mod install;
 pub mod paths;
 pub mod registry;
 pub mod skill;

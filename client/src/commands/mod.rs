@@ -2,6 +2,7 @@
 
 mod daemon;
 mod images;
+mod install;
 mod registry;
 mod skills;
 
@@ -48,6 +49,46 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
             to,
             local,
         } => images::promote(ctx, reference, *to, *local).await,
+        Command::Targets => install::targets(ctx).await,
+        Command::Install {
+            reference,
+            targets,
+            project,
+            output,
+            force,
+        } => {
+            install::install(
+                ctx,
+                reference,
+                targets,
+                project.as_deref(),
+                output.as_deref(),
+                *force,
+            )
+            .await
+        }
+        Command::List {
+            target, upgradable, ..
+        } => install::list(ctx, target.as_deref(), *upgradable).await,
+        Command::Upgrade {
+            names,
+            all,
+            target,
+            dry_run,
+            force,
+        } => install::upgrade(ctx, names, *all, target.as_deref(), *dry_run, *force).await,
+        Command::Remove {
+            name,
+            target,
+            force,
+        } => install::remove(ctx, name, target.as_deref(), *force).await,
+        Command::Rollback {
+            name,
+            target,
+            force,
+        } => install::rollback(ctx, name, target.as_deref(), *force).await,
+        Command::Pin { name, target } => install::pin(ctx, name, target.as_deref(), true).await,
+        Command::Unpin { name, target } => install::pin(ctx, name, target.as_deref(), false).await,
         Command::Status => daemon::status(ctx).await,
         Command::Daemon(DaemonCommand::Status) => daemon::daemon_status(ctx).await,
         Command::Daemon(DaemonCommand::Start) => daemon::start(ctx).await,

@@ -7,6 +7,7 @@
 pub mod body;
 pub mod error;
 pub mod images;
+pub mod install;
 pub mod registry;
 pub mod shutdown;
 pub mod skills;
@@ -23,6 +24,7 @@ use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
 use skilld_proto::images as routes;
+use skilld_proto::install as install_routes;
 use skilld_proto::registry as registry_routes;
 use skilld_proto::{PROTOCOL, PROTOCOL_HEADER, skill};
 
@@ -123,6 +125,24 @@ async fn route(state: &State, req: Request<Incoming>) -> Result<ApiResponse, Api
             (Method::POST, registry_routes::COPY_ROUTE) => registry::copy(state, req).await,
             (Method::POST, registry_routes::SAVE_ROUTE) => registry::save(state, req).await,
             (Method::POST, registry_routes::LOAD_ROUTE) => registry::load(state, req).await,
+            (method, _) => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
+        },
+        install_routes::TARGETS_ROUTE => match method {
+            Method::GET => install::targets(state).await,
+            _ => Err(ApiError::method_not_allowed(&method, &path, &["GET"])),
+        },
+        install_routes::INSTALL_ROUTE
+        | install_routes::LIST_ROUTE
+        | install_routes::REMOVE_ROUTE
+        | install_routes::ROLLBACK_ROUTE
+        | install_routes::PIN_ROUTE
+        | install_routes::UPGRADE_ROUTE => match (method, path.as_str()) {
+            (Method::POST, install_routes::INSTALL_ROUTE) => install::install(state, req).await,
+            (Method::POST, install_routes::LIST_ROUTE) => install::list(state, req).await,
+            (Method::POST, install_routes::REMOVE_ROUTE) => install::remove(state, req).await,
+            (Method::POST, install_routes::ROLLBACK_ROUTE) => install::rollback(state, req).await,
+            (Method::POST, install_routes::PIN_ROUTE) => install::pin(state, req).await,
+            (Method::POST, install_routes::UPGRADE_ROUTE) => install::upgrade(state, req).await,
             (method, _) => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
         },
         _ => Err(ApiError::not_found_route(&method, &path)),

@@ -79,8 +79,11 @@ pub fn in_repository(conn: &Connection, repository: &str) -> rusqlite::Result<Ve
     stmt.query_map([repository], from_row)?.collect()
 }
 
-/// Manifest digests installs still use (the store must keep them).
+/// Manifest digests installs still use, rollback targets included (the
+/// store must keep them).
 pub fn installed_digests(conn: &Connection) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached("SELECT DISTINCT digest FROM installs")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT digest FROM installs UNION SELECT previous_digest FROM installs WHERE previous_digest IS NOT NULL",
+    )?;
     stmt.query_map([], |r| r.get(0))?.collect()
 }

@@ -159,6 +159,11 @@ pub async fn run(
         })?;
     let (index, catalog) = state_parts;
     let state = State::new(config, index, catalog, shutdown);
+    crate::install::watch::spawn(
+        state.index().clone(),
+        state.watch().clone(),
+        state.shutdown().clone(),
+    );
     tracing::info!(
         socket = %state.config().paths.socket.display(),
         pid = std::process::id(),
@@ -189,6 +194,11 @@ pub async fn open_state(config: &Config) -> Result<(Index, Catalog), StartError>
         CatalogError::Store(e) => StartError::Store(e),
         CatalogError::Index(e) => StartError::Index(e),
     })?;
+    let recovered = crate::install::swap::recover(&index).await?;
+    if recovered > 0 {
+        tracing::warn!(recovered, "finished or undid installs a crash interrupted");
+    }
+    crate::install::drift::recheck_all(&index).await?;
     Ok((index, catalog))
 }
 

@@ -1,0 +1,284 @@
+//! `skillc targets`, `install`, `list`, `upgrade`, `remove`, `rollback`, `pin`, `unpin`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use skilld_proto::install::{
+    ChangeResponse, INSTALL_ROUTE, InstallRequest, InstallResponse, LIST_ROUTE, ListRequest,
+    ListResponse, PIN_ROUTE, PinRequest, REMOVE_ROUTE, ROLLBACK_ROUTE, RemoveRequest,
+    RollbackRequest, TARGETS_ROUTE, TargetsResponse, UPGRADE_ROUTE, UpgradeRequest,
+    UpgradeResponse,
+};
+
+use crate::ctx::Ctx;
+use crate::error::ClientError;
+use crate::render;
+
+fn absolute(path: &Path) -> Result<std::path::PathBuf, ClientError> {
+    std::path::absolute(path)
+        .map_err(|e| ClientError::Other(format!("cannot resolve {}: {e}", path.display())))
+}
+
+pub async fn targets(ctx: &Ctx) -> Result<ExitCode, ClientError> {
+    let (r, answer): (TargetsResponse, _) = ctx.get(TARGETS_ROUTE).await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = r
+        .targets
+        .iter()
+        .map(|t| {
+            let name = if t.name == r.default {
+                format!("{} (default)", t.name)
+            } else {
+                t.name.clone()
+            };
+            let path = match &t.overridden_by {
+                Some(var) => format!("{} (${var})", t.path.display()),
+                None => t.path.display().to_string(),
+            };
+            vec![
+                name,
+                path,
+                if t.exists { "yes".into() } else { "no".into() },
+                t.agents.clone(),
+            ]
+        })
+        .collect();
+    if !ctx.cli.quiet {
+        print!(
+            "{}",
+            render::table(&["TARGET", "PATH", "EXISTS", "READ BY"], &rows)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn install(
+    ctx: &Ctx,
+    reference: &str,
+    targets: &[String],
+    project: Option<&Path>,
+    output: Option<&Path>,
+    force: bool,
+) -> Result<ExitCode, ClientError> {
+    let request = InstallRequest {
+        reference: reference.into(),
+        targets: targets.to_vec(),
+        project: project.map(absolute).transpose()?,
+        output: output.map(absolute).transpose()?,
+        force,
+    };
+    let (r, answer): (InstallResponse, _) = ctx.post_streaming(INSTALL_ROUTE, &request).await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for backup in &r.backups {
+        ctx.say(format!("kept the previous folder in {}", backup.display()));
+    }
+    for i in &r.installed {
+        ctx.say(format!(
+            "installed {} {} into {} ({})",
+            i.name,
+            i.version.as_deref().unwrap_or("-"),
+            i.path.display(),
+            i.target
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn list(
+    ctx: &Ctx,
+    target: Option<&str>,
+    upgradable: bool,
+) -> Result<ExitCode, ClientError> {
+    let request = ListRequest {
+        target: target.map(str::to_string),
+        upgradable,
+    };
+    let (r, answer): (ListResponse, _) = ctx.post(LIST_ROUTE, &request).await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut headers = vec!["NAME", "VERSION", "TARGET", "SOURCE", "DIGEST", "STATUS"];
+    if upgradable {
+        headers.push("LATEST");
+    }
+    let rows: Vec<Vec<String>> = r
+        .installs
+        .iter()
+        .map(|i| {
+            let status = if i.pinned {
+                format!("{} (pinned)", i.status)
+            } else {
+                i.status.clone()
+            };
+            let mut row = vec![
+                i.name.clone(),
+                i.version.clone().unwrap_or_else(|| "-".into()),
+                i.target.clone(),
+                if i.source.is_empty() {
+                    i.path.display().to_string()
+                } else {
+                    i.source.clone()
+                },
+                if i.digest.is_empty() {
+                    "-".into()
+                } else {
+                    render::short_digest(&i.digest)
+                },
+                status,
+            ];
+            if upgradable {
+                row.push(i.latest.clone().unwrap_or_else(|| "-".into()));
+            }
+            row
+        })
+        .collect();
+    if !ctx.cli.quiet {
+        print!("{}", render::table(&headers, &rows));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn upgrade(
+    ctx: &Ctx,
+    names: &[String],
+    all: bool,
+    target: Option<&str>,
+    dry_run: bool,
+    force: bool,
+) -> Result<ExitCode, ClientError> {
+    let request = UpgradeRequest {
+        names: names.to_vec(),
+        all,
+        target: target.map(str::to_string),
+        dry_run,
+        force,
+    };
+    let (r, answer): (UpgradeResponse, _) = ctx.post_streaming(UPGRADE_ROUTE, &request).await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer);
+    } else {
+        for o in &r.outcomes {
+            let from = o.from.as_deref().unwrap_or("-");
+            let line = match o.result.as_str() {
+                "upgraded" => format!(
+                    "{} ({}): {from} → {}",
+                    o.name,
+                    o.target,
+                    o.to.as_deref().unwrap_or("-")
+                ),
+                "would_upgrade" => format!(
+                    "{} ({}): {from} → {} (dry run)",
+                    o.name,
+                    o.target,
+                    o.to.as_deref().unwrap_or("-")
+                ),
+                "up_to_date" => format!(
+                    "{} ({}): {from} is the newest published version",
+                    o.name, o.target
+                ),
+                "pinned" => format!("{} ({}): pinned at {from}", o.name, o.target),
+                _ => format!(
+                    "{} ({}): {}: {}",
+                    o.name,
+                    o.target,
+                    o.result,
+                    o.message.as_deref().unwrap_or("")
+                ),
+            };
+            ctx.say(line);
+        }
+        for backup in &r.backups {
+            ctx.say(format!("kept the edited folder in {}", backup.display()));
+        }
+    }
+    let failed = r
+        .outcomes
+        .iter()
+        .any(|o| o.result == "failed" || o.result == "modified");
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn show_change(ctx: &Ctx, verb: &str, r: &ChangeResponse) {
+    for backup in &r.backups {
+        ctx.say(format!("kept the edited folder in {}", backup.display()));
+    }
+    for i in &r.changed {
+        ctx.say(format!(
+            "{verb} {} {} ({})",
+            i.name,
+            i.version.as_deref().unwrap_or("-"),
+            i.target
+        ));
+    }
+}
+
+pub async fn remove(
+    ctx: &Ctx,
+    name: &str,
+    target: Option<&str>,
+    force: bool,
+) -> Result<ExitCode, ClientError> {
+    let request = RemoveRequest {
+        name: name.into(),
+        target: target.map(str::to_string),
+        force,
+    };
+    let (r, answer): (ChangeResponse, _) = ctx.post(REMOVE_ROUTE, &request).await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer)
+    } else {
+        show_change(ctx, "removed", &r)
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn rollback(
+    ctx: &Ctx,
+    name: &str,
+    target: Option<&str>,
+    force: bool,
+) -> Result<ExitCode, ClientError> {
+    let request = RollbackRequest {
+        name: name.into(),
+        target: target.map(str::to_string),
+        force,
+    };
+    let (r, answer): (ChangeResponse, _) = ctx.post(ROLLBACK_ROUTE, &request).await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer)
+    } else {
+        show_change(ctx, "rolled back to", &r)
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn pin(
+    ctx: &Ctx,
+    name: &str,
+    target: Option<&str>,
+    pinned: bool,
+) -> Result<ExitCode, ClientError> {
+    let request = PinRequest {
+        name: name.into(),
+        target: target.map(str::to_string),
+        pinned,
+    };
+    let (r, answer): (ChangeResponse, _) = ctx.post(PIN_ROUTE, &request).await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer)
+    } else {
+        show_change(ctx, if pinned { "pinned" } else { "unpinned" }, &r)
+    }
+    Ok(ExitCode::SUCCESS)
+}

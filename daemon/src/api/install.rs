@@ -1,0 +1,180 @@
+//! Install endpoints: targets, install and upgrade (NDJSON streams), list,
+//! remove, rollback, pin.
+
+use hyper::Request;
+use hyper::body::Incoming;
+use skilld_proto::install::{
+    ChangeResponse, InstallRequest, InstallResponse, ListRequest, ListResponse, PinRequest,
+    RemoveRequest, RollbackRequest, TargetInfo, TargetsResponse, UpgradeRequest, UpgradeResponse,
+};
+use skilld_proto::stream::Progress;
+
+use super::stream::ndjson;
+use super::{ApiError, ApiResponse, body, json};
+use crate::index::installs;
+use crate::install::{apply, ops, resolve_targets, targets};
+use crate::state::State;
+
+pub async fn targets(state: &State) -> Result<ApiResponse, ApiError> {
+    let list = targets::TARGETS
+        .iter()
+        .filter_map(|t| {
+            let (path, overridden_by) = t.resolve(state.target_env(), None)?;
+            Some(TargetInfo {
+                name: t.name.to_string(),
+                exists: path.is_dir(),
+                path,
+                agents: t.agents.to_string(),
+                overridden_by: overridden_by.map(str::to_string),
+            })
+        })
+        .collect();
+    Ok(json(
+        hyper::StatusCode::OK,
+        &TargetsResponse {
+            targets: list,
+            default: state.config().install.default_target.clone(),
+        },
+    ))
+}
+
+pub async fn install(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
+    let request: InstallRequest = body::read_json(req, &state.config().limits).await?;
+    let places = resolve_targets(
+        state,
+        &request.targets,
+        request.project.as_deref(),
+        request.output.as_deref(),
+    )?;
+    let (tx, response) = ndjson::<InstallResponse>();
+    let state = state.clone();
+    tokio::spawn(async move {
+        let progress_tx = tx.clone();
+        let report = move |p: Progress| {
+            progress_tx.progress(p);
+        };
+        let outcome = async {
+            let image = ops::resolve_image(&state, &request.reference, &report).await?;
+            let (mut installed, mut backups) = (Vec::new(), Vec::new());
+            for (target, dir) in &places {
+                let applied =
+                    apply::install_into(&state, target, dir, &image, request.force, "cli").await?;
+                backups.extend(applied.backup);
+                installed.push(applied.installed);
+            }
+            Ok::<_, ApiError>(InstallResponse { installed, backups })
+        }
+        .await;
+        tx.finish(outcome).await;
+    });
+    Ok(response)
+}
+
+pub async fn list(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
+    let request: ListRequest = body::read_optional_json(req, &state.config().limits).await?;
+    let mut installs = ops::list(state, request.target.as_deref()).await?;
+    if request.upgradable {
+        let rows = state.index().read(installs::all).await?;
+        for item in installs.iter_mut() {
+            if let Some(row) = rows
+                .iter()
+                .find(|r| std::path::Path::new(&r.path) == item.path)
+            {
+                item.latest = ops::newer(state, row).await?.map(|(v, _)| v.to_string());
+            }
+        }
+    }
+    Ok(json(hyper::StatusCode::OK, &ListResponse { installs }))
+}
+
+pub async fn remove(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
+    let request: RemoveRequest = body::read_json(req, &state.config().limits).await?;
+    let (changed, backups) = ops::remove(
+        state,
+        &request.name,
+        request.target.as_deref(),
+        request.force,
+    )
+    .await?;
+    Ok(json(
+        hyper::StatusCode::OK,
+        &ChangeResponse { changed, backups },
+    ))
+}
+
+pub async fn rollback(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
+    let request: RollbackRequest = body::read_json(req, &state.config().limits).await?;
+    let (changed, backups) = ops::rollback(
+        state,
+        &request.name,
+        request.target.as_deref(),
+        request.force,
+    )
+    .await?;
+    Ok(json(
+        hyper::StatusCode::OK,
+        &ChangeResponse { changed, backups },
+    ))
+}
+
+pub async fn pin(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
+    let request: PinRequest = body::read_json(req, &state.config().limits).await?;
+    let changed = ops::pin(
+        state,
+        &request.name,
+        request.target.as_deref(),
+        request.pinned,
+    )
+    .await?;
+    Ok(json(
+        hyper::StatusCode::OK,
+        &ChangeResponse {
+            changed,
+            backups: Vec::new(),
+        },
+    ))
+}
+
+pub async fn upgrade(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
+    let request: UpgradeRequest = body::read_json(req, &state.config().limits).await?;
+    if request.names.is_empty() && !request.all {
+        return Err(ApiError::new(
+            skilld_proto::ErrorCode::InvalidRequest,
+            "name the skills to upgrade, or use --all",
+        ));
+    }
+    let mut rows = Vec::new();
+    if request.all {
+        rows = state
+            .index()
+            .read(installs::all)
+            .await?
+            .into_iter()
+            .filter(|r| request.target.as_deref().is_none_or(|t| r.target == t))
+            .collect();
+    } else {
+        for name in &request.names {
+            rows.extend(ops::matching(state, name, request.target.as_deref()).await?);
+        }
+    }
+    let (tx, response) = ndjson::<UpgradeResponse>();
+    let state = state.clone();
+    tokio::spawn(async move {
+        let (mut outcomes, mut backups) = (Vec::new(), Vec::new());
+        for (i, row) in rows.iter().enumerate() {
+            tx.progress(Progress {
+                phase: "upgrade".into(),
+                current: i as u64,
+                total: Some(rows.len() as u64),
+                unit: Some("skills".into()),
+                message: Some(row.name.clone()),
+            });
+            let (outcome, backup) =
+                ops::upgrade_one(&state, row, request.dry_run, request.force, "cli").await;
+            outcomes.push(outcome);
+            backups.extend(backup);
+        }
+        tx.finish(Ok(UpgradeResponse { outcomes, backups })).await;
+    });
+    Ok(response)
+}

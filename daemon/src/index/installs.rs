@@ -1,0 +1,175 @@
+//! The `installs` and `pending` tables.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+/// One installed skill folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallRow {
+    pub name: String,
+    pub target: String,
+    pub path: String,
+    pub source_ref: String,
+    pub registry: Option<String>,
+    pub repository: String,
+    pub digest: String,
+    pub version: Option<String>,
+    pub content_hash: String,
+    pub status: String,
+    pub pinned: bool,
+    pub installed_at: String,
+    pub installed_by: String,
+    pub previous_ref: Option<String>,
+    pub previous_digest: Option<String>,
+    pub previous_version: Option<String>,
+}
+
+const COLUMNS: &str = "name, target, path, source_ref, registry, repository, digest, version, content_hash, status, pinned, installed_at, installed_by, previous_ref, previous_digest, previous_version";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InstallRow> {
+    Ok(InstallRow {
+        name: r.get(0)?,
+        target: r.get(1)?,
+        path: r.get(2)?,
+        source_ref: r.get(3)?,
+        registry: r.get(4)?,
+        repository: r.get(5)?,
+        digest: r.get(6)?,
+        version: r.get(7)?,
+        content_hash: r.get(8)?,
+        status: r.get(9)?,
+        pinned: r.get(10)?,
+        installed_at: r.get(11)?,
+        installed_by: r.get(12)?,
+        previous_ref: r.get(13)?,
+        previous_digest: r.get(14)?,
+        previous_version: r.get(15)?,
+    })
+}
+
+pub fn upsert(conn: &Connection, r: &InstallRow) -> rusqlite::Result<()> {
+    conn.execute(
+        &format!(
+            "INSERT INTO installs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+             ON CONFLICT(path) DO UPDATE SET name = excluded.name, target = excluded.target, source_ref = excluded.source_ref,
+               registry = excluded.registry, repository = excluded.repository, digest = excluded.digest, version = excluded.version,
+               content_hash = excluded.content_hash, status = excluded.status, pinned = excluded.pinned,
+               installed_at = excluded.installed_at, installed_by = excluded.installed_by, previous_ref = excluded.previous_ref,
+               previous_digest = excluded.previous_digest, previous_version = excluded.previous_version"
+        ),
+        params![
+            r.name,
+            r.target,
+            r.path,
+            r.source_ref,
+            r.registry,
+            r.repository,
+            r.digest,
+            r.version,
+            r.content_hash,
+            r.status,
+            r.pinned,
+            r.installed_at,
+            r.installed_by,
+            r.previous_ref,
+            r.previous_digest,
+            r.previous_version
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn all(conn: &Connection) -> rusqlite::Result<Vec<InstallRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM installs ORDER BY name, target"
+    ))?;
+    stmt.query_map([], from_row)?.collect()
+}
+
+pub fn by_path(conn: &Connection, path: &str) -> rusqlite::Result<Option<InstallRow>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM installs WHERE path = ?1"),
+        [path],
+        from_row,
+    )
+    .optional()
+}
+
+pub fn delete(conn: &Connection, path: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM installs WHERE path = ?1", [path])?;
+    Ok(())
+}
+
+/// Set the status of the install at `path`, if it is still the install
+/// whose content was checked (`content_hash`): a check that raced a new
+/// install never marks the new one.
+pub fn set_status(
+    conn: &Connection,
+    path: &str,
+    content_hash: &str,
+    status: &str,
+) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE installs SET status = ?3 WHERE path = ?1 AND content_hash = ?2 AND status != ?3",
+        [path, content_hash, status],
+    )? > 0)
+}
+
+pub fn set_pinned(conn: &Connection, path: &str, pinned: bool) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE installs SET pinned = ?2 WHERE path = ?1",
+        params![path, pinned],
+    )?;
+    Ok(())
+}
+
+/// A folder swap in flight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub path: String,
+    pub staged: String,
+    pub displaced: String,
+    /// JSON of the [`InstallRow`] to record on success; empty for a removal.
+    pub record: String,
+}
+
+pub fn begin(conn: &Connection, p: &Pending) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO pending (path, staged, displaced, record) VALUES (?1, ?2, ?3, ?4)",
+        params![p.path, p.staged, p.displaced, p.record],
+    )?;
+    Ok(())
+}
+
+pub fn pending(conn: &Connection) -> rusqlite::Result<Vec<Pending>> {
+    let mut stmt = conn.prepare_cached("SELECT path, staged, displaced, record FROM pending")?;
+    stmt.query_map([], |r| {
+        Ok(Pending {
+            path: r.get(0)?,
+            staged: r.get(1)?,
+            displaced: r.get(2)?,
+            record: r.get(3)?,
+        })
+    })?
+    .collect()
+}
+
+/// Record the outcome of a swap and drop its pending row, in one transaction.
+pub fn finish(
+    conn: &mut Connection,
+    path: &str,
+    record: Option<&InstallRow>,
+) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    match record {
+        Some(row) => upsert(&tx, row)?,
+        None => delete(&tx, path)?,
+    }
+    tx.execute("DELETE FROM pending WHERE path = ?1", [path])?;
+    tx.commit()
+}
+
+pub fn abandon(conn: &Connection, path: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM pending WHERE path = ?1", [path])?;
+    Ok(())
+}

@@ -1,0 +1,190 @@
+//! Installing one image into one folder.
+
+use std::path::{Path, PathBuf};
+
+use skilld_proto::ErrorCode;
+use skilld_proto::install::Installed;
+
+use super::stage::{self, Source};
+use super::swap;
+use crate::api::ApiError;
+use crate::image::reference::Reference;
+use crate::image::unpack::UnpackLimits;
+use crate::index::installs::{self, InstallRow};
+use crate::oci::{Descriptor, Manifest, annotation};
+use crate::state::State;
+
+/// An image ready to install: its reference, manifest descriptor and manifest.
+#[derive(Debug, Clone)]
+pub struct Image {
+    pub reference: Reference,
+    pub descriptor: Descriptor,
+    pub manifest: Manifest,
+}
+
+/// The result of installing into one target.
+pub struct Applied {
+    pub installed: Installed,
+    pub backup: Option<PathBuf>,
+}
+
+fn limits(state: &State) -> UnpackLimits {
+    let build = state.config().build;
+    UnpackLimits {
+        max_bytes: build.max_bytes,
+        max_entries: build.max_files.saturating_mul(2),
+    }
+}
+
+/// Install `image` into the target folder `parent`; `by` is `cli` or `auto`.
+pub async fn install_into(
+    state: &State,
+    target: &str,
+    parent: &Path,
+    image: &Image,
+    force: bool,
+    by: &str,
+) -> Result<Applied, ApiError> {
+    let (reference, descriptor, manifest) = (&image.reference, &image.descriptor, &image.manifest);
+    let source_name = reference.to_string();
+    let fallback = reference.name().to_string();
+    let namespace = reference
+        .path
+        .rsplit_once('/')
+        .map(|(ns, _)| ns.to_string());
+    let (digest, manifest_owned, parent_owned, limits) = (
+        descriptor.digest.clone(),
+        manifest.clone(),
+        parent.to_path_buf(),
+        limits(state),
+    );
+    let source_for_stage = source_name.clone();
+    let staged = state
+        .catalog()
+        .blocking(move |store| {
+            let source = Source {
+                reference: &source_for_stage,
+                digest: &digest,
+                manifest: &manifest_owned,
+                fallback_name: &fallback,
+                namespace: namespace.as_deref(),
+            };
+            Ok(stage::stage(store, &source, &parent_owned, limits))
+        })
+        .await??;
+    let cleanup = |dir: &Path| {
+        let _ = std::fs::remove_dir_all(dir);
+    };
+    let dest = parent.join(&staged.name);
+    let dest_str = dest.display().to_string();
+    let lookup = dest_str.clone();
+    let existing = state
+        .index()
+        .read(move |conn| installs::by_path(conn, &lookup))
+        .await?;
+    let mut backup_needed = false;
+    match &existing {
+        Some(row) if row.repository != reference.repository() => {
+            if !force {
+                cleanup(&staged.dir);
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "{} already holds a skill named {:?} installed from {}; this one comes from {}. Two different skills with one name cannot share a target: remove the other first, or use --force to replace it (a backup is kept)",
+                        dest.display(),
+                        staged.name,
+                        row.source_ref,
+                        source_name
+                    ),
+                ));
+            }
+            backup_needed = true;
+        }
+        Some(row) if super::is_modified(row) => {
+            if !force {
+                cleanup(&staged.dir);
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "{} was edited by hand since it was installed; nothing was changed. Use --force to replace it (the edited copy is kept in a backup folder)",
+                        dest.display()
+                    ),
+                ));
+            }
+            backup_needed = true;
+        }
+        Some(_) => {}
+        None if std::fs::symlink_metadata(&dest).is_ok() => {
+            if !force {
+                cleanup(&staged.dir);
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "{} exists and was not installed by skilld; nothing was changed. Use --force to replace it (it is kept in a backup folder)",
+                        dest.display()
+                    ),
+                ));
+            }
+            backup_needed = true;
+        }
+        None => {}
+    }
+    let backup = if backup_needed && std::fs::symlink_metadata(&dest).is_ok() {
+        match super::backup(state, &dest, &staged.name) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                cleanup(&staged.dir);
+                return Err(e);
+            }
+        }
+    } else {
+        None
+    };
+    let previous = existing.as_ref().filter(|row| {
+        row.repository == reference.repository() && row.digest != descriptor.digest.as_str()
+    });
+    let record = InstallRow {
+        name: staged.name.clone(),
+        target: target.to_string(),
+        path: dest_str,
+        source_ref: source_name,
+        registry: reference.registry.clone(),
+        repository: reference.repository(),
+        digest: descriptor.digest.to_string(),
+        version: manifest.annotations.get(annotation::VERSION).cloned(),
+        content_hash: staged.content_hash.to_string(),
+        status: "ok".into(),
+        pinned: existing.as_ref().is_some_and(|r| r.pinned),
+        installed_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        installed_by: by.to_string(),
+        previous_ref: previous
+            .map(|r| r.source_ref.clone())
+            .or_else(|| existing.as_ref().and_then(|r| r.previous_ref.clone())),
+        previous_digest: previous
+            .map(|r| r.digest.clone())
+            .or_else(|| existing.as_ref().and_then(|r| r.previous_digest.clone())),
+        previous_version: previous
+            .and_then(|r| r.version.clone())
+            .or_else(|| existing.as_ref().and_then(|r| r.previous_version.clone())),
+    };
+    let displaced = swap::sibling(&dest, "old");
+    if let Err(e) = swap::replace(
+        state.index(),
+        &dest,
+        &staged.dir,
+        &displaced,
+        Some(record.clone()),
+    )
+    .await
+    {
+        cleanup(&staged.dir);
+        return Err(ApiError::new(ErrorCode::Internal, e.to_string()));
+    }
+    let _ = std::fs::remove_dir_all(&displaced);
+    state.watch().refresh();
+    tracing::info!(name = %record.name, target, path = %record.path, digest = %record.digest, by, "installed");
+    Ok(Applied {
+        installed: super::to_wire(&record),
+        backup,
+    })
+}

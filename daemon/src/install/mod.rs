@@ -1,0 +1,129 @@
+//! Installing skills into agents' folders: targets, staging, the atomic
+//! swap with crash recovery, provenance, drift protection, and the
+//! operations on installs (list, remove, rollback, pin, upgrade).
+//!
+//! The user's edits are never lost: a folder whose content no longer
+//! matches what was installed (or that skilld did not install) is only
+//! replaced or removed with `force`, and then moved to a backup folder first.
+
+pub mod apply;
+pub mod drift;
+pub mod ops;
+pub mod provenance;
+pub mod stage;
+pub mod swap;
+pub mod targets;
+pub mod tree;
+pub mod watch;
+
+use std::path::{Path, PathBuf};
+
+use skilld_proto::ErrorCode;
+use skilld_proto::install::Installed;
+
+use crate::api::ApiError;
+use crate::index::installs::InstallRow;
+use crate::state::State;
+
+/// An install's view for the wire.
+pub fn to_wire(row: &InstallRow) -> Installed {
+    Installed {
+        name: row.name.clone(),
+        version: row.version.clone(),
+        target: row.target.clone(),
+        path: PathBuf::from(&row.path),
+        source: row.source_ref.clone(),
+        digest: row.digest.clone(),
+        status: row.status.clone(),
+        pinned: row.pinned,
+        installed_at: Some(row.installed_at.clone()),
+        installed_by: Some(row.installed_by.clone()),
+        latest: None,
+    }
+}
+
+/// `(target name, folder)` for each requested target.
+pub fn resolve_targets(
+    state: &State,
+    names: &[String],
+    project: Option<&Path>,
+    output: Option<&Path>,
+) -> Result<Vec<(String, PathBuf)>, ApiError> {
+    if let Some(dir) = output {
+        if !dir.is_absolute() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                "-o must be an absolute path (skillc sends one)",
+            ));
+        }
+        return Ok(vec![(targets::DIR_TARGET.to_string(), dir.to_path_buf())]);
+    }
+    if let Some(p) = project
+        && !p.is_absolute()
+    {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "--project must be an absolute path (skillc sends one)",
+        ));
+    }
+    let names: Vec<String> = if names.is_empty() {
+        vec![state.config().install.default_target.clone()]
+    } else {
+        names.to_vec()
+    };
+    let mut out = Vec::new();
+    for name in names {
+        let target = targets::find(&name)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))?;
+        let (dir, _) = target.resolve(state.target_env(), project).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                "no home folder is known to the daemon (HOME is unset); use -o DIR or --project",
+            )
+        })?;
+        out.push((name, dir));
+    }
+    out.dedup();
+    Ok(out)
+}
+
+/// Move a hand-edited or foreign folder out of the way, into the backups.
+pub fn backup(state: &State, folder: &Path, name: &str) -> Result<PathBuf, ApiError> {
+    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+        .to_string()
+        .replace(':', "");
+    let dir = state.config().paths.data_dir.join("backups");
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("cannot create {}: {e}", dir.display()),
+        )
+    })?;
+    let mut target = dir.join(format!("{name}-{stamp}"));
+    let mut n = 1;
+    while target.exists() {
+        n += 1;
+        target = dir.join(format!("{name}-{stamp}-{n}"));
+    }
+    // Same filesystem: a rename; otherwise copy is not attempted (never lose
+    // the edit half-way): the caller reports the error.
+    std::fs::rename(folder, &target).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "cannot move {} to the backup folder {}: {e}; nothing was changed",
+                folder.display(),
+                target.display()
+            ),
+        )
+    })?;
+    Ok(target)
+}
+
+/// Whether the folder of `row` still holds what was installed.
+pub fn is_modified(row: &InstallRow) -> bool {
+    match tree::digest(Path::new(&row.path)) {
+        Ok(d) => d.as_str() != row.content_hash,
+        Err(_) => false,
+    }
+}

@@ -1,0 +1,184 @@
+//! Installing skills into agents' skill folders.
+//!
+//! | route | request | response | errors |
+//! |---|---|---|---|
+//! | `GET /v1/targets` | – | [`TargetsResponse`] | – |
+//! | `POST /v1/install` (NDJSON) | [`InstallRequest`] | [`InstallResponse`] | `invalid_request` (unknown target, hostile layer), `conflict` (hand-edited or foreign skill in the way; same name from another source), `not_found`, `upstream` |
+//! | `POST /v1/installs` | [`ListRequest`] | [`ListResponse`] | `upstream` (with `upgradable`) |
+//! | `POST /v1/remove` | [`RemoveRequest`] | [`ChangeResponse`] | `not_found`, `conflict` (hand-edited) |
+//! | `POST /v1/rollback` | [`RollbackRequest`] | [`ChangeResponse`] | `not_found`, `conflict` |
+//! | `POST /v1/pin` | [`PinRequest`] | [`ChangeResponse`] | `not_found` |
+//! | `POST /v1/upgrade` (NDJSON) | [`UpgradeRequest`] | [`UpgradeResponse`] | `not_found`, `upstream` |
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub const TARGETS_ROUTE: &str = "/v1/targets";
+pub const INSTALL_ROUTE: &str = "/v1/install";
+pub const LIST_ROUTE: &str = "/v1/installs";
+pub const REMOVE_ROUTE: &str = "/v1/remove";
+pub const ROLLBACK_ROUTE: &str = "/v1/rollback";
+pub const PIN_ROUTE: &str = "/v1/pin";
+pub const UPGRADE_ROUTE: &str = "/v1/upgrade";
+
+/// One agent skill folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetInfo {
+    pub name: String,
+    pub path: PathBuf,
+    pub exists: bool,
+    /// The agents that read this folder.
+    pub agents: String,
+    /// The environment variable that moved it, when one did.
+    #[serde(default)]
+    pub overridden_by: Option<String>,
+}
+
+/// Response of `GET /v1/targets`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetsResponse {
+    pub targets: Vec<TargetInfo>,
+    /// The target used when an install names none.
+    pub default: String,
+}
+
+/// Request of `POST /v1/install`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstallRequest {
+    pub reference: String,
+    /// Target names; empty means the configured default.
+    #[serde(default)]
+    pub targets: Vec<String>,
+    /// Put targets under this project root instead of the home folder.
+    #[serde(default)]
+    pub project: Option<PathBuf>,
+    /// Install into this folder instead of a target.
+    #[serde(default)]
+    pub output: Option<PathBuf>,
+    /// Replace a hand-edited or foreign skill (a backup is kept).
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// Where an installed skill is and what it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Installed {
+    pub name: String,
+    pub version: Option<String>,
+    pub target: String,
+    pub path: PathBuf,
+    pub source: String,
+    pub digest: String,
+    /// `ok`, `modified`, `missing` or `unmanaged`.
+    pub status: String,
+    pub pinned: bool,
+    #[serde(default)]
+    pub installed_at: Option<String>,
+    #[serde(default)]
+    pub installed_by: Option<String>,
+    /// With `upgradable`: the highest published version, when newer.
+    #[serde(default)]
+    pub latest: Option<String>,
+}
+
+/// Final result of `POST /v1/install`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallResponse {
+    pub installed: Vec<Installed>,
+    /// Folders a hand-edited or foreign skill was moved to (with `force`).
+    pub backups: Vec<PathBuf>,
+}
+
+/// Request of `POST /v1/installs`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListRequest {
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Ask the registries for newer published versions.
+    #[serde(default)]
+    pub upgradable: bool,
+}
+
+/// Response of `POST /v1/installs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListResponse {
+    pub installs: Vec<Installed>,
+}
+
+/// Which install a command is about: a name, in one target or all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveRequest {
+    pub name: String,
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// Request of `POST /v1/rollback`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackRequest {
+    pub name: String,
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// Request of `POST /v1/pin`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinRequest {
+    pub name: String,
+    #[serde(default)]
+    pub target: Option<String>,
+    pub pinned: bool,
+}
+
+/// What a remove, rollback or pin changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeResponse {
+    pub changed: Vec<Installed>,
+    pub backups: Vec<PathBuf>,
+}
+
+/// Request of `POST /v1/upgrade`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradeRequest {
+    #[serde(default)]
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub all: bool,
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub dry_run: bool,
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// One install's upgrade outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpgradeOutcome {
+    pub name: String,
+    pub target: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// `upgraded`, `would_upgrade`, `up_to_date`, `pinned`, `modified`, `failed`.
+    pub result: String,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// Final result of `POST /v1/upgrade`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpgradeResponse {
+    pub outcomes: Vec<UpgradeOutcome>,
+    pub backups: Vec<PathBuf>,
+}
