@@ -172,3 +172,131 @@ fn a_hostile_layer_is_stored_but_never_unpacked() {
         out.display()
     );
 }
+
+/// A layer of raw tar entries (name, type, mode, data, link), hostile names kept.
+fn raw_layer(entries: &[(&str, tar::EntryType, u32, &[u8], &str)]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for (name, kind, mode, data, link) in entries {
+        let mut header = tar::Header::new_gnu();
+        header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        header.set_entry_type(*kind);
+        header.set_mode(*mode);
+        header.set_size(data.len() as u64);
+        if !link.is_empty() {
+            header.set_link_name(link).unwrap();
+        }
+        header.set_cksum();
+        tar.append(&header, *data).unwrap();
+    }
+    tar.into_inner().unwrap().finish().unwrap()
+}
+
+#[test]
+fn hostile_layers_never_install_and_never_write_outside() {
+    use tar::EntryType as T;
+    let fake = FakeRegistry::start();
+    let skill_md: &[u8] = b"---\nname: evil\ndescription: d\n---\n";
+    let zeros = vec![0u8; 3 << 20];
+    let many: Vec<String> = (0..300).map(|i| format!("f{i}")).collect();
+    let mut many_entries: Vec<(&str, T, u32, &[u8], &str)> =
+        vec![("SKILL.md", T::Regular, 0o644, skill_md, "")];
+    many_entries.extend(
+        many.iter()
+            .map(|n| (n.as_str(), T::Regular, 0o644, &b""[..], "")),
+    );
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "traversal",
+            raw_layer(&[
+                ("SKILL.md", T::Regular, 0o644, skill_md, ""),
+                ("../../../outside", T::Regular, 0o644, b"x", ""),
+            ]),
+            "climbs out",
+        ),
+        (
+            "absolute",
+            raw_layer(&[("/tmp/skilld-evil-absolute", T::Regular, 0o644, b"x", "")]),
+            "absolute path",
+        ),
+        (
+            "symlink",
+            raw_layer(&[
+                ("SKILL.md", T::Regular, 0o644, skill_md, ""),
+                ("link", T::Symlink, 0o777, b"", "../../.."),
+            ]),
+            "outside the skill",
+        ),
+        (
+            "hardlink",
+            raw_layer(&[
+                ("SKILL.md", T::Regular, 0o644, skill_md, ""),
+                ("hard", T::Link, 0o644, b"", "/etc/passwd"),
+            ]),
+            "hardlink",
+        ),
+        (
+            "device",
+            raw_layer(&[
+                ("SKILL.md", T::Regular, 0o644, skill_md, ""),
+                ("dev", T::Char, 0o644, b"", ""),
+            ]),
+            "device node",
+        ),
+        (
+            "setuid",
+            raw_layer(&[
+                ("SKILL.md", T::Regular, 0o644, skill_md, ""),
+                ("suid", T::Regular, 0o4755, b"x", ""),
+            ]),
+            "setuid",
+        ),
+        (
+            "bomb",
+            raw_layer(&[
+                ("SKILL.md", T::Regular, 0o644, skill_md, ""),
+                ("zeros", T::Regular, 0o644, &zeros, ""),
+            ]),
+            "more than",
+        ),
+        ("entries", raw_layer(&many_entries), "more than"),
+    ];
+    let home = Home::new();
+    home.write_config("build:\n  max_bytes: 1048576\n  max_files: 100\n");
+    let config = br#"{"architecture":"amd64","os":"linux"}"#;
+    fake.blob(&digest(config), config);
+    for (i, (what, layer, message)) in cases.iter().enumerate() {
+        let tag = format!("{i}");
+        fake.manifest("acme/evil", &tag, &manifest(config, layer, LAYER));
+        fake.blob(&digest(layer), layer);
+        let out = home.root().join("targets").join(what);
+        std::fs::create_dir_all(&out).unwrap();
+        let run = home
+            .skillc(&[
+                "install",
+                &format!("{}/acme/evil:{tag}", fake.host()),
+                "-o",
+                out.to_str().unwrap(),
+            ])
+            .expect_code(1);
+        assert!(run.stderr.contains(message), "{what}: {}", run.stderr);
+        assert_eq!(
+            std::fs::read_dir(&out).unwrap().count(),
+            0,
+            "{what}: nothing left in the target"
+        );
+        assert!(
+            !home.root().join("outside").exists() && !home.root().join("targets/outside").exists(),
+            "{what}"
+        );
+        assert!(
+            !std::path::Path::new("/tmp/skilld-evil-absolute").exists(),
+            "{what}"
+        );
+        home.skillc(&["--no-autostart", "status"]).expect_code(0);
+    }
+    let list = home.skillc(&["--json", "list"]).expect_code(0).json();
+    assert_eq!(list["installs"], json!([]), "no install was recorded");
+}

@@ -181,7 +181,7 @@ pub async fn install_into(
         return Err(ApiError::new(ErrorCode::Internal, e.to_string()));
     }
     let _ = std::fs::remove_dir_all(&displaced);
-    state.watch().refresh();
+    state.watch().refresh().await;
     tracing::info!(name = %record.name, target, path = %record.path, digest = %record.digest, by, "installed");
     Ok(Applied {
         installed: super::to_wire(&record),

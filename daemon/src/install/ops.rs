@@ -186,7 +186,7 @@ pub async fn remove(
                 .write(move |conn| installs::delete(conn, &path))
                 .await?;
         }
-        state.watch().refresh();
+        state.watch().refresh().await;
         tracing::info!(name = %row.name, target = %row.target, "removed");
         let mut wire = to_wire(&row);
         wire.status = "removed".into();

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use notify::{RecursiveMode, Watcher};
@@ -20,12 +21,39 @@ use crate::index::installs;
 const SETTLE: Duration = Duration::from_millis(150);
 
 /// Ask the watcher to look at the current installs again.
-#[derive(Debug, Clone, Default)]
-pub struct WatchHandle(Arc<Notify>);
+#[derive(Debug, Clone)]
+pub struct WatchHandle(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    wake: Notify,
+    active: AtomicBool,
+    requested: AtomicU64,
+    done: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for WatchHandle {
+    fn default() -> Self {
+        WatchHandle(Arc::new(Shared {
+            wake: Notify::new(),
+            active: AtomicBool::new(false),
+            requested: AtomicU64::new(0),
+            done: tokio::sync::watch::Sender::new(0),
+        }))
+    }
+}
 
 impl WatchHandle {
-    pub fn refresh(&self) {
-        self.0.notify_one();
+    /// Watch the current installs, and return once the watch is in place:
+    /// an edit right after an install is then never missed.
+    pub async fn refresh(&self) {
+        if !self.0.active.load(Ordering::Acquire) {
+            return;
+        }
+        let wanted = self.0.requested.fetch_add(1, Ordering::AcqRel) + 1;
+        let mut done = self.0.done.subscribe();
+        self.0.wake.notify_one();
+        let _ = tokio::time::timeout(Duration::from_secs(5), done.wait_for(|v| *v >= wanted)).await;
     }
 }
 
@@ -33,7 +61,11 @@ impl WatchHandle {
 pub fn spawn(index: Index, handle: WatchHandle, shutdown: CancellationToken) {
     let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(event) = event {
+        // Reading a folder (as the drift check itself does) raises access
+        // events: only changes count, or every check would trigger the next.
+        if let Ok(event) = event
+            && !matches!(event.kind, notify::EventKind::Access(_))
+        {
             for path in event.paths {
                 let _ = tx.send(path);
             }
@@ -46,6 +78,7 @@ pub fn spawn(index: Index, handle: WatchHandle, shutdown: CancellationToken) {
             return;
         }
     };
+    handle.0.active.store(true, Ordering::Release);
     tokio::spawn(async move {
         let mut watched: BTreeSet<PathBuf> = BTreeSet::new();
         let mut touched: BTreeSet<PathBuf> = BTreeSet::new();
@@ -58,7 +91,11 @@ pub fn spawn(index: Index, handle: WatchHandle, shutdown: CancellationToken) {
             };
             tokio::select! {
                 () = shutdown.cancelled() => return,
-                () = handle.0.notified() => sync(&index, &mut watcher, &mut watched).await,
+                () = handle.0.wake.notified() => {
+                    let served = handle.0.requested.load(Ordering::Acquire);
+                    sync(&index, &mut watcher, &mut watched).await;
+                    handle.0.done.send_replace(served);
+                }
                 Some(path) = rx.recv() => { touched.insert(path); }
                 () = tokio::time::sleep(timeout) => {
                     let paths = std::mem::take(&mut touched);
