@@ -177,6 +177,26 @@ fn a_local_image_installs_into_targets_projects_and_folders_with_provenance() {
     assert_eq!(install_row(&list, "crlf-skill", "claude")["status"], "ok");
     let status = home.skillc(&["--json", "status"]).expect_code(0).json();
     assert_eq!(status["counts"]["installs"], 4);
+
+    std::fs::remove_dir_all(out.join("hello-world")).unwrap();
+    let list = home.skillc(&["--json", "list"]).expect_code(0).json();
+    assert_eq!(
+        install_row(&list, "hello-world", "dir")["status"],
+        "missing"
+    );
+    let ls = home
+        .skillc(&["ls", "--installed", "-t", "claude"])
+        .expect_code(0);
+    assert!(
+        ls.stdout.starts_with("NAME") && ls.stdout.contains("crlf-skill"),
+        "{}",
+        ls.stdout
+    );
+    assert!(
+        !ls.stdout.contains(" dir "),
+        "--target filters: {}",
+        ls.stdout
+    );
 }
 
 #[test]

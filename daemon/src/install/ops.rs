@@ -109,8 +109,11 @@ pub async fn list(state: &State, target: Option<&str>) -> Result<Vec<Installed>,
             folders.insert(dir, t.name.to_string());
         }
     }
+    // Project targets hold installs too; a folder given with -o is not a
+    // target, so what else is in it is none of our business.
     for row in &rows {
         if let Some(parent) = Path::new(&row.path).parent()
+            && row.target != targets::DIR_TARGET
             && target.is_none_or(|t| row.target == t)
         {
             folders
