@@ -2,8 +2,8 @@
 //! into text (or, with `--json`, into exactly the daemon's JSON).
 
 // Doc comments on the flags are clap's help text, written for a terminal
-// (`<name>` means a placeholder there, not an HTML tag).
-#![allow(rustdoc::invalid_html_tags)]
+// (`<name>` and `[:PORT]` are placeholders there, not HTML or links).
+#![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
 
 mod autostart;
 mod cli;
