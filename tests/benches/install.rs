@@ -8,23 +8,11 @@
 use std::process::Command;
 use std::time::Instant;
 
+use skilld_tests::helper::bench::{median, timed};
 use skilld_tests::helper::tools::{copy_tree, testdata};
-use skilld_tests::helper::{Home, Run};
+use skilld_tests::helper::Home;
 
 const ROUNDS: usize = 15;
-
-fn timed(cmd: &mut Command) -> f64 {
-    let start = Instant::now();
-    let run = Run::of(cmd);
-    let elapsed = start.elapsed().as_secs_f64();
-    assert_eq!(run.code, Some(0), "{cmd:?}: {}", run.stderr);
-    elapsed
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
-}
 
 fn main() {
     let home = Home::new();

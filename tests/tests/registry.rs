@@ -63,6 +63,28 @@ fn listing(dir: &Path) -> Vec<(String, String)> {
     out
 }
 
+/// `skillc --json login HOST -u USER --password-stdin` with `password`:
+/// exit code, stdout, stderr.
+fn login(home: &Home, host: &str, password: &str) -> (Option<i32>, String, String) {
+    let mut cmd = home.command("skillc");
+    cmd.args(["--json", "login", host, "-u", USER, "--password-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        format!("{password}\n").as_bytes(),
+    )
+    .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// Push from one home, pull into a fresh one, compare manifests and trees.
 fn round_trip(source: &Home, target: &Home, host: &str) {
     let reference = build_for(source, host);
@@ -158,26 +180,7 @@ fn basic_auth_login_push_and_pull() {
         run.stderr
     );
 
-    let login = |password: &str| {
-        let mut cmd = source.command("skillc");
-        cmd.args(["--json", "login", &host, "-u", USER, "--password-stdin"])
-            .stdin(std::process::Stdio::piped());
-        cmd.stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        std::io::Write::write_all(
-            child.stdin.as_mut().unwrap(),
-            format!("{password}\n").as_bytes(),
-        )
-        .unwrap();
-        let output = child.wait_with_output().unwrap();
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
-    };
-    let (code, stdout, _) = login("wrong password");
+    let (code, stdout, _) = login(&source, &host, "wrong password");
     assert_eq!(code, Some(1));
     assert!(stdout.contains("unauthorized"), "{stdout}");
     assert!(
@@ -187,7 +190,7 @@ fn basic_auth_login_push_and_pull() {
     let auth_file = source.skilld_home().join("auth.json");
     assert!(!auth_file.exists(), "wrong credentials are not saved");
 
-    let (code, stdout, stderr) = login(PASSWORD);
+    let (code, stdout, stderr) = login(&source, &host, PASSWORD);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(!stdout.contains(PASSWORD));
     assert_eq!(
@@ -546,29 +549,15 @@ fn bearer_token_challenge_login_push_and_pull() {
         run.stderr
     );
 
-    let login = |home: &Home, password: &str| {
-        let mut cmd = home.command("skillc");
-        cmd.args(["login", &host, "-u", USER, "--password-stdin"])
-            .stdin(std::process::Stdio::piped());
-        cmd.stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        std::io::Write::write_all(child.stdin.as_mut().unwrap(), password.as_bytes()).unwrap();
-        let output = child.wait_with_output().unwrap();
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
-    };
-    let (code, stderr) = login(&source, "wrong");
+    let (code, _, stderr) = login(&source, &host, "wrong");
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("refused the credentials"), "{stderr}");
-    let (code, stderr) = login(&source, PASSWORD);
+    let (code, _, stderr) = login(&source, &host, PASSWORD);
     assert_eq!(code, Some(0), "{stderr}\nregistry log:\n{}", registry.log());
     source.skillc(&["push", &reference]).expect_code(0);
 
     let target = Home::new();
-    assert_eq!(login(&target, PASSWORD).0, Some(0));
+    assert_eq!(login(&target, &host, PASSWORD).0, Some(0));
     let out = target.root().join("out");
     target
         .skillc(&["pull", &reference, "-o", out.to_str().unwrap()])

@@ -49,10 +49,7 @@ pub async fn install(state: &State, req: Request<Incoming>) -> Result<ApiRespons
     let (tx, response) = ndjson::<InstallResponse>();
     let state = state.clone();
     tokio::spawn(async move {
-        let progress_tx = tx.clone();
-        let report = move |p: Progress| {
-            progress_tx.progress(p);
-        };
+        let report = tx.reporter();
         let outcome = async {
             let image = ops::resolve_image(&state, &request.reference, &report).await?;
             let (mut installed, mut backups) = (Vec::new(), Vec::new());

@@ -10,7 +10,6 @@ use skilld_proto::registry::{
     LogoutRequest, LogoutResponse, PullRequest, PullResponse, PushRequest, PushResponse,
     SaveRequest, SaveResponse, TagsRequest, TagsResponse,
 };
-use skilld_proto::stream::Progress;
 
 use super::images::resolve_local;
 use super::stream::ndjson;
@@ -51,10 +50,7 @@ pub async fn pull(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
     let (tx, response) = ndjson::<PullResponse>();
     let state = state.clone();
     tokio::spawn(async move {
-        let progress_tx = tx.clone();
-        let report = move |p: Progress| {
-            progress_tx.progress(p);
-        };
+        let report = tx.reporter();
         let outcome = async {
             let pulled = match pull::pull(state.catalog(), state.registries(), &reference, &report).await {
                 Ok(p) => p,
@@ -119,10 +115,7 @@ pub async fn push(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
     let (tx, response) = ndjson::<PushResponse>();
     let state = state.clone();
     tokio::spawn(async move {
-        let progress_tx = tx.clone();
-        let report = move |p: Progress| {
-            progress_tx.progress(p);
-        };
+        let report = tx.reporter();
         let outcome = push::push(state.catalog(), state.registries(), &descriptor, &target, &report)
             .await
             .map(|p| {
@@ -272,10 +265,7 @@ pub async fn copy(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
     let (tx, response) = ndjson::<CopyResponse>();
     let state = state.clone();
     tokio::spawn(async move {
-        let progress_tx = tx.clone();
-        let report = move |p: Progress| {
-            progress_tx.progress(p);
-        };
+        let report = tx.reporter();
         let outcome = async {
             let copied = match local {
                 None => copy::copy_remote(state.registries(), &source, &destination, &report).await?,

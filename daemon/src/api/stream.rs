@@ -82,6 +82,17 @@ impl<T: Serialize> StreamSender<T> {
         }
     }
 
+    /// A progress callback for work that reports through a plain `Fn`.
+    pub fn reporter(&self) -> impl Fn(Progress) + Send + Sync + 'static
+    where
+        T: 'static,
+    {
+        let tx = self.clone();
+        move |p| {
+            tx.progress(p);
+        }
+    }
+
     /// Send the final frame and end the stream.
     pub async fn finish(self, outcome: Result<T, ApiError>) {
         let frame = match outcome {

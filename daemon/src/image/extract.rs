@@ -3,7 +3,6 @@
 //! the destination, its digest checked to the last byte, the skill's name
 //! read from its SKILL.md, and only then renamed into place.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use skilld_proto::images::ImageFormat;
@@ -40,6 +39,49 @@ pub fn skill_name(dir: &Path) -> Option<String> {
     md.name.filter(|n| name_problems(n).is_empty())
 }
 
+/// Unpack the image whose manifest is `manifest` into the empty folder
+/// `dir`, its digest checked to the last byte; the skill's name (from its
+/// SKILL.md, else the artifact's root folder, else `fallback_name`).
+pub fn unpack_image(
+    store: &Store,
+    manifest: &Manifest,
+    dir: &Path,
+    fallback_name: &str,
+    limits: UnpackLimits,
+) -> Result<(String, Unpacked), ExtractError> {
+    let layer = manifest.layers.first().ok_or_else(|| {
+        ExtractError::Unpack(UnpackError::Corrupt("the image has no layer".into()))
+    })?;
+    let root_name = match format_of(manifest) {
+        ImageFormat::Agentskills => {
+            let config: serde_json::Value =
+                serde_json::from_slice(&store.read(&manifest.config.digest, MAX_JSON_BLOB)?)
+                    .unwrap_or_default();
+            Some(
+                config
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or(fallback_name)
+                    .to_string(),
+            )
+        }
+        ImageFormat::Skillimage => None,
+    };
+    let mut reader = store.open_blob(&layer.digest)?;
+    let unpacked = unpack(&mut reader, dir, root_name.as_deref(), limits)?;
+    // Read to the end so the digest check runs: a corrupt blob fails here,
+    // before anything is moved into place.
+    std::io::copy(&mut reader, &mut std::io::sink())
+        .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
+    let name = skill_name(dir)
+        .or(root_name)
+        .unwrap_or_else(|| fallback_name.to_string());
+    if !name_problems(&name).is_empty() {
+        return Err(ExtractError::BadName(name));
+    }
+    Ok((name, unpacked))
+}
+
 /// Unpack the image whose manifest is `manifest` into `parent/<name>`.
 /// `fallback_name` is used when the skill names itself nowhere.
 pub fn extract(
@@ -58,41 +100,7 @@ pub fn extract(
         .prefix(".skilld-unpack-")
         .tempdir_in(parent)
         .map_err(io(parent))?;
-    let layer = manifest.layers.first().ok_or_else(|| {
-        ExtractError::Unpack(UnpackError::Corrupt("the image has no layer".into()))
-    })?;
-    let format = format_of(manifest);
-    let root_name = match format {
-        ImageFormat::Agentskills => {
-            let config: serde_json::Value =
-                serde_json::from_slice(&store.read(&manifest.config.digest, MAX_JSON_BLOB)?)
-                    .unwrap_or_default();
-            Some(
-                config
-                    .get("name")
-                    .and_then(|n| n.as_str())
-                    .unwrap_or(fallback_name)
-                    .to_string(),
-            )
-        }
-        ImageFormat::Skillimage => None,
-    };
-    let mut reader = store.open_blob(&layer.digest)?;
-    let unpacked = unpack(&mut reader, tmp.path(), root_name.as_deref(), limits)?;
-    // Read to the end so the digest check runs: a corrupt blob fails here,
-    // before anything is moved into place.
-    std::io::copy(&mut reader, &mut std::io::sink())
-        .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
-    let mut check = [0u8; 1];
-    reader
-        .read(&mut check)
-        .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
-    let name = skill_name(tmp.path())
-        .or(root_name)
-        .unwrap_or_else(|| fallback_name.to_string());
-    if !name_problems(&name).is_empty() {
-        return Err(ExtractError::BadName(name));
-    }
+    let (name, unpacked) = unpack_image(store, manifest, tmp.path(), fallback_name, limits)?;
     let dest = parent.join(&name);
     if std::fs::symlink_metadata(&dest).is_ok() {
         return Err(ExtractError::Exists(dest));

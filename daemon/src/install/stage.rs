@@ -6,13 +6,11 @@ use std::path::{Path, PathBuf};
 
 use super::provenance::{self, Origin};
 use super::{swap, tree};
-use crate::image::extract::{ExtractError, skill_name};
-use crate::image::inspect::format_of;
-use crate::image::unpack::{UnpackError, UnpackLimits, unpack};
+use crate::image::extract::{ExtractError, unpack_image};
+use crate::image::unpack::UnpackLimits;
 use crate::oci::{Manifest, annotation};
-use crate::skill::rules::name_problems;
+use crate::store::Store;
 use crate::store::digest::Digest;
-use crate::store::{MAX_JSON_BLOB, Store};
 
 /// A skill ready to be swapped in.
 #[derive(Debug)]
@@ -69,34 +67,7 @@ fn fill(
     limits: UnpackLimits,
 ) -> Result<(String, u64), ExtractError> {
     let manifest = source.manifest;
-    let layer = manifest.layers.first().ok_or_else(|| {
-        ExtractError::Unpack(UnpackError::Corrupt("the image has no layer".into()))
-    })?;
-    let root = match format_of(manifest) {
-        skilld_proto::images::ImageFormat::Agentskills => {
-            let config: serde_json::Value =
-                serde_json::from_slice(&store.read(&manifest.config.digest, MAX_JSON_BLOB)?)
-                    .unwrap_or_default();
-            Some(
-                config
-                    .get("name")
-                    .and_then(|n| n.as_str())
-                    .unwrap_or(source.fallback_name)
-                    .to_string(),
-            )
-        }
-        skilld_proto::images::ImageFormat::Skillimage => None,
-    };
-    let mut reader = store.open_blob(&layer.digest)?;
-    let unpacked = unpack(&mut reader, dir, root.as_deref(), limits)?;
-    std::io::copy(&mut reader, &mut std::io::sink())
-        .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
-    let name = skill_name(dir)
-        .or(root)
-        .unwrap_or_else(|| source.fallback_name.to_string());
-    if !name_problems(&name).is_empty() {
-        return Err(ExtractError::BadName(name));
-    }
+    let (name, unpacked) = unpack_image(store, manifest, dir, source.fallback_name, limits)?;
     let a = &manifest.annotations;
     let origin = Origin {
         reference: source.reference,

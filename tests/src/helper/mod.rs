@@ -6,6 +6,7 @@
 //!   well-behaved client would never send.
 //! - [`wait`]: polling with a deadline instead of sleeping.
 
+pub mod bench;
 pub mod fake;
 pub mod generate;
 pub mod home;
