@@ -8,9 +8,9 @@
 use std::process::Command;
 use std::time::Instant;
 
+use skilld_tests::helper::Home;
 use skilld_tests::helper::bench::{median, timed};
 use skilld_tests::helper::tools::{copy_tree, testdata};
-use skilld_tests::helper::Home;
 
 const ROUNDS: usize = 15;
 

@@ -549,9 +549,9 @@ fn bearer_token_challenge_login_push_and_pull() {
         run.stderr
     );
 
-    let (code, _, stderr) = login(&source, &host, "wrong");
-    assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("refused the credentials"), "{stderr}");
+    let (code, stdout, _) = login(&source, &host, "wrong");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("refused the credentials"), "{stdout}");
     let (code, _, stderr) = login(&source, &host, PASSWORD);
     assert_eq!(code, Some(0), "{stderr}\nregistry log:\n{}", registry.log());
     source.skillc(&["push", &reference]).expect_code(0);
