@@ -254,6 +254,19 @@ pub enum Command {
         #[arg(short = 't', long = "target", value_name = "T")]
         target: Option<String>,
     },
+    /// Print the daemon's recent events; with --follow, keep printing new ones.
+    ///
+    /// installed, upgraded, removed, rolled_back, upgrade_available,
+    /// drift_detected, check_started, check_finished, check_failed.
+    Events {
+        #[arg(short = 'f', long)]
+        follow: bool,
+    },
+    /// Every change to installs (by you or the scheduler) and its outcome.
+    History {
+        /// Only this skill.
+        name: Option<String>,
+    },
     /// Show the daemon's version, protocol, paths and what it holds.
     Status,
     /// Start, stop or query the background daemon.

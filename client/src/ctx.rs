@@ -112,6 +112,27 @@ impl Ctx {
         Ok((answer.parse()?, answer))
     }
 
+    /// GET a route whose answer is read incrementally.
+    pub async fn get_streaming(
+        &self,
+        route: &str,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, ClientError> {
+        if let Some(response) = self
+            .conn
+            .try_send_streaming(Method::GET, route, None)
+            .await?
+        {
+            return Ok(response);
+        }
+        self.start_daemon().await?;
+        self.conn
+            .try_send_streaming(Method::GET, route, None)
+            .await?
+            .ok_or_else(|| ClientError::NotRunning {
+                socket: self.conn.socket().to_path_buf(),
+            })
+    }
+
     /// Print the daemon's JSON exactly as sent.
     pub fn print_json(&self, answer: &Answer) {
         let mut out = std::io::stdout().lock();

@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod config;
+pub mod events;
 pub mod image;
 pub mod index;
 pub mod install;

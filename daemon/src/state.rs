@@ -8,6 +8,7 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::events::EventBus;
 use crate::index::Index;
 use crate::install::targets::TargetEnv;
 use crate::install::watch::WatchHandle;
@@ -26,6 +27,7 @@ struct Inner {
     config: Config,
     index: Index,
     catalog: Catalog,
+    events: EventBus,
     registries: Registries,
     target_env: TargetEnv,
     watch: WatchHandle,
@@ -39,6 +41,7 @@ impl State {
         config: Config,
         index: Index,
         catalog: Catalog,
+        events: EventBus,
         shutdown: CancellationToken,
     ) -> State {
         let registries = Registries::new(
@@ -53,6 +56,7 @@ impl State {
                 target_env: TargetEnv::from_process(),
                 watch: WatchHandle::default(),
                 catalog,
+                events,
                 started: Instant::now(),
                 shutdown,
                 connections: AtomicU64::new(0),
@@ -66,6 +70,11 @@ impl State {
 
     pub fn index(&self) -> &Index {
         &self.inner.index
+    }
+
+    /// The event bus.
+    pub fn events(&self) -> &EventBus {
+        &self.inner.events
     }
 
     /// Tell the folder watcher that installs changed.

@@ -6,6 +6,7 @@
 //! up paths in the environment.
 
 pub mod error;
+pub mod events;
 pub mod images;
 pub mod install;
 pub mod paths;

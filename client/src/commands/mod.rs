@@ -1,6 +1,7 @@
 //! One function per command: flags in, request out, answer printed.
 
 mod daemon;
+mod events;
 mod images;
 mod install;
 mod registry;
@@ -89,6 +90,8 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
         } => install::rollback(ctx, name, target.as_deref(), *force).await,
         Command::Pin { name, target } => install::pin(ctx, name, target.as_deref(), true).await,
         Command::Unpin { name, target } => install::pin(ctx, name, target.as_deref(), false).await,
+        Command::Events { follow } => events::events(ctx, *follow).await,
+        Command::History { name } => events::history(ctx, name.as_deref()).await,
         Command::Status => daemon::status(ctx).await,
         Command::Daemon(DaemonCommand::Status) => daemon::daemon_status(ctx).await,
         Command::Daemon(DaemonCommand::Start) => daemon::start(ctx).await,

@@ -54,8 +54,16 @@ pub async fn install(state: &State, req: Request<Incoming>) -> Result<ApiRespons
             let image = ops::resolve_image(&state, &request.reference, &report).await?;
             let (mut installed, mut backups) = (Vec::new(), Vec::new());
             for (target, dir) in &places {
-                let applied =
-                    apply::install_into(&state, target, dir, &image, request.force, "cli").await?;
+                let applied = apply::install_into(
+                    &state,
+                    target,
+                    dir,
+                    &image,
+                    request.force,
+                    "cli",
+                    apply::Action::Install,
+                )
+                .await?;
                 backups.extend(applied.backup);
                 installed.push(applied.installed);
             }

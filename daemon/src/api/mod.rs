@@ -6,6 +6,7 @@
 
 pub mod body;
 pub mod error;
+pub mod events;
 pub mod images;
 pub mod install;
 pub mod registry;
@@ -23,6 +24,7 @@ use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
+use skilld_proto::events as event_routes;
 use skilld_proto::images as routes;
 use skilld_proto::install as install_routes;
 use skilld_proto::registry as registry_routes;
@@ -126,6 +128,14 @@ async fn route(state: &State, req: Request<Incoming>) -> Result<ApiResponse, Api
             (Method::POST, registry_routes::SAVE_ROUTE) => registry::save(state, req).await,
             (Method::POST, registry_routes::LOAD_ROUTE) => registry::load(state, req).await,
             (method, _) => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
+        },
+        event_routes::EVENTS_ROUTE => match method {
+            Method::GET => events::events(state, req).await,
+            _ => Err(ApiError::method_not_allowed(&method, &path, &["GET"])),
+        },
+        event_routes::HISTORY_ROUTE => match method {
+            Method::GET => events::history(state, req).await,
+            _ => Err(ApiError::method_not_allowed(&method, &path, &["GET"])),
         },
         install_routes::TARGETS_ROUTE => match method {
             Method::GET => install::targets(state).await,

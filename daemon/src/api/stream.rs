@@ -104,6 +104,16 @@ impl<T: Serialize> StreamSender<T> {
     }
 }
 
+/// A raw NDJSON response: whatever lines are sent, until the sender drops.
+pub fn lines(buffer: usize) -> (mpsc::Sender<Bytes>, Response<ApiBody>) {
+    let (tx, rx) = mpsc::channel(buffer);
+    let mut response = Response::new(NdjsonBody { rx }.boxed());
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(NDJSON));
+    (tx, response)
+}
+
 /// A streaming response and the sender that feeds it.
 pub fn ndjson<T: Serialize>() -> (StreamSender<T>, Response<ApiBody>) {
     let (tx, rx) = mpsc::channel(BUFFER);

@@ -8,7 +8,10 @@
 use rusqlite::Connection;
 
 /// `(version, sql)`, in order. Append only: never edit a shipped migration.
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("migrations/0001_init.sql")),
+    (2, include_str!("migrations/0002_history_policy.sql")),
+];
 
 /// The schema version this binary writes.
 pub const LATEST: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -8,11 +8,13 @@ use skilld_proto::install::Installed;
 use super::stage::{self, Source};
 use super::swap;
 use crate::api::ApiError;
+use crate::events::EventBus;
 use crate::image::reference::Reference;
 use crate::image::unpack::UnpackLimits;
 use crate::index::installs::{self, InstallRow};
 use crate::oci::{Descriptor, Manifest, annotation};
 use crate::state::State;
+use skilld_proto::events::{EventKind, HistoryEntry};
 
 /// An image ready to install: its reference, manifest descriptor and manifest.
 #[derive(Debug, Clone)]
@@ -26,6 +28,99 @@ pub struct Image {
 pub struct Applied {
     pub installed: Installed,
     pub backup: Option<PathBuf>,
+    /// Version and digest of what was there before, if skilld had installed it.
+    pub previous: Option<(Option<String>, String)>,
+}
+
+/// Why an image is being installed: decides the event and the history entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Install,
+    Upgrade,
+    Rollback,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Install => "install",
+            Action::Upgrade => "upgrade",
+            Action::Rollback => "rollback",
+        }
+    }
+
+    fn event(self) -> EventKind {
+        match self {
+            Action::Install => EventKind::Installed,
+            Action::Upgrade => EventKind::Upgraded,
+            Action::Rollback => EventKind::RolledBack,
+        }
+    }
+}
+
+/// Install `image` into the target folder `parent`, and record it: an event
+/// on success, a history entry either way. `by` is `cli` or `auto`.
+pub async fn install_into(
+    state: &State,
+    target: &str,
+    parent: &Path,
+    image: &Image,
+    force: bool,
+    by: &str,
+    action: Action,
+) -> Result<Applied, ApiError> {
+    let result = install_inner(state, target, parent, image, force, by).await;
+    let version = image.manifest.annotations.get(annotation::VERSION).cloned();
+    let digest = image.descriptor.digest.to_string();
+    let (skill, outcome, message, previous) = match &result {
+        Ok(applied) => {
+            let mut event = EventBus::event(action.event());
+            event.skill = Some(applied.installed.name.clone());
+            event.target = Some(target.to_string());
+            event.from_version = applied.previous.as_ref().and_then(|p| p.0.clone());
+            event.from_digest = applied.previous.as_ref().map(|p| p.1.clone());
+            event.to_version = version.clone();
+            event.to_digest = Some(digest.clone());
+            state.events().emit(event);
+            (
+                applied.installed.name.clone(),
+                "ok",
+                None,
+                applied.previous.clone(),
+            )
+        }
+        Err(e) => {
+            let outcome = if e.code() == ErrorCode::Conflict {
+                "refused"
+            } else {
+                "failed"
+            };
+            (
+                image.reference.name().to_string(),
+                outcome,
+                Some(e.0.message.clone()),
+                None,
+            )
+        }
+    };
+    super::audit(
+        state,
+        HistoryEntry {
+            at: crate::events::now(),
+            action: action.as_str().into(),
+            actor: by.into(),
+            skill,
+            target: target.into(),
+            from_version: previous.as_ref().and_then(|p| p.0.clone()),
+            to_version: version,
+            from_digest: previous.map(|p| p.1),
+            to_digest: Some(digest),
+            outcome: outcome.into(),
+            message,
+        },
+    )
+    .await;
+    result
 }
 
 fn limits(state: &State) -> UnpackLimits {
@@ -36,8 +131,7 @@ fn limits(state: &State) -> UnpackLimits {
     }
 }
 
-/// Install `image` into the target folder `parent`; `by` is `cli` or `auto`.
-pub async fn install_into(
+async fn install_inner(
     state: &State,
     target: &str,
     parent: &Path,
@@ -186,5 +280,6 @@ pub async fn install_into(
     Ok(Applied {
         installed: super::to_wire(&record),
         backup,
+        previous: existing.map(|r| (r.version, r.digest)),
     })
 }

@@ -8,8 +8,10 @@
 use std::path::Path;
 
 use super::tree;
+use crate::events::EventBus;
 use crate::index::installs::{self, InstallRow};
 use crate::index::{Index, IndexError};
+use skilld_proto::events::EventKind;
 
 /// The status `row`'s folder has now.
 pub fn status_of(row: &InstallRow) -> &'static str {
@@ -21,7 +23,11 @@ pub fn status_of(row: &InstallRow) -> &'static str {
 }
 
 /// Check one install; whether its status changed (and to what).
-pub async fn recheck(index: &Index, row: &InstallRow) -> Result<Option<&'static str>, IndexError> {
+pub async fn recheck(
+    index: &Index,
+    events: &EventBus,
+    row: &InstallRow,
+) -> Result<Option<&'static str>, IndexError> {
     // Hashing a folder is blocking work.
     let checked = row.clone();
     let status = tokio::task::spawn_blocking(move || status_of(&checked))
@@ -34,6 +40,13 @@ pub async fn recheck(index: &Index, row: &InstallRow) -> Result<Option<&'static 
     if changed {
         if status == "modified" {
             tracing::warn!(name = %row.name, target = %row.target, path = %row.path, "drift detected: the skill was edited by hand");
+            let mut event = EventBus::event(EventKind::DriftDetected);
+            event.skill = Some(row.name.clone());
+            event.target = Some(row.target.clone());
+            event.from_version = row.version.clone();
+            event.from_digest = Some(row.digest.clone());
+            event.message = Some(format!("{} was edited by hand", row.path));
+            events.emit(event);
         } else {
             tracing::info!(name = %row.name, target = %row.target, status, "install status changed");
         }
@@ -42,11 +55,11 @@ pub async fn recheck(index: &Index, row: &InstallRow) -> Result<Option<&'static 
 }
 
 /// Check every install (at start-up).
-pub async fn recheck_all(index: &Index) -> Result<usize, IndexError> {
+pub async fn recheck_all(index: &Index, events: &EventBus) -> Result<usize, IndexError> {
     let rows = index.read(installs::all).await?;
     let mut changed = 0;
     for row in &rows {
-        if recheck(index, row).await?.is_some() {
+        if recheck(index, events, row).await?.is_some() {
             changed += 1;
         }
     }

@@ -120,6 +120,17 @@ pub fn backup(state: &State, folder: &Path, name: &str) -> Result<PathBuf, ApiEr
     Ok(target)
 }
 
+/// Record a change (or a refused or failed one) in the history.
+pub async fn audit(state: &State, entry: skilld_proto::events::HistoryEntry) {
+    if let Err(e) = state
+        .index()
+        .write(move |conn| crate::index::history::record(conn, &entry))
+        .await
+    {
+        tracing::error!(error = %e, "cannot record history");
+    }
+}
+
 /// Whether the folder of `row` still holds what was installed.
 pub fn is_modified(row: &InstallRow) -> bool {
     match tree::digest(Path::new(&row.path)) {

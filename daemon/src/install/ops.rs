@@ -13,6 +13,7 @@ use super::apply::{self, Image};
 use super::{targets, to_wire};
 use crate::api::ApiError;
 use crate::api::images::resolve_local;
+use crate::events::EventBus;
 use crate::image::lifecycle::release_version;
 use crate::image::reference::Reference;
 use crate::index::installs::{self, InstallRow};
@@ -20,6 +21,7 @@ use crate::oci::Descriptor;
 use crate::registry::{pull, remote};
 use crate::state::State;
 use crate::store::digest::Digest;
+use skilld_proto::events::{EventKind, HistoryEntry};
 
 /// The image for `input`: from the store, else pulled from its registry.
 pub async fn resolve_image(
@@ -81,6 +83,29 @@ pub async fn matching(
         ));
     }
     Ok(rows)
+}
+
+/// A history entry about `row` (no version change).
+fn entry(
+    row: &InstallRow,
+    action: &str,
+    actor: &str,
+    outcome: &str,
+    message: Option<String>,
+) -> HistoryEntry {
+    HistoryEntry {
+        at: crate::events::now(),
+        action: action.into(),
+        actor: actor.into(),
+        skill: row.name.clone(),
+        target: row.target.clone(),
+        from_version: row.version.clone(),
+        to_version: None,
+        from_digest: Some(row.digest.clone()),
+        to_digest: None,
+        outcome: outcome.into(),
+        message,
+    }
 }
 
 /// Every install, plus skill folders in known targets that skilld did not install.
@@ -160,6 +185,17 @@ pub async fn remove(
     let rows = matching(state, name, target).await?;
     for row in &rows {
         if !force && super::is_modified(row) {
+            super::audit(
+                state,
+                entry(
+                    row,
+                    "remove",
+                    "cli",
+                    "refused",
+                    Some("edited by hand".into()),
+                ),
+            )
+            .await;
             return Err(ApiError::new(
                 ErrorCode::Conflict,
                 format!(
@@ -191,6 +227,13 @@ pub async fn remove(
         }
         state.watch().refresh().await;
         tracing::info!(name = %row.name, target = %row.target, "removed");
+        let mut event = EventBus::event(EventKind::Removed);
+        event.skill = Some(row.name.clone());
+        event.target = Some(row.target.clone());
+        event.from_version = row.version.clone();
+        event.from_digest = Some(row.digest.clone());
+        state.events().emit(event);
+        super::audit(state, entry(&row, "remove", "cli", "ok", None)).await;
         let mut wire = to_wire(&row);
         wire.status = "removed".into();
         changed.push(wire);
@@ -242,8 +285,16 @@ pub async fn rollback(
             descriptor,
             manifest: manifest.0,
         };
-        let applied =
-            apply::install_into(state, &row.target, &parent, &image, force, "cli").await?;
+        let applied = apply::install_into(
+            state,
+            &row.target,
+            &parent,
+            &image,
+            force,
+            "cli",
+            apply::Action::Rollback,
+        )
+        .await?;
         backups.extend(applied.backup);
         changed.push(applied.installed);
     }
@@ -265,6 +316,17 @@ pub async fn pin(
             .index()
             .write(move |conn| installs::set_pinned(conn, &path, pinned))
             .await?;
+        super::audit(
+            state,
+            entry(
+                &row,
+                if pinned { "pin" } else { "unpin" },
+                "cli",
+                "ok",
+                None,
+            ),
+        )
+        .await;
         row.pinned = pinned;
         changed.push(to_wire(&row));
     }
@@ -369,7 +431,16 @@ pub async fn upgrade_one(
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        apply::install_into(state, &row.target, &parent, &image, force, by).await
+        apply::install_into(
+            state,
+            &row.target,
+            &parent,
+            &image,
+            force,
+            by,
+            apply::Action::Upgrade,
+        )
+        .await
     }
     .await;
     match result {

@@ -13,6 +13,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::drift;
+use crate::events::EventBus;
 use crate::index::Index;
 use crate::index::installs;
 
@@ -58,7 +59,7 @@ impl WatchHandle {
 }
 
 /// Run the watcher until `shutdown`.
-pub fn spawn(index: Index, handle: WatchHandle, shutdown: CancellationToken) {
+pub fn spawn(index: Index, events: EventBus, handle: WatchHandle, shutdown: CancellationToken) {
     let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         // Reading a folder (as the drift check itself does) raises access
@@ -99,7 +100,7 @@ pub fn spawn(index: Index, handle: WatchHandle, shutdown: CancellationToken) {
                 Some(path) = rx.recv() => { touched.insert(path); }
                 () = tokio::time::sleep(timeout) => {
                     let paths = std::mem::take(&mut touched);
-                    check(&index, &paths).await;
+                    check(&index, &events, &paths).await;
                 }
             }
         }
@@ -134,14 +135,14 @@ async fn sync(
 }
 
 /// Drift-check the installs `paths` fall into.
-async fn check(index: &Index, paths: &BTreeSet<PathBuf>) {
+async fn check(index: &Index, events: &EventBus, paths: &BTreeSet<PathBuf>) {
     let Ok(rows) = index.read(installs::all).await else {
         return;
     };
     for row in rows {
         let root = Path::new(&row.path);
         if paths.iter().any(|p| p.starts_with(root))
-            && let Err(e) = drift::recheck(index, &row).await
+            && let Err(e) = drift::recheck(index, events, &row).await
         {
             tracing::warn!(error = %e, "drift check failed");
         }

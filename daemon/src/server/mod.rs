@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ApiError};
 use crate::config::Config;
+use crate::events::EventBus;
 use crate::index::{Index, IndexError};
 use crate::state::State;
 use crate::store::catalog::{Catalog, CatalogError};
@@ -157,10 +158,11 @@ pub async fn run(
             op: "register listener",
             source,
         })?;
-    let (index, catalog) = state_parts;
-    let state = State::new(config, index, catalog, shutdown);
+    let (index, catalog, events) = state_parts;
+    let state = State::new(config, index, catalog, events, shutdown);
     crate::install::watch::spawn(
         state.index().clone(),
+        state.events().clone(),
         state.watch().clone(),
         state.shutdown().clone(),
     );
@@ -176,7 +178,7 @@ pub async fn run(
 }
 
 /// Open the index and the store, and bring the index in line with the store.
-pub async fn open_state(config: &Config) -> Result<(Index, Catalog), StartError> {
+pub async fn open_state(config: &Config) -> Result<(Index, Catalog, EventBus), StartError> {
     let paths = config.paths.clone();
     let (index, store) = tokio::task::spawn_blocking(move || {
         let index = Index::open(&paths.index_db)?;
@@ -198,8 +200,9 @@ pub async fn open_state(config: &Config) -> Result<(Index, Catalog), StartError>
     if recovered > 0 {
         tracing::warn!(recovered, "finished or undid installs a crash interrupted");
     }
-    crate::install::drift::recheck_all(&index).await?;
-    Ok((index, catalog))
+    let events = EventBus::new();
+    crate::install::drift::recheck_all(&index, &events).await?;
+    Ok((index, catalog, events))
 }
 
 /// The accept loop. `allowed_uid` is the only peer uid served.
@@ -328,10 +331,10 @@ mod tests {
         config.limits.max_connections = max_connections;
         let bound = bind(&config).unwrap();
         let listener = UnixListener::from_std(bound.listener.try_clone().unwrap()).unwrap();
-        let (index, catalog) = open_state(&config).await.unwrap();
+        let (index, catalog, events) = open_state(&config).await.unwrap();
         let socket_path = config.paths.socket.clone();
         let token = CancellationToken::new();
-        let state = State::new(config, index, catalog, token.clone());
+        let state = State::new(config, index, catalog, events, token.clone());
         let task = tokio::spawn(async move {
             serve(listener, state, allowed_uid).await;
             drop(bound);
