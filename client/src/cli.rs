@@ -254,6 +254,19 @@ pub enum Command {
         #[arg(short = 't', long = "target", value_name = "T")]
         target: Option<String>,
     },
+    /// Run an upgrade check now (the daemon also runs one every check_interval).
+    Check,
+    /// Set how a skill is upgraded on its own.
+    ///
+    /// patch: same major.minor; minor (default) or auto: same major;
+    /// major: any newer; notify: only report; pin: never.
+    Policy {
+        name: String,
+        /// auto, patch, minor, major, notify or pin.
+        policy: String,
+        #[arg(short = 't', long = "target", value_name = "T")]
+        target: Option<String>,
+    },
     /// Print the daemon's recent events; with --follow, keep printing new ones.
     ///
     /// installed, upgraded, removed, rolled_back, upgrade_available,

@@ -161,6 +161,13 @@ pub fn status(s: &StatusResponse) -> String {
     for (key, value) in rows {
         let _ = writeln!(out, "{key:<11}{value}");
     }
+    for f in &s.failing_registries {
+        let _ = writeln!(
+            out,
+            "{:<11}{} ({} failure(s), retried at {}): {}",
+            "failing", f.host, f.failures, f.retry_at, f.error
+        );
+    }
     out
 }
 

@@ -22,6 +22,8 @@ pub struct Config {
     pub registries: std::collections::BTreeMap<String, crate::registry::RegistryConfig>,
     /// Install settings.
     pub install: InstallConfig,
+    /// Background upgrade checks.
+    pub upgrades: UpgradeConfig,
 }
 
 /// The on-disk shape of `config.yaml`.
@@ -32,6 +34,30 @@ struct ConfigFile {
     build: crate::image::walk::WalkLimits,
     registries: std::collections::BTreeMap<String, crate::registry::RegistryConfig>,
     install: InstallConfig,
+    upgrades: UpgradeConfig,
+}
+
+/// Background upgrade checks.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpgradeConfig {
+    /// Time between checks (±10% jitter).
+    #[serde(with = "humantime_serde")]
+    pub check_interval: Duration,
+    /// The policy of installs that set none: auto, patch, minor, major, notify, pin.
+    pub policy: String,
+    /// Tag lists asked of one registry at once.
+    pub concurrency: usize,
+}
+
+impl Default for UpgradeConfig {
+    fn default() -> Self {
+        UpgradeConfig {
+            check_interval: Duration::from_secs(6 * 3600),
+            policy: "minor".into(),
+            concurrency: 4,
+        }
+    }
 }
 
 /// Install settings.
@@ -122,6 +148,7 @@ impl Config {
             build: file.build,
             registries: file.registries,
             install: file.install,
+            upgrades: file.upgrades,
         })
     }
 
@@ -142,6 +169,7 @@ impl Config {
             build: Default::default(),
             registries: Default::default(),
             install: InstallConfig::default(),
+            upgrades: UpgradeConfig::default(),
         }
     }
 }
@@ -192,6 +220,18 @@ fn validate(path: &Path, file: &ConfigFile) -> Result<(), ConfigError> {
             file.install.default_target,
             crate::install::targets::names().join(", ")
         )));
+    }
+    if crate::upgrade::policy::Policy::parse(&file.upgrades.policy).is_none() {
+        return Err(invalid(&format!(
+            "upgrades.policy {:?} is not a policy; use one of {}",
+            file.upgrades.policy,
+            crate::upgrade::policy::Policy::NAMES
+        )));
+    }
+    if file.upgrades.check_interval < Duration::from_secs(1) || file.upgrades.concurrency == 0 {
+        return Err(invalid(
+            "upgrades.check_interval must be at least 1s and upgrades.concurrency at least 1",
+        ));
     }
     if file.limits.max_body_bytes == 0 {
         return Err(invalid("limits.max_body_bytes must be at least 1"));

@@ -23,6 +23,7 @@ pub mod server;
 pub mod skill;
 pub mod state;
 pub mod store;
+pub mod upgrade;
 
 pub use config::Config;
 pub use server::{Bound, StartError, bind, run};

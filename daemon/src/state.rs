@@ -31,6 +31,7 @@ struct Inner {
     registries: Registries,
     target_env: TargetEnv,
     watch: WatchHandle,
+    health: crate::upgrade::Health,
     started: Instant,
     shutdown: CancellationToken,
     connections: AtomicU64,
@@ -55,6 +56,7 @@ impl State {
                 registries,
                 target_env: TargetEnv::from_process(),
                 watch: WatchHandle::default(),
+                health: crate::upgrade::Health::default(),
                 catalog,
                 events,
                 started: Instant::now(),
@@ -70,6 +72,11 @@ impl State {
 
     pub fn index(&self) -> &Index {
         &self.inner.index
+    }
+
+    /// What the upgrade checks know.
+    pub fn health(&self) -> &crate::upgrade::Health {
+        &self.inner.health
     }
 
     /// The event bus.

@@ -182,3 +182,37 @@ pub struct UpgradeResponse {
     pub outcomes: Vec<UpgradeOutcome>,
     pub backups: Vec<PathBuf>,
 }
+
+pub const CHECK_ROUTE: &str = "/v1/check";
+pub const POLICY_ROUTE: &str = "/v1/policy";
+
+/// Request of `POST /v1/policy`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyRequest {
+    pub name: String,
+    #[serde(default)]
+    pub target: Option<String>,
+    /// auto, patch, minor, major, notify or pin.
+    pub policy: String,
+}
+
+/// A registry the checks cannot reach, and since when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailingRegistry {
+    pub host: String,
+    pub error: String,
+    /// Failures in a row.
+    pub failures: u32,
+    /// When it is asked again (RFC 3339).
+    pub retry_at: String,
+}
+
+/// Response of `POST /v1/check`: what one upgrade check did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResponse {
+    /// Repositories whose tags were listed (one request each).
+    pub repositories: u64,
+    pub outcomes: Vec<UpgradeOutcome>,
+    pub failing: Vec<FailingRegistry>,
+}

@@ -24,6 +24,12 @@ pub struct StatusResponse {
     /// When the next background upgrade check is due (RFC 3339), if any.
     #[serde(default)]
     pub next_check: Option<String>,
+    /// When the last upgrade check finished (RFC 3339).
+    #[serde(default)]
+    pub last_check: Option<String>,
+    /// Registries the checks cannot reach, with why and when they are retried.
+    #[serde(default)]
+    pub failing_registries: Vec<crate::install::FailingRegistry>,
 }
 
 /// How much the daemon holds.

@@ -282,3 +282,73 @@ pub async fn pin(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+pub async fn check(ctx: &Ctx) -> Result<ExitCode, ClientError> {
+    let (r, answer): (skilld_proto::install::CheckResponse, _) = ctx
+        .post(skilld_proto::install::CHECK_ROUTE, &serde_json::json!({}))
+        .await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer);
+        return Ok(ExitCode::SUCCESS);
+    }
+    ctx.say(format!(
+        "checked {} repositor{}",
+        r.repositories,
+        if r.repositories == 1 { "y" } else { "ies" }
+    ));
+    for o in &r.outcomes {
+        let line = match o.result.as_str() {
+            "upgraded" => format!(
+                "  {} ({}): {} → {}",
+                o.name,
+                o.target,
+                o.from.as_deref().unwrap_or("-"),
+                o.to.as_deref().unwrap_or("-")
+            ),
+            "up_to_date" => continue,
+            _ => format!(
+                "  {} ({}): {}: {}",
+                o.name,
+                o.target,
+                o.result,
+                o.message.as_deref().unwrap_or("")
+            ),
+        };
+        ctx.say(line);
+    }
+    for f in &r.failing {
+        eprintln!(
+            "skillc: {} fails ({} time(s)): {}; retried at {}",
+            f.host, f.failures, f.error, f.retry_at
+        );
+    }
+    Ok(if r.failing.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+pub async fn policy(
+    ctx: &Ctx,
+    name: &str,
+    policy: &str,
+    target: Option<&str>,
+) -> Result<ExitCode, ClientError> {
+    let request = skilld_proto::install::PolicyRequest {
+        name: name.into(),
+        target: target.map(str::to_string),
+        policy: policy.into(),
+    };
+    let (r, answer): (ChangeResponse, _) = ctx
+        .post(skilld_proto::install::POLICY_ROUTE, &request)
+        .await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer);
+    } else {
+        for i in &r.changed {
+            ctx.say(format!("{} ({}): policy {policy}", i.name, i.target));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

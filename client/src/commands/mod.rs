@@ -90,6 +90,12 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
         } => install::rollback(ctx, name, target.as_deref(), *force).await,
         Command::Pin { name, target } => install::pin(ctx, name, target.as_deref(), true).await,
         Command::Unpin { name, target } => install::pin(ctx, name, target.as_deref(), false).await,
+        Command::Check => install::check(ctx).await,
+        Command::Policy {
+            name,
+            policy,
+            target,
+        } => install::policy(ctx, name, policy, target.as_deref()).await,
         Command::Events { follow } => events::events(ctx, *follow).await,
         Command::History { name } => events::history(ctx, name.as_deref()).await,
         Command::Status => daemon::status(ctx).await,

@@ -183,3 +183,57 @@ pub async fn upgrade(state: &State, req: Request<Incoming>) -> Result<ApiRespons
     });
     Ok(response)
 }
+
+pub async fn check(state: &State) -> Result<ApiResponse, ApiError> {
+    let response = crate::upgrade::check::run(state).await;
+    Ok(json(hyper::StatusCode::OK, &response))
+}
+
+pub async fn policy(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
+    let request: skilld_proto::install::PolicyRequest =
+        body::read_json(req, &state.config().limits).await?;
+    if crate::upgrade::policy::Policy::parse(&request.policy).is_none() {
+        return Err(ApiError::new(
+            skilld_proto::ErrorCode::InvalidRequest,
+            format!(
+                "{:?} is not a policy; use one of {}",
+                request.policy,
+                crate::upgrade::policy::Policy::NAMES
+            ),
+        ));
+    }
+    let rows = ops::matching(state, &request.name, request.target.as_deref()).await?;
+    let mut changed = Vec::new();
+    for row in rows {
+        let (path, policy) = (row.path.clone(), request.policy.clone());
+        state
+            .index()
+            .write(move |conn| installs::set_policy(conn, &path, &policy))
+            .await?;
+        crate::install::audit(
+            state,
+            skilld_proto::events::HistoryEntry {
+                at: crate::events::now(),
+                action: "policy".into(),
+                actor: "cli".into(),
+                skill: row.name.clone(),
+                target: row.target.clone(),
+                from_version: row.version.clone(),
+                to_version: None,
+                from_digest: Some(row.digest.clone()),
+                to_digest: None,
+                outcome: "ok".into(),
+                message: Some(format!("policy {}", request.policy)),
+            },
+        )
+        .await;
+        changed.push(crate::install::to_wire(&row));
+    }
+    Ok(json(
+        hyper::StatusCode::OK,
+        &ChangeResponse {
+            changed,
+            backups: Vec::new(),
+        },
+    ))
+}

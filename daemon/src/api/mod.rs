@@ -146,13 +146,17 @@ async fn route(state: &State, req: Request<Incoming>) -> Result<ApiResponse, Api
         | install_routes::REMOVE_ROUTE
         | install_routes::ROLLBACK_ROUTE
         | install_routes::PIN_ROUTE
-        | install_routes::UPGRADE_ROUTE => match (method, path.as_str()) {
+        | install_routes::UPGRADE_ROUTE
+        | install_routes::CHECK_ROUTE
+        | install_routes::POLICY_ROUTE => match (method, path.as_str()) {
             (Method::POST, install_routes::INSTALL_ROUTE) => install::install(state, req).await,
             (Method::POST, install_routes::LIST_ROUTE) => install::list(state, req).await,
             (Method::POST, install_routes::REMOVE_ROUTE) => install::remove(state, req).await,
             (Method::POST, install_routes::ROLLBACK_ROUTE) => install::rollback(state, req).await,
             (Method::POST, install_routes::PIN_ROUTE) => install::pin(state, req).await,
             (Method::POST, install_routes::UPGRADE_ROUTE) => install::upgrade(state, req).await,
+            (Method::POST, install_routes::CHECK_ROUTE) => install::check(state).await,
+            (Method::POST, install_routes::POLICY_ROUTE) => install::policy(state, req).await,
             (method, _) => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
         },
         _ => Err(ApiError::not_found_route(&method, &path)),

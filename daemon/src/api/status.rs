@@ -18,7 +18,9 @@ pub async fn get(state: &State) -> Result<ApiResponse, ApiError> {
             installs,
             connections: state.connections(),
         },
-        next_check: None,
+        next_check: state.health().next_check(),
+        last_check: state.health().last_check(),
+        failing_registries: state.health().failing(),
     };
     Ok(json(hyper::StatusCode::OK, &status))
 }

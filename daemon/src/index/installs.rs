@@ -115,6 +115,23 @@ pub fn set_status(
     )? > 0)
 }
 
+/// The policy set for the install at `path` (NULL: the default).
+pub fn policy(conn: &Connection, path: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT policy FROM installs WHERE path = ?1", [path], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map(Option::flatten)
+}
+
+pub fn set_policy(conn: &Connection, path: &str, policy: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE installs SET policy = ?2 WHERE path = ?1",
+        [path, policy],
+    )?;
+    Ok(())
+}
+
 pub fn set_pinned(conn: &Connection, path: &str, pinned: bool) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE installs SET pinned = ?2 WHERE path = ?1",

@@ -160,3 +160,39 @@ pub async fn explain_not_found(
         tags,
     }
 }
+
+/// The tags of `repository`: one tag-list request, nothing else.
+pub async fn tag_names(
+    registries: &Registries,
+    repository: &Reference,
+) -> Result<Vec<String>, RegistryError> {
+    let host = repository.registry.clone().unwrap_or_default();
+    let endpoint = registries.endpoint(&host, &repository.path).await?;
+    let oci_ref = oci_reference(&repository.with_tag("latest"))?;
+    let listed = endpoint
+        .client
+        .list_tags(&oci_ref, &endpoint.auth, None, None)
+        .await
+        .map_err(|e| {
+            RegistryError::from_oci(
+                &host,
+                &repository.repository(),
+                e,
+                endpoint.credential_source.as_deref(),
+            )
+        })?;
+    Ok(listed
+        .tags
+        .into_iter()
+        .filter(|t| !is_cosign_tag(t))
+        .collect())
+}
+
+/// The lifecycle status the manifest of `reference` carries (one request).
+pub async fn status_of(
+    registries: &Registries,
+    reference: &Reference,
+) -> Result<Option<Lifecycle>, RegistryError> {
+    let (fetched, _) = super::pull::fetch_manifest(registries, reference).await?;
+    Ok(fetched.manifest.status().and_then(Lifecycle::parse))
+}

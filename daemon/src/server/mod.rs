@@ -166,6 +166,7 @@ pub async fn run(
         state.watch().clone(),
         state.shutdown().clone(),
     );
+    crate::upgrade::scheduler::spawn(state.clone(), state.shutdown().clone());
     tracing::info!(
         socket = %state.config().paths.socket.display(),
         pid = std::process::id(),

@@ -116,6 +116,33 @@ impl Registry {
         );
     }
 
+    /// Stop the registry (its storage is kept).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Start it again on the same port with the same storage.
+    pub fn restart(&mut self) {
+        self.stop();
+        let binary = require("docker-registry", "docker-registry");
+        let log = std::fs::File::create(self.dir.path().join("registry.log")).unwrap();
+        self.child = Command::new(binary)
+            .arg("serve")
+            .arg(self.dir.path().join("config.yml"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn docker-registry");
+        let port = self.port;
+        wait_until(
+            "docker-registry to listen again",
+            Duration::from_secs(20),
+            || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        );
+    }
+
     /// `127.0.0.1:PORT`.
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)

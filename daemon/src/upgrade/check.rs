@@ -1,0 +1,334 @@
+//! One upgrade check over every install.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use skilld_proto::events::{EventKind, HistoryEntry};
+use skilld_proto::images::Lifecycle;
+use skilld_proto::install::{CheckResponse, UpgradeOutcome};
+
+use super::policy::Policy;
+use crate::events::EventBus;
+use crate::image::lifecycle::release_version;
+use crate::image::reference::Reference;
+use crate::index::installs::{self, InstallRow};
+use crate::install::{apply, ops};
+use crate::registry::{RegistryError, remote};
+use crate::state::State;
+
+/// Why a repository could not be checked.
+struct RepoFailure {
+    host: String,
+    error: RegistryError,
+}
+
+/// Release versions of a repository, highest first, with a status cache.
+struct Versions {
+    repository: String,
+    list: Vec<(semver::Version, String)>,
+    status: HashMap<String, Option<Lifecycle>>,
+}
+
+impl Versions {
+    /// Whether `tag` is published (asks the registry once per tag).
+    async fn published(&mut self, state: &State, tag: &str) -> bool {
+        if !self.status.contains_key(tag) {
+            let reference = Reference::parse(&format!("{}:{tag}", self.repository)).ok();
+            let status = match reference {
+                Some(r) if r.registry.is_some() => remote::status_of(state.registries(), &r)
+                    .await
+                    .ok()
+                    .flatten(),
+                Some(_) => state
+                    .catalog()
+                    .get(&format!("{}:{tag}", self.repository))
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|row| row.status.as_deref().and_then(Lifecycle::parse)),
+                None => Some(Lifecycle::Archived),
+            };
+            self.status.insert(tag.to_string(), status);
+        }
+        matches!(self.status[tag], None | Some(Lifecycle::Published))
+    }
+}
+
+/// List the release versions of `repository` (one request for a registry).
+async fn versions(state: &State, repository: &str) -> Result<Versions, RepoFailure> {
+    let reference = Reference::parse(&format!("{repository}:latest")).map_err(|e| RepoFailure {
+        host: String::new(),
+        error: RegistryError::Invalid {
+            reference: repository.to_string(),
+            message: e.to_string(),
+        },
+    })?;
+    let tags: Vec<String> = match &reference.registry {
+        Some(host) => remote::tag_names(state.registries(), &reference)
+            .await
+            .map_err(|error| RepoFailure {
+                host: host.clone(),
+                error,
+            })?,
+        None => state
+            .catalog()
+            .in_repository(repository)
+            .await
+            .map(|rows| rows.into_iter().map(|r| r.tag).collect())
+            .unwrap_or_default(),
+    };
+    let mut list: Vec<(semver::Version, String)> = tags
+        .into_iter()
+        .filter_map(|t| release_version(&t).map(|v| (v, t)))
+        .collect();
+    list.sort_by(|a, b| b.0.cmp(&a.0));
+    Ok(Versions {
+        repository: repository.to_string(),
+        list,
+        status: HashMap::new(),
+    })
+}
+
+fn event(
+    kind: EventKind,
+    row: &InstallRow,
+    to: Option<String>,
+    message: Option<String>,
+) -> skilld_proto::events::Event {
+    let mut e = EventBus::event(kind);
+    e.skill = Some(row.name.clone());
+    e.target = Some(row.target.clone());
+    e.from_version = row.version.clone();
+    e.from_digest = Some(row.digest.clone());
+    e.to_version = to;
+    e.message = message;
+    e
+}
+
+/// Decide and act for one install.
+async fn consider(
+    state: &State,
+    row: &InstallRow,
+    versions: &mut Versions,
+    default: Policy,
+) -> Option<UpgradeOutcome> {
+    let policy = if row.pinned {
+        Policy::Pin
+    } else {
+        row_policy(state, row).await.unwrap_or(default)
+    };
+    if policy == Policy::Pin {
+        return None;
+    }
+    let current = semver::Version::parse(row.version.as_deref()?).ok()?;
+    let newer: Vec<(semver::Version, String)> = versions
+        .list
+        .iter()
+        .filter(|(v, _)| *v > current)
+        .cloned()
+        .collect();
+    let mut best_allowed = None;
+    let mut best_any = None;
+    for (version, tag) in newer {
+        if (best_any.is_some() && best_allowed.is_some()) || !versions.published(state, &tag).await
+        {
+            continue;
+        }
+        if best_any.is_none() {
+            best_any = Some((version.clone(), tag.clone()));
+        }
+        if best_allowed.is_none() && policy.allows(&current, &version) {
+            best_allowed = Some((version, tag));
+        }
+    }
+    let mut outcome = UpgradeOutcome {
+        name: row.name.clone(),
+        target: row.target.clone(),
+        from: row.version.clone(),
+        to: None,
+        result: "up_to_date".into(),
+        message: None,
+    };
+    if let Some((version, tag)) = best_allowed {
+        outcome.to = Some(version.to_string());
+        if crate::install::is_modified(row) {
+            let message = format!(
+                "{} was edited by hand; {version} is available but the skill is left as it is",
+                row.path
+            );
+            state.events().emit(event(
+                EventKind::UpgradeAvailable,
+                row,
+                Some(version.to_string()),
+                Some(message.clone()),
+            ));
+            crate::install::audit(
+                state,
+                HistoryEntry {
+                    at: crate::events::now(),
+                    action: "upgrade".into(),
+                    actor: "auto".into(),
+                    skill: row.name.clone(),
+                    target: row.target.clone(),
+                    from_version: row.version.clone(),
+                    to_version: Some(version.to_string()),
+                    from_digest: Some(row.digest.clone()),
+                    to_digest: None,
+                    outcome: "refused".into(),
+                    message: Some(message.clone()),
+                },
+            )
+            .await;
+            outcome.result = "modified".into();
+            outcome.message = Some(message);
+            return Some(outcome);
+        }
+        let reference = format!("{}:{tag}", row.repository);
+        let result = async {
+            let image = ops::resolve_image(state, &reference, &|_| {}).await?;
+            let parent = Path::new(&row.path)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            apply::install_into(
+                state,
+                &row.target,
+                &parent,
+                &image,
+                false,
+                "auto",
+                apply::Action::Upgrade,
+            )
+            .await
+        }
+        .await;
+        match result {
+            Ok(_) => outcome.result = "upgraded".into(),
+            Err(e) => {
+                outcome.result = "failed".into();
+                outcome.message = Some(e.0.message);
+            }
+        }
+        return Some(outcome);
+    }
+    if let Some((version, _)) = best_any {
+        let message = format!(
+            "{version} is published; the {} policy keeps {} on {current}",
+            policy.as_str(),
+            row.name
+        );
+        state.events().emit(event(
+            EventKind::UpgradeAvailable,
+            row,
+            Some(version.to_string()),
+            Some(message.clone()),
+        ));
+        outcome.result = "available".into();
+        outcome.to = Some(version.to_string());
+        outcome.message = Some(message);
+    }
+    Some(outcome)
+}
+
+async fn row_policy(state: &State, row: &InstallRow) -> Option<Policy> {
+    let path = row.path.clone();
+    let stored = state
+        .index()
+        .read(move |conn| installs::policy(conn, &path))
+        .await
+        .ok()
+        .flatten()?;
+    Policy::parse(&stored)
+}
+
+/// Run one check now.
+pub async fn run(state: &State) -> CheckResponse {
+    let _one_at_a_time = state.health().running.lock().await;
+    state
+        .events()
+        .emit(EventBus::event(EventKind::CheckStarted));
+    let rows = state.index().read(installs::all).await.unwrap_or_default();
+    let mut by_repo: BTreeMap<String, Vec<InstallRow>> = BTreeMap::new();
+    for row in rows {
+        by_repo.entry(row.repository.clone()).or_default().push(row);
+    }
+    let config = &state.config().upgrades;
+    let default = Policy::parse(&config.policy).unwrap_or(Policy::Minor);
+    let health = state.health();
+    // One tag list per repository; bounded per registry (hosts in parallel).
+    let mut by_host: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for repo in by_repo.keys() {
+        let host = Reference::parse(&format!("{repo}:latest"))
+            .ok()
+            .and_then(|r| r.registry)
+            .unwrap_or_default();
+        if !host.is_empty() && health.backing_off(&host) {
+            continue;
+        }
+        by_host.entry(host).or_default().push(repo.clone());
+    }
+    let listed: Vec<(String, Result<Versions, RepoFailure>)> =
+        futures_util::stream::iter(by_host.into_values().flatten())
+            .map(|repo| async move {
+                let result = versions(state, &repo).await;
+                (repo, result)
+            })
+            .buffer_unordered(config.concurrency.max(1))
+            .collect()
+            .await;
+    let repositories = listed.len() as u64;
+    let mut outcomes = Vec::new();
+    let mut failed_hosts: BTreeMap<String, String> = BTreeMap::new();
+    let mut ok_hosts: Vec<String> = Vec::new();
+    for (repo, result) in listed {
+        match result {
+            Ok(mut versions) => {
+                if let Ok(r) = Reference::parse(&format!("{repo}:latest"))
+                    && let Some(host) = r.registry
+                {
+                    ok_hosts.push(host);
+                }
+                for row in by_repo.get(&repo).into_iter().flatten() {
+                    if let Some(outcome) = consider(state, row, &mut versions, default).await {
+                        outcomes.push(outcome);
+                    }
+                }
+            }
+            Err(failure) => {
+                failed_hosts.insert(failure.host.clone(), failure.error.to_string());
+            }
+        }
+    }
+    let base = (config.check_interval / 4).max(Duration::from_secs(1));
+    for (host, error) in &failed_hosts {
+        health.failed(
+            host,
+            error.clone(),
+            base,
+            config.check_interval.max(Duration::from_secs(1)) * 4,
+        );
+        let mut e = EventBus::event(EventKind::CheckFailed);
+        e.message = Some(format!("{host}: {error}"));
+        state.events().emit(e);
+        tracing::warn!(registry = %host, %error, "upgrade check failed");
+    }
+    for host in ok_hosts {
+        if !failed_hosts.contains_key(&host) {
+            health.recovered(&host);
+        }
+    }
+    health.finished();
+    let mut done = EventBus::event(EventKind::CheckFinished);
+    done.message = Some(format!(
+        "{repositories} repositories checked, {} install(s) considered",
+        outcomes.len()
+    ));
+    state.events().emit(done);
+    CheckResponse {
+        repositories,
+        outcomes,
+        failing: health.failing(),
+    }
+}

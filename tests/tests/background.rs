@@ -1,0 +1,270 @@
+//! The daemon on its own: periodic upgrade checks within policy, backoff
+//! when a registry fails, the event stream and the audit history.
+
+use std::io::{BufRead, BufReader, Write};
+use std::time::Duration;
+
+use serde_json::Value;
+use skilld_tests::helper::tools::{copy_tree, testdata};
+use skilld_tests::helper::{Home, Registry, Variant, wait_until};
+
+/// hello-world at `version` (with `name` as its skill name), pushed and promoted to `state`.
+fn publish(home: &Home, host: &str, name: &str, version: &str, state: &str) {
+    let dir = home
+        .root()
+        .join("src")
+        .join(format!("{name}-{version}"))
+        .join(name);
+    copy_tree(&testdata().join("valid/hello-world"), &dir);
+    let card = std::fs::read_to_string(dir.join("skill.yaml")).unwrap();
+    std::fs::write(
+        dir.join("skill.yaml"),
+        card.replace("version: 1.0.0", &format!("version: {version}"))
+            .replace("name: hello-world", &format!("name: {name}")),
+    )
+    .unwrap();
+    let md = std::fs::read_to_string(dir.join("SKILL.md")).unwrap();
+    std::fs::write(
+        dir.join("SKILL.md"),
+        md.replace("name: hello-world", &format!("name: {name}")),
+    )
+    .unwrap();
+    let repo = format!("{host}/acme/{name}");
+    home.skillc(&["build", "-t", &repo, dir.to_str().unwrap()])
+        .expect_code(0);
+    home.skillc(&["push", &format!("{repo}:{version}-draft")])
+        .expect_code(0);
+    let mut tag = format!("{version}-draft");
+    let steps: &[&str] = match state {
+        "testing" => &["testing"],
+        "published" => &["testing", "published"],
+        _ => &[],
+    };
+    for step in steps {
+        home.skillc(&["promote", &format!("{repo}:{tag}"), "--to", step])
+            .expect_code(0);
+        tag = if *step == "testing" {
+            format!("{version}-testing")
+        } else {
+            version.to_string()
+        };
+    }
+}
+
+fn version_of(home: &Home, name: &str) -> String {
+    let list = home.skillc(&["--json", "list"]).expect_code(0).json();
+    list["installs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == name)
+        .unwrap()["version"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn history(home: &Home) -> Vec<Value> {
+    home.skillc(&["--json", "history"]).expect_code(0).json()["entries"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn periodic_checks_upgrade_within_policy_and_report_the_rest() {
+    let registry = Registry::start(Variant::Anonymous);
+    let host = registry.host();
+    let publisher = Home::new();
+    for name in ["alpha", "pinned", "edited"] {
+        publish(&publisher, &host, name, "1.0.0", "published");
+    }
+    let user = Home::new();
+    user.write_config("upgrades:\n  check_interval: 1s\n");
+    for name in ["alpha", "pinned", "edited"] {
+        user.skillc(&["install", &format!("{host}/acme/{name}:1.0.0")])
+            .expect_code(0);
+    }
+    user.skillc(&["pin", "pinned"]).expect_code(0);
+    let edited = user.user_home().join(".agents/skills/edited/SKILL.md");
+    std::fs::write(&edited, "---\nname: edited\ndescription: mine\n---\n").unwrap();
+
+    // Follow the events while the scheduler works.
+    let mut follower = user
+        .command("skillc")
+        .args(["--json", "events", "--follow"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follower.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str(&line) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+
+    publish(&publisher, &host, "alpha", "1.1.0", "published");
+    publish(&publisher, &host, "alpha", "1.2.0", "testing");
+    publish(&publisher, &host, "alpha", "2.0.0", "published");
+    for name in ["pinned", "edited"] {
+        publish(&publisher, &host, name, "1.1.0", "published");
+    }
+    wait_until(
+        "alpha to be upgraded to 1.1.0 by the scheduler",
+        Duration::from_secs(30),
+        || version_of(&user, "alpha") == "1.1.0",
+    );
+    let mut seen: Vec<Value> = Vec::new();
+    wait_until("the events", Duration::from_secs(30), || {
+        seen.extend(rx.try_iter());
+        let has = |kind: &str, skill: Option<&str>| {
+            seen.iter()
+                .any(|e| e["kind"] == kind && skill.is_none_or(|s| e["skill"] == s))
+        };
+        has("upgraded", Some("alpha"))
+            && has("upgrade_available", Some("alpha"))
+            && has("upgrade_available", Some("edited"))
+            && has("check_started", None)
+            && has("check_finished", None)
+            && has("drift_detected", Some("edited"))
+    });
+    let _ = follower.kill();
+    let available = seen
+        .iter()
+        .find(|e| e["kind"] == "upgrade_available" && e["skill"] == "alpha")
+        .unwrap();
+    assert_eq!(
+        available["to_version"], "2.0.0",
+        "2.0.0 is outside the default minor policy: {available}"
+    );
+    assert_eq!(version_of(&user, "pinned"), "1.0.0", "a pinned skill stays");
+    assert_eq!(
+        version_of(&user, "edited"),
+        "1.0.0",
+        "a modified skill stays"
+    );
+    assert!(
+        std::fs::read_to_string(&edited).unwrap().contains("mine"),
+        "the edit is untouched"
+    );
+
+    let entries = history(&user);
+    let auto: Vec<&Value> = entries.iter().filter(|e| e["actor"] == "auto").collect();
+    assert!(
+        auto.iter().any(|e| e["skill"] == "alpha"
+            && e["outcome"] == "ok"
+            && e["from_version"] == "1.0.0"
+            && e["to_version"] == "1.1.0"),
+        "{entries:#?}"
+    );
+    assert!(
+        auto.iter()
+            .any(|e| e["skill"] == "edited" && e["outcome"] == "refused"),
+        "{entries:#?}"
+    );
+    assert!(
+        !auto.iter().any(|e| e["to_version"] == "1.2.0"),
+        "1.2.0-testing never counts"
+    );
+
+    // The major policy takes alpha to 2.0.0 on the next check.
+    user.skillc(&["policy", "alpha", "major"]).expect_code(0);
+    wait_until("alpha to reach 2.0.0", Duration::from_secs(30), || {
+        version_of(&user, "alpha") == "2.0.0"
+    });
+    let run = user.skillc(&["history", "alpha"]).expect_code(0);
+    assert!(run.stdout.contains("1.1.0 → 2.0.0"), "{}", run.stdout);
+}
+
+#[test]
+fn a_registry_that_goes_away_backs_off_and_comes_back() {
+    let mut registry = Registry::start(Variant::Anonymous);
+    let host = registry.host();
+    let publisher = Home::new();
+    publish(&publisher, &host, "beta", "1.0.0", "published");
+    let user = Home::new();
+    user.write_config("upgrades:\n  check_interval: 1s\n");
+    user.skillc(&["install", &format!("{host}/acme/beta:1.0.0")])
+        .expect_code(0);
+
+    registry.stop();
+    let mut failures = 0;
+    wait_until("the check to fail twice", Duration::from_secs(30), || {
+        let status = user.skillc(&["--json", "status"]).expect_code(0).json();
+        failures = status["failing_registries"]
+            .as_array()
+            .and_then(|f| f.first())
+            .and_then(|f| f["failures"].as_u64())
+            .unwrap_or(0);
+        failures >= 2
+    });
+    let status = user.skillc(&["--json", "status"]).expect_code(0).json();
+    let failing = &status["failing_registries"][0];
+    assert_eq!(failing["host"], host.as_str());
+    assert!(
+        failing["error"].as_str().unwrap().contains("cannot reach"),
+        "{failing}"
+    );
+    let human = user.skillc(&["status"]).expect_code(0);
+    assert!(
+        human.stdout.contains("failing") && human.stdout.contains(&host),
+        "{}",
+        human.stdout
+    );
+    user.skillc(&["list"]).expect_code(0);
+
+    registry.restart();
+    publish(&publisher, &host, "beta", "1.0.1", "published");
+    wait_until(
+        "the registry to be healthy and beta upgraded",
+        Duration::from_secs(40),
+        || {
+            let status = user.skillc(&["--json", "status"]).expect_code(0).json();
+            status["failing_registries"]
+                .as_array()
+                .is_some_and(|f| f.is_empty())
+                && version_of(&user, "beta") == "1.0.1"
+        },
+    );
+    let status = user.skillc(&["--json", "status"]).expect_code(0).json();
+    assert!(
+        status["last_check"].is_string() && status["next_check"].is_string(),
+        "{status}"
+    );
+}
+
+#[test]
+fn a_client_that_never_reads_does_not_stall_the_daemon() {
+    let home = Home::new();
+    let daemon = home.start_daemon();
+    let _ = daemon;
+    // Subscribe and never read.
+    let mut stalled = std::os::unix::net::UnixStream::connect(home.socket()).unwrap();
+    stalled
+        .write_all(b"GET /v1/events?follow=true HTTP/1.1\r\nhost: s\r\n\r\n")
+        .unwrap();
+    let dir = home.root().join("src/hello-world");
+    copy_tree(&testdata().join("valid/hello-world"), &dir);
+    let built = home
+        .skillc(&["--json", "build", dir.to_str().unwrap()])
+        .expect_code(0)
+        .json();
+    let reference = built["reference"].as_str().unwrap().to_string();
+    // Far more events than the bus buffers.
+    for i in 0..150 {
+        let out = home.root().join(format!("t{i}"));
+        home.skillc(&["-q", "install", &reference, "-o", out.to_str().unwrap()])
+            .expect_code(0);
+        home.skillc(&["-q", "remove", "hello-world", "-t", "dir"])
+            .expect_code(0);
+    }
+    home.skillc(&["--no-autostart", "status"]).expect_code(0);
+    let recent = home.skillc(&["--json", "events"]).expect_code(0);
+    assert!(
+        recent.stdout.lines().count() >= 100,
+        "recent events are kept"
+    );
+}
