@@ -132,6 +132,7 @@ fn periodic_checks_upgrade_within_policy_and_report_the_rest() {
             && has("drift_detected", Some("edited"))
     });
     let _ = follower.kill();
+    let _ = follower.wait();
     let available = seen
         .iter()
         .find(|e| e["kind"] == "upgrade_available" && e["skill"] == "alpha")
