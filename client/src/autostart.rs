@@ -70,6 +70,7 @@ pub fn ensure_running(paths: &Paths) -> Result<Option<u32>, ClientError> {
         .arg(&paths.config_file)
         .arg("--home")
         .arg(&paths.data_dir)
+        .arg("--exit-when-idle")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)

@@ -15,6 +15,9 @@ use skilld_proto::Paths;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub paths: Paths,
+    /// Exit after `limits.idle_timeout` without clients or work due soon
+    /// (set for a daemon started by socket activation or by skillc).
+    pub exit_when_idle: bool,
     pub limits: Limits,
     /// Caps on what `skillc build` packs.
     pub build: crate::image::walk::WalkLimits,
@@ -93,6 +96,10 @@ pub struct Limits {
     /// Time in-flight requests get to finish when the daemon stops.
     #[serde(with = "humantime_serde")]
     pub shutdown_grace: Duration,
+    /// A daemon started on demand exits after this long with no client and
+    /// no upgrade check due within it.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -103,6 +110,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(600),
         }
     }
 }
@@ -144,6 +152,7 @@ impl Config {
         };
         Ok(Config {
             paths,
+            exit_when_idle: false,
             limits: file.limits,
             build: file.build,
             registries: file.registries,
@@ -165,6 +174,7 @@ impl Config {
     pub fn with_defaults(paths: Paths) -> Config {
         Config {
             paths,
+            exit_when_idle: false,
             limits: Limits::default(),
             build: Default::default(),
             registries: Default::default(),

@@ -27,6 +27,11 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
+    /// Exit after limits.idle_timeout with no client and no upgrade check due
+    /// soon (skillc's autostart passes this; implied under socket activation).
+    #[arg(long)]
+    exit_when_idle: bool,
+
     /// More logging: -v for debug, -vv for trace. SKILLD_LOG (an EnvFilter
     /// such as `skilld=debug,hyper=info`) wins when set.
     #[arg(short, long, action = clap::ArgAction::Count)]
@@ -83,7 +88,8 @@ fn start(args: Args) -> anyhow::Result<()> {
         config: args.config,
     };
     let paths = Paths::from_env(&overrides)?;
-    let config = skilld::Config::load(paths)?;
+    let mut config = skilld::Config::load(paths)?;
+    config.exit_when_idle = args.exit_when_idle;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -93,7 +99,14 @@ fn start(args: Args) -> anyhow::Result<()> {
         // must take the clean path, not kill the process.
         let token = CancellationToken::new();
         shutdown_on_signals(token.clone()).await?;
-        let bound = skilld::bind(&config)?;
+        // A socket handed over by systemd (LISTEN_FDS) is used as it is.
+        let bound = match skilld::server::activation::inherited_listener() {
+            Some(listener) => {
+                config.exit_when_idle = true;
+                skilld::server::bind_inherited(&config, listener)?
+            }
+            None => skilld::bind(&config)?,
+        };
         skilld::run(config, bound, token).await?;
         anyhow::Ok(())
     })

@@ -35,6 +35,8 @@ struct Inner {
     started: Instant,
     shutdown: CancellationToken,
     connections: AtomicU64,
+    /// When the last connection began or ended.
+    last_activity: std::sync::Mutex<Instant>,
 }
 
 impl State {
@@ -62,6 +64,7 @@ impl State {
                 started: Instant::now(),
                 shutdown,
                 connections: AtomicU64::new(0),
+                last_activity: std::sync::Mutex::new(Instant::now()),
             }),
         }
     }
@@ -122,7 +125,28 @@ impl State {
     /// Count a connection for as long as the returned guard lives.
     pub fn track_connection(&self) -> ConnectionGuard {
         self.inner.connections.fetch_add(1, Ordering::Relaxed);
+        self.touch();
         ConnectionGuard(self.clone())
+    }
+
+    fn touch(&self) {
+        *self
+            .inner
+            .last_activity
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    }
+
+    /// How long no client has been connected (zero while one is).
+    pub fn idle_for(&self) -> std::time::Duration {
+        if self.connections() > 0 {
+            return std::time::Duration::ZERO;
+        }
+        self.inner
+            .last_activity
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .elapsed()
     }
 }
 
@@ -133,5 +157,6 @@ pub struct ConnectionGuard(State);
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
         self.0.inner.connections.fetch_sub(1, Ordering::Relaxed);
+        self.0.touch();
     }
 }

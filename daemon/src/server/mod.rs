@@ -8,6 +8,7 @@
 //! `limits.shutdown_grace` to finish, then the socket is removed and the lock
 //! released.
 
+pub mod activation;
 pub mod lock;
 pub mod socket;
 
@@ -95,26 +96,48 @@ impl Bound {
     }
 }
 
+fn take_lock(config: &Config) -> Result<LockFile, StartError> {
+    let paths = &config.paths;
+    socket::ensure_private_dir(&paths.data_dir)?;
+    match LockFile::try_acquire(&paths.lock_file) {
+        Ok(lock) => Ok(lock),
+        Err(LockError::Held { pid }) => Err(StartError::AlreadyRunning {
+            pid,
+            data_dir: paths.data_dir.clone(),
+        }),
+        Err(LockError::Io(source)) => Err(StartError::Io {
+            path: paths.lock_file.clone(),
+            op: "lock",
+            source,
+        }),
+    }
+}
+
+/// Serve on a socket a service manager created and handed over: the lock
+/// is still taken; the socket is the manager's and is left in place.
+pub fn bind_inherited(
+    config: &Config,
+    listener: std::os::unix::net::UnixListener,
+) -> Result<Bound, StartError> {
+    let lock = take_lock(config)?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|source| StartError::Io {
+            path: config.paths.socket.clone(),
+            op: "set non-blocking on",
+            source,
+        })?;
+    Ok(Bound {
+        listener,
+        socket: None,
+        _lock: lock,
+    })
+}
+
 /// Take the daemon lock for `config.paths.data_dir` and claim the socket.
 pub fn bind(config: &Config) -> Result<Bound, StartError> {
     let paths = &config.paths;
-    socket::ensure_private_dir(&paths.data_dir)?;
-    let lock = match LockFile::try_acquire(&paths.lock_file) {
-        Ok(lock) => lock,
-        Err(LockError::Held { pid }) => {
-            return Err(StartError::AlreadyRunning {
-                pid,
-                data_dir: paths.data_dir.clone(),
-            });
-        }
-        Err(LockError::Io(source)) => {
-            return Err(StartError::Io {
-                path: paths.lock_file.clone(),
-                op: "lock",
-                source,
-            });
-        }
-    };
+    let lock = take_lock(config)?;
     socket::ensure_private_dir(paths.socket_dir())?;
     socket::clear_stale(&paths.socket)?;
     let listener = socket::bind_private(&paths.socket)?;
@@ -172,7 +195,9 @@ pub async fn run(
         pid = std::process::id(),
         "skilld serving"
     );
+    activation::ready();
     serve(listener, state, socket::euid()).await;
+    activation::stopping();
     drop(bound);
     tracing::info!("skilld stopped");
     Ok(())
@@ -218,9 +243,23 @@ async fn serve(listener: UnixListener, state: State, allowed_uid: u32) {
         .header_read_timeout(limits.header_timeout)
         .keep_alive(true);
 
+    let idle_check = (limits.idle_timeout / 4).clamp(
+        std::time::Duration::from_millis(100),
+        std::time::Duration::from_secs(5),
+    );
+    let mut idle_tick = tokio::time::interval(idle_check);
+    let exit_when_idle = state.config().exit_when_idle;
     loop {
         let stream = tokio::select! {
             () = state.shutdown().cancelled() => break,
+            _ = idle_tick.tick(), if exit_when_idle => {
+                if idle_enough(&state, limits.idle_timeout) {
+                    tracing::info!(idle = ?limits.idle_timeout, "no client and no work due soon; exiting until needed again");
+                    state.shutdown().cancel();
+                    break;
+                }
+                continue;
+            }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
@@ -270,6 +309,20 @@ async fn serve(listener: UnixListener, state: State, allowed_uid: u32) {
     }
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
+}
+
+/// Whether an on-demand daemon may exit: no client for `timeout`, no check
+/// running, none due within `timeout`.
+fn idle_enough(state: &State, timeout: std::time::Duration) -> bool {
+    if state.idle_for() < timeout || state.health().running.try_lock().is_err() {
+        return false;
+    }
+    let due_soon = state.health().next_check_time().is_some_and(|next| {
+        next.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default()
+            < timeout
+    });
+    !due_soon
 }
 
 /// Refuse a connection from another user.

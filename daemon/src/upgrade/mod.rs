@@ -58,6 +58,10 @@ impl Health {
         self.lock().next_check.map(rfc3339)
     }
 
+    pub fn next_check_time(&self) -> Option<SystemTime> {
+        self.lock().next_check
+    }
+
     pub fn set_next_check(&self, at: SystemTime) {
         self.lock().next_check = Some(at);
     }
