@@ -285,6 +285,20 @@ pub enum Command {
     /// Start, stop or query the background daemon.
     #[command(subcommand)]
     Daemon(DaemonCommand),
+    /// Run skilld as a user service (systemd socket activation, or launchd).
+    #[command(subcommand)]
+    Service(ServiceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Write the user units (or LaunchAgent) and enable them where possible;
+    /// otherwise print the exact commands to run.
+    Install,
+    /// Disable and remove them.
+    Uninstall,
+    /// Say whether they are installed and active.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]

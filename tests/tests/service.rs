@@ -108,3 +108,42 @@ fn socket_activation_starts_on_the_first_request_and_exits_when_idle() {
         "the socket belongs to the service manager and is left in place"
     );
 }
+
+#[test]
+fn service_install_writes_units_that_run_this_skilld() {
+    let analyze = require("systemd-analyze", "systemd");
+    let config = tempfile::tempdir().unwrap();
+    let home = Home::with_env(&[("XDG_CONFIG_HOME", config.path().as_os_str())]);
+    let run = home.skillc(&["service", "install"]).expect_code(0);
+    let dir = config.path().join("systemd/user");
+    let service = std::fs::read_to_string(dir.join("skilld.service")).unwrap();
+    let skilld = std::fs::canonicalize(bin("skilld")).unwrap();
+    assert!(
+        service.contains(&format!("ExecStart={}", skilld.display())),
+        "{service}"
+    );
+    assert!(dir.join("skilld.socket").is_file());
+    // Here no user session bus answers: the commands to run are printed.
+    assert!(
+        run.stdout
+            .contains("systemctl --user enable --now skilld.socket")
+            || run.stdout.contains("enabled and started"),
+        "{}",
+        run.stdout
+    );
+    let runtime = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(runtime.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let verify = Run::of(
+        Command::new(analyze)
+            .args(["verify", "--user"])
+            .arg(dir.join("skilld.socket"))
+            .arg(dir.join("skilld.service"))
+            .env("HOME", home.user_home())
+            .env("XDG_RUNTIME_DIR", runtime.path()),
+    );
+    assert_eq!(verify.code, Some(0), "{}{}", verify.stdout, verify.stderr);
+    home.skillc(&["service", "status"]).expect_code(0);
+    home.skillc(&["service", "uninstall"]).expect_code(0);
+    assert!(!dir.join("skilld.service").exists());
+    home.skillc(&["service", "status"]).expect_code(1);
+}

@@ -5,11 +5,12 @@ mod events;
 mod images;
 mod install;
 mod registry;
+mod service;
 mod skills;
 
 use std::process::ExitCode;
 
-use crate::cli::{Command, DaemonCommand};
+use crate::cli::{Command, DaemonCommand, ServiceCommand};
 use crate::ctx::Ctx;
 use crate::error::ClientError;
 
@@ -102,5 +103,8 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
         Command::Daemon(DaemonCommand::Status) => daemon::daemon_status(ctx).await,
         Command::Daemon(DaemonCommand::Start) => daemon::start(ctx).await,
         Command::Daemon(DaemonCommand::Stop) => daemon::stop(ctx).await,
+        Command::Service(ServiceCommand::Install) => service::install(ctx),
+        Command::Service(ServiceCommand::Uninstall) => service::uninstall(ctx),
+        Command::Service(ServiceCommand::Status) => service::status(ctx),
     }
 }
