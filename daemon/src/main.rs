@@ -92,6 +92,9 @@ fn start(args: Args) -> anyhow::Result<()> {
     config.exit_when_idle = args.exit_when_idle;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Blocking work (SQLite, file I/O, hashing) is short: a few threads
+        // suffice, and each thread's allocator arena costs resident memory.
+        .max_blocking_threads(8)
         .enable_all()
         .build()?;
     runtime.block_on(async {

@@ -209,6 +209,8 @@ fn a_registry_that_goes_away_backs_off_and_comes_back() {
         failing["error"].as_str().unwrap().contains("cannot reach"),
         "{failing}"
     );
+    let events = user.skillc(&["--json", "events"]).expect_code(0).stdout;
+    assert!(events.contains("\"kind\":\"check_failed\""), "{events}");
     let human = user.skillc(&["status"]).expect_code(0);
     assert!(
         human.stdout.contains("failing") && human.stdout.contains(&host),

@@ -428,6 +428,16 @@ fn install_list_upgrade_rollback_remove_against_a_registry() {
 
     user.skillc(&["remove", "hello-world"]).expect_code(0);
     assert!(!folder.exists());
+    let events = user.skillc(&["--json", "events"]).expect_code(0);
+    let kinds: Vec<String> = events
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|e| e["kind"].as_str().unwrap_or_default().to_string())
+        .collect();
+    for kind in ["installed", "upgraded", "rolled_back", "removed"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
+    }
     let list = user.skillc(&["--json", "list"]).expect_code(0).json();
     assert_eq!(list["installs"], serde_json::json!([]));
 }

@@ -68,20 +68,7 @@ pub async fn tags(
             message: "names no registry; write HOST[:PORT]/NAME".into(),
         })?;
     let endpoint = registries.endpoint(&host, &repository.path).await?;
-    let oci_ref = oci_reference(&repository.with_tag("latest"))?;
-    let name = repository.repository();
-    let listed = endpoint
-        .client
-        .list_tags(&oci_ref, &endpoint.auth, None, None)
-        .await
-        .map_err(|e| {
-            RegistryError::from_oci(&host, &name, e, endpoint.credential_source.as_deref())
-        })?;
-    let names: Vec<String> = listed
-        .tags
-        .into_iter()
-        .filter(|t| !is_cosign_tag(t))
-        .collect();
+    let names = tag_names(registries, repository).await?;
     let endpoint = &endpoint;
     let host = &host;
     let mut tags: Vec<RemoteTag> = futures_util::stream::iter(names)
@@ -168,24 +155,65 @@ pub async fn tag_names(
 ) -> Result<Vec<String>, RegistryError> {
     let host = repository.registry.clone().unwrap_or_default();
     let endpoint = registries.endpoint(&host, &repository.path).await?;
-    let oci_ref = oci_reference(&repository.with_tag("latest"))?;
-    let listed = endpoint
-        .client
-        .list_tags(&oci_ref, &endpoint.auth, None, None)
+    let tags = if endpoint.open {
+        list_open(&endpoint, repository).await?
+    } else {
+        let oci_ref = oci_reference(&repository.with_tag("latest"))?;
+        endpoint
+            .client
+            .list_tags(&oci_ref, &endpoint.auth, None, None)
+            .await
+            .map_err(|e| {
+                RegistryError::from_oci(
+                    &host,
+                    &repository.repository(),
+                    e,
+                    endpoint.credential_source.as_deref(),
+                )
+            })?
+            .tags
+    };
+    Ok(tags.into_iter().filter(|t| !is_cosign_tag(t)).collect())
+}
+
+/// `GET /v2/<name>/tags/list` on an open registry (no auth probe).
+async fn list_open(
+    endpoint: &super::transport::Endpoint,
+    repository: &Reference,
+) -> Result<Vec<String>, RegistryError> {
+    let url = format!(
+        "{}://{}/v2/{}/tags/list",
+        endpoint.scheme, endpoint.host, repository.path
+    );
+    let response = endpoint
+        .http
+        .get(&url)
+        .send()
         .await
-        .map_err(|e| {
-            RegistryError::from_oci(
-                &host,
-                &repository.repository(),
-                e,
-                endpoint.credential_source.as_deref(),
-            )
-        })?;
-    Ok(listed
-        .tags
-        .into_iter()
-        .filter(|t| !is_cosign_tag(t))
-        .collect())
+        .map_err(|e| super::error::from_request(&endpoint.host, &e))?;
+    let status = response.status();
+    if status.as_u16() == 404 {
+        return Err(RegistryError::NotFound {
+            reference: repository.repository(),
+            tags: String::new(),
+        });
+    }
+    if !status.is_success() {
+        return Err(RegistryError::Other {
+            host: endpoint.host.clone(),
+            message: format!("GET {url} answered {status}"),
+        });
+    }
+    #[derive(serde::Deserialize)]
+    struct List {
+        #[serde(default)]
+        tags: Option<Vec<String>>,
+    }
+    let list: List = response
+        .json()
+        .await
+        .map_err(|e| super::error::from_request(&endpoint.host, &e))?;
+    Ok(list.tags.unwrap_or_default())
 }
 
 /// The lifecycle status the manifest of `reference` carries (one request).

@@ -41,6 +41,16 @@ pub struct Registry {
 impl Registry {
     /// Start a registry of `variant` and wait until it listens.
     pub fn start(variant: Variant) -> Registry {
+        Registry::start_with(variant, false)
+    }
+
+    /// Like [`Registry::start`], with the access log on (one line per
+    /// request in [`Registry::log`]), for counting requests.
+    pub fn start_logged(variant: Variant) -> Registry {
+        Registry::start_with(variant, true)
+    }
+
+    fn start_with(variant: Variant, access_log: bool) -> Registry {
         let binary = require("docker-registry", "docker-registry");
         let dir = tempfile::Builder::new().prefix("reg").tempdir().unwrap();
         let mut auth = String::new();
@@ -78,17 +88,25 @@ impl Registry {
             std::fs::write(
                 &config,
                 format!(
-                    "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: skilld-test-secret\n{tls}{auth}",
-                    dir.path().join("data").display()
+                    "version: 0.1\nlog:\n  level: {level}\n  accesslog:\n    disabled: {disabled}\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: skilld-test-secret\n{tls}{auth}",
+                    dir.path().join("data").display(),
+                    level = if access_log { "warn" } else { "error" },
+                    disabled = !access_log,
                 ),
             )
             .unwrap();
             let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+            // distribution writes its access log to stdout.
+            let stdout = if access_log {
+                Stdio::from(std::fs::File::create(dir.path().join("access.log")).unwrap())
+            } else {
+                Stdio::null()
+            };
             let mut child = Command::new(&binary)
                 .arg("serve")
                 .arg(&config)
                 .stdin(Stdio::null())
-                .stdout(Stdio::null())
+                .stdout(stdout)
                 .stderr(log)
                 .spawn()
                 .expect("spawn docker-registry");
@@ -170,6 +188,21 @@ impl Registry {
     pub fn ca_cert(&self) -> PathBuf {
         assert_eq!(self.variant, Variant::Tls, "only the TLS variant has a CA");
         self.dir.path().join("ca.crt")
+    }
+
+    /// Requests the access log has recorded so far (with `start_logged`).
+    pub fn requests(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("access.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| {
+                l.contains("\"GET ")
+                    || l.contains("\"HEAD ")
+                    || l.contains("\"PUT ")
+                    || l.contains("\"POST ")
+            })
+            .map(str::to_string)
+            .collect()
     }
 
     /// The registry's log so far.
