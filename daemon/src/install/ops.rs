@@ -379,6 +379,31 @@ pub async fn newer(
     Ok(best.filter(|(v, _)| current.as_ref().is_none_or(|c| v > c)))
 }
 
+/// Install `row`'s repository at `tag` in place of `row` (an upgrade).
+pub async fn upgrade_to(
+    state: &State,
+    row: &InstallRow,
+    tag: &str,
+    force: bool,
+    by: &str,
+) -> Result<apply::Applied, ApiError> {
+    let image = resolve_image(state, &format!("{}:{tag}", row.repository), &|_| {}).await?;
+    let parent = Path::new(&row.path)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    apply::install_into(
+        state,
+        &row.target,
+        &parent,
+        &image,
+        force,
+        by,
+        apply::Action::Upgrade,
+    )
+    .await
+}
+
 /// Upgrade one install to the newest published version.
 pub async fn upgrade_one(
     state: &State,
@@ -424,25 +449,7 @@ pub async fn upgrade_one(
         ));
         return (outcome, None);
     }
-    let reference = format!("{}:{tag}", row.repository);
-    let result = async {
-        let image = resolve_image(state, &reference, &|_| {}).await?;
-        let parent = Path::new(&row.path)
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        apply::install_into(
-            state,
-            &row.target,
-            &parent,
-            &image,
-            force,
-            by,
-            apply::Action::Upgrade,
-        )
-        .await
-    }
-    .await;
+    let result = upgrade_to(state, row, &tag, force, by).await;
     match result {
         Ok(applied) => {
             outcome.result = "upgraded".into();

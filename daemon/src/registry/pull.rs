@@ -128,35 +128,14 @@ async fn get_manifest_open(
         (Some(d), _) => d.to_string(),
         (None, t) => t.clone().unwrap_or_else(|| "latest".into()),
     };
-    let url = format!(
-        "{}://{}/v2/{}/manifests/{reference}",
-        endpoint.scheme, endpoint.host, source.path
-    );
-    let response = endpoint
-        .http
-        .get(&url)
-        .header(reqwest::header::ACCEPT, MANIFEST_TYPES.join(", "))
-        .send()
-        .await
-        .map_err(|e| super::error::from_request(&endpoint.host, &e))?;
-    let status = response.status();
-    if status.as_u16() == 404 {
-        return Err(RegistryError::NotFound {
-            reference: source.to_string(),
-            tags: String::new(),
-        });
-    }
-    if status.as_u16() == 401 || status.as_u16() == 403 {
-        return Err(RegistryError::NeedsLogin {
-            host: endpoint.host.clone(),
-        });
-    }
-    if !status.is_success() {
-        return Err(RegistryError::Other {
-            host: endpoint.host.clone(),
-            message: format!("GET {url} answered {status}"),
-        });
-    }
+    let accept = MANIFEST_TYPES.join(", ");
+    let response = super::transport::open_get(
+        endpoint,
+        &format!("{}/manifests/{reference}", source.path),
+        Some(&accept),
+        &source.to_string(),
+    )
+    .await?;
     if response.content_length().is_some_and(|n| n > MAX_JSON_BLOB) {
         return Err(RegistryError::Invalid {
             reference: source.to_string(),

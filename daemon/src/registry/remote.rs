@@ -181,29 +181,13 @@ async fn list_open(
     endpoint: &super::transport::Endpoint,
     repository: &Reference,
 ) -> Result<Vec<String>, RegistryError> {
-    let url = format!(
-        "{}://{}/v2/{}/tags/list",
-        endpoint.scheme, endpoint.host, repository.path
-    );
-    let response = endpoint
-        .http
-        .get(&url)
-        .send()
-        .await
-        .map_err(|e| super::error::from_request(&endpoint.host, &e))?;
-    let status = response.status();
-    if status.as_u16() == 404 {
-        return Err(RegistryError::NotFound {
-            reference: repository.repository(),
-            tags: String::new(),
-        });
-    }
-    if !status.is_success() {
-        return Err(RegistryError::Other {
-            host: endpoint.host.clone(),
-            message: format!("GET {url} answered {status}"),
-        });
-    }
+    let response = super::transport::open_get(
+        endpoint,
+        &format!("{}/tags/list", repository.path),
+        None,
+        &repository.repository(),
+    )
+    .await?;
     #[derive(serde::Deserialize)]
     struct List {
         #[serde(default)]

@@ -330,3 +330,37 @@ fn refused(host: &str) -> RegistryError {
         found_in: None,
     }
 }
+
+/// GET `/v2/{path}` on an open registry: one request, no auth probe. A 404
+/// is `NotFound` (of `reference`), a 401 or 403 `NeedsLogin`.
+pub async fn open_get(
+    endpoint: &Endpoint,
+    path: &str,
+    accept: Option<&str>,
+    reference: &str,
+) -> Result<reqwest::Response, RegistryError> {
+    let url = format!("{}://{}/v2/{path}", endpoint.scheme, endpoint.host);
+    let mut request = endpoint.http.get(&url);
+    if let Some(accept) = accept {
+        request = request.header(reqwest::header::ACCEPT, accept);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| from_request(&endpoint.host, &e))?;
+    let status = response.status();
+    match status.as_u16() {
+        404 => Err(RegistryError::NotFound {
+            reference: reference.to_string(),
+            tags: String::new(),
+        }),
+        401 | 403 => Err(RegistryError::NeedsLogin {
+            host: endpoint.host.clone(),
+        }),
+        _ if !status.is_success() => Err(RegistryError::Other {
+            host: endpoint.host.clone(),
+            message: format!("GET {url} answered {status}"),
+        }),
+        _ => Ok(response),
+    }
+}

@@ -1,7 +1,6 @@
 //! One upgrade check over every install.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -14,7 +13,7 @@ use crate::events::EventBus;
 use crate::image::lifecycle::release_version;
 use crate::image::reference::Reference;
 use crate::index::installs::{self, InstallRow};
-use crate::install::{apply, ops};
+use crate::install::ops;
 use crate::registry::{RegistryError, remote};
 use crate::state::State;
 
@@ -185,25 +184,7 @@ async fn consider(
             outcome.message = Some(message);
             return Some(outcome);
         }
-        let reference = format!("{}:{tag}", row.repository);
-        let result = async {
-            let image = ops::resolve_image(state, &reference, &|_| {}).await?;
-            let parent = Path::new(&row.path)
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            apply::install_into(
-                state,
-                &row.target,
-                &parent,
-                &image,
-                false,
-                "auto",
-                apply::Action::Upgrade,
-            )
-            .await
-        }
-        .await;
+        let result = ops::upgrade_to(state, row, &tag, false, "auto").await;
         match result {
             Ok(_) => outcome.result = "upgraded".into(),
             Err(e) => {
