@@ -9,6 +9,8 @@
 //! released.
 
 pub mod activation;
+#[cfg(target_os = "macos")]
+pub mod launchd;
 pub mod lock;
 pub mod socket;
 
