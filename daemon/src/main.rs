@@ -94,7 +94,7 @@ fn start(args: Args) -> anyhow::Result<()> {
         .worker_threads(2)
         // Blocking work (SQLite, file I/O, hashing) is short: a few threads
         // suffice, and each thread's allocator arena costs resident memory.
-        .max_blocking_threads(8)
+        .max_blocking_threads(4)
         .enable_all()
         .build()?;
     runtime.block_on(async {
