@@ -19,7 +19,7 @@ use crate::index::installs;
 
 /// Quiet time after the last change before the check runs (editors write
 /// files in several steps).
-const SETTLE: Duration = Duration::from_millis(150);
+const SETTLE: Duration = Duration::from_millis(100);
 
 /// Ask the watcher to look at the current installs again.
 #[derive(Debug, Clone)]
