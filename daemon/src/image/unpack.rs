@@ -134,6 +134,11 @@ pub fn unpack<R: Read>(
         if entries_seen > limits.max_entries {
             return Err(UnpackError::TooManyEntries(limits.max_entries));
         }
+        // A pax global header (`git archive` writes one) carries metadata,
+        // not a file.
+        if entry.header().entry_type() == tar::EntryType::XGlobalHeader {
+            continue;
+        }
         let raw = entry.path_bytes().into_owned();
         let name = String::from_utf8(raw)
             .map_err(|_| hostile("<non-UTF-8 name>", "has a name that is not UTF-8"))?;
@@ -373,6 +378,22 @@ mod tests {
                 .collect();
             assert_eq!(outside, ["root"], "{message}: nothing beside the root");
         }
+    }
+
+    #[test]
+    fn a_pax_global_header_is_not_a_file() {
+        let (dir, result) = run(&[
+            (
+                "pax_global_header",
+                T::XGlobalHeader,
+                0o644,
+                b"52 comment=0123456789abcdef0123456789abcdef01234567\n",
+                "",
+            ),
+            ("SKILL.md", T::Regular, 0o644, b"x", ""),
+        ]);
+        assert_eq!(result.unwrap().files, 1);
+        assert!(!dir.path().join("root/pax_global_header").exists());
     }
 
     #[test]
