@@ -12,7 +12,7 @@ use skilld_proto::stream::Progress;
 use super::stream::ndjson;
 use super::{ApiError, ApiResponse, body, json};
 use crate::index::installs;
-use crate::install::{apply, ops, resolve_targets, targets};
+use crate::install::{apply, list, ops, resolve_targets, select, targets};
 use crate::state::State;
 
 pub async fn targets(state: &State) -> Result<ApiResponse, ApiError> {
@@ -77,7 +77,7 @@ pub async fn install(state: &State, req: Request<Incoming>) -> Result<ApiRespons
 
 pub async fn list(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
     let request: ListRequest = body::read_optional_json(req, &state.config().limits).await?;
-    let mut installs = ops::list(state, request.target.as_deref()).await?;
+    let mut installs = list::list(state, request.target.as_deref()).await?;
     if request.upgradable {
         let rows = state.index().read(installs::all).await?;
         for item in installs.iter_mut() {
@@ -85,7 +85,7 @@ pub async fn list(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
                 .iter()
                 .find(|r| std::path::Path::new(&r.path) == item.path)
             {
-                item.latest = ops::newer(state, row).await?.map(|(v, _)| v.to_string());
+                item.latest = select::newer(state, row).await?.map(|(v, _)| v.to_string());
             }
         }
     }
@@ -175,7 +175,7 @@ pub async fn upgrade(state: &State, req: Request<Incoming>) -> Result<ApiRespons
                 message: Some(row.name.clone()),
             });
             let (outcome, backup) =
-                ops::upgrade_one(&state, row, request.dry_run, request.force, "cli").await;
+                select::upgrade_one(&state, row, request.dry_run, request.force, "cli").await;
             outcomes.push(outcome);
             backups.extend(backup);
         }

@@ -1,6 +1,6 @@
 //! Installing skills into agents' folders: targets, staging, the atomic
 //! swap with crash recovery, provenance, drift protection, and the
-//! operations on installs (list, remove, rollback, pin, upgrade).
+//! operations on installs (list, remove, rollback, pin, upgrade selection).
 //!
 //! The user's edits are never lost: a folder whose content no longer
 //! matches what was installed (or that skilld did not install) is only
@@ -8,8 +8,10 @@
 
 pub mod apply;
 pub mod drift;
+pub mod list;
 pub mod ops;
 pub mod provenance;
+pub mod select;
 pub mod stage;
 pub mod swap;
 pub mod targets;

@@ -8,7 +8,8 @@ use oci_client::errors::OciDistributionError;
 use skilld_proto::stream::Progress;
 
 use super::error::RegistryError;
-use super::pull::{MANIFEST_TYPES, TransferError, fetch_manifest};
+use super::fetch::{MANIFEST_TYPES, fetch_manifest};
+use super::pull::TransferError;
 use super::transport::Endpoint;
 use super::{Registries, oci_reference};
 use crate::image::reference::Reference;

@@ -7,6 +7,7 @@ pub mod config;
 pub mod copy;
 pub mod credentials;
 pub mod error;
+pub mod fetch;
 pub mod promote;
 pub mod pull;
 pub mod push;

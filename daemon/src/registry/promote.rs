@@ -6,7 +6,7 @@ use oci_client::errors::OciDistributionError;
 use skilld_proto::images::{Lifecycle, PromoteResponse};
 
 use super::error::RegistryError;
-use super::pull::MANIFEST_TYPES;
+use super::fetch::MANIFEST_TYPES;
 use super::transport::Endpoint;
 use super::{Registries, oci_reference, remote};
 use crate::image::lifecycle::{release_version, tag_for};

@@ -6,7 +6,8 @@ use skilld_proto::images::{InspectResponse, Lifecycle};
 use skilld_proto::registry::RemoteTag;
 
 use super::error::RegistryError;
-use super::pull::{fetch_manifest, fetch_small_blob};
+use super::fetch::fetch_manifest;
+use super::pull::fetch_small_blob;
 use super::{Registries, oci_reference};
 use crate::image::inspect::describe;
 use crate::image::lifecycle::release_version;
@@ -77,7 +78,7 @@ pub async fn tags(
                 oci_client::Reference::with_tag(host.clone(), repository.path.clone(), tag.clone());
             let fetched = endpoint
                 .client
-                .pull_manifest_raw(&tag_ref, &endpoint.auth, super::pull::MANIFEST_TYPES)
+                .pull_manifest_raw(&tag_ref, &endpoint.auth, super::fetch::MANIFEST_TYPES)
                 .await
                 .ok()
                 .map(|(bytes, _)| bytes);
@@ -205,6 +206,6 @@ pub async fn status_of(
     registries: &Registries,
     reference: &Reference,
 ) -> Result<Option<Lifecycle>, RegistryError> {
-    let (fetched, _) = super::pull::fetch_manifest(registries, reference).await?;
+    let (fetched, _) = super::fetch::fetch_manifest(registries, reference).await?;
     Ok(fetched.manifest.status().and_then(Lifecycle::parse))
 }

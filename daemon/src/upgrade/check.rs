@@ -13,7 +13,7 @@ use crate::events::EventBus;
 use crate::image::lifecycle::release_version;
 use crate::image::reference::Reference;
 use crate::index::installs::{self, InstallRow};
-use crate::install::ops;
+use crate::install::select;
 use crate::registry::{RegistryError, remote};
 use crate::state::State;
 
@@ -184,7 +184,7 @@ async fn consider(
             outcome.message = Some(message);
             return Some(outcome);
         }
-        let result = ops::upgrade_to(state, row, &tag, false, "auto").await;
+        let result = select::upgrade_to(state, row, &tag, false, "auto").await;
         match result {
             Ok(_) => outcome.result = "upgraded".into(),
             Err(e) => {

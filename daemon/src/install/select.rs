@@ -1,0 +1,147 @@
+//! Choosing upgrades: the published versions of a repository (strict
+//! semver, no pre-release, not deprecated or archived), the newest one above
+//! an install's version, and the upgrade itself.
+
+use std::path::{Path, PathBuf};
+
+use skilld_proto::images::Lifecycle;
+use skilld_proto::install::UpgradeOutcome;
+
+use super::apply;
+use super::ops::resolve_image;
+use crate::api::ApiError;
+use crate::image::lifecycle::release_version;
+use crate::image::reference::Reference;
+use crate::index::installs::InstallRow;
+use crate::registry::remote;
+use crate::state::State;
+
+/// Published versions of `repository`: strict semver, no pre-release, not
+/// deprecated or archived; from the registry, or the store for local images.
+pub async fn published_versions(
+    state: &State,
+    row: &InstallRow,
+) -> Result<Vec<(semver::Version, String)>, ApiError> {
+    let repository = Reference::parse(&format!("{}:latest", row.repository))?;
+    let tags: Vec<(String, Option<Lifecycle>)> = if repository.registry.is_some() {
+        remote::tags(state.registries(), &repository)
+            .await?
+            .into_iter()
+            .filter(|t| t.published)
+            .map(|t| (t.tag, t.status))
+            .collect()
+    } else {
+        state
+            .catalog()
+            .in_repository(&row.repository)
+            .await?
+            .into_iter()
+            .map(|r| (r.tag, r.status.as_deref().and_then(Lifecycle::parse)))
+            .collect()
+    };
+    Ok(tags
+        .into_iter()
+        .filter(|(_, status)| matches!(status, None | Some(Lifecycle::Published)))
+        .filter_map(|(tag, _)| release_version(&tag).map(|v| (v, tag)))
+        .collect())
+}
+
+/// The highest published version newer than what `row` has, if any.
+pub async fn newer(
+    state: &State,
+    row: &InstallRow,
+) -> Result<Option<(semver::Version, String)>, ApiError> {
+    let current = row
+        .version
+        .as_deref()
+        .and_then(|v| semver::Version::parse(v).ok());
+    let best = published_versions(state, row)
+        .await?
+        .into_iter()
+        .max_by(|a, b| a.0.cmp(&b.0));
+    Ok(best.filter(|(v, _)| current.as_ref().is_none_or(|c| v > c)))
+}
+
+/// Install `row`'s repository at `tag` in place of `row` (an upgrade).
+pub async fn upgrade_to(
+    state: &State,
+    row: &InstallRow,
+    tag: &str,
+    force: bool,
+    by: &str,
+) -> Result<apply::Applied, ApiError> {
+    let image = resolve_image(state, &format!("{}:{tag}", row.repository), &|_| {}).await?;
+    let parent = Path::new(&row.path)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    apply::install_into(
+        state,
+        &row.target,
+        &parent,
+        &image,
+        force,
+        by,
+        apply::Action::Upgrade,
+    )
+    .await
+}
+
+/// Upgrade one install to the newest published version.
+pub async fn upgrade_one(
+    state: &State,
+    row: &InstallRow,
+    dry_run: bool,
+    force: bool,
+    by: &str,
+) -> (UpgradeOutcome, Option<PathBuf>) {
+    let mut outcome = UpgradeOutcome {
+        name: row.name.clone(),
+        target: row.target.clone(),
+        from: row.version.clone(),
+        to: None,
+        result: String::new(),
+        message: None,
+    };
+    if row.pinned {
+        outcome.result = "pinned".into();
+        return (outcome, None);
+    }
+    let found = match newer(state, row).await {
+        Ok(found) => found,
+        Err(e) => {
+            outcome.result = "failed".into();
+            outcome.message = Some(e.0.message);
+            return (outcome, None);
+        }
+    };
+    let Some((version, tag)) = found else {
+        outcome.result = "up_to_date".into();
+        return (outcome, None);
+    };
+    outcome.to = Some(version.to_string());
+    if dry_run {
+        outcome.result = "would_upgrade".into();
+        return (outcome, None);
+    }
+    if !force && super::is_modified(row) {
+        outcome.result = "modified".into();
+        outcome.message = Some(format!(
+            "{} was edited by hand; not upgraded (use --force to upgrade and keep a backup)",
+            row.path
+        ));
+        return (outcome, None);
+    }
+    let result = upgrade_to(state, row, &tag, force, by).await;
+    match result {
+        Ok(applied) => {
+            outcome.result = "upgraded".into();
+            (outcome, applied.backup)
+        }
+        Err(e) => {
+            outcome.result = "failed".into();
+            outcome.message = Some(e.0.message);
+            (outcome, None)
+        }
+    }
+}

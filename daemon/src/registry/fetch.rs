@@ -1,0 +1,201 @@
+//! Fetching a manifest from a registry: the first source that has it
+//! (mirrors, then the registry itself), capped in size, its digest checked
+//! against a pinned one, and refused unless it is one of the two skill forms.
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+
+use super::error::RegistryError;
+use super::transport::Endpoint;
+use super::{Registries, oci_reference};
+use crate::image::reference::Reference;
+use crate::oci::{self, Manifest};
+use crate::store::MAX_JSON_BLOB;
+use crate::store::digest::Digest;
+
+/// Manifest media types accepted.
+pub const MANIFEST_TYPES: &[&str] = &[oci::MANIFEST_V1, oci::DOCKER_MANIFEST_V2];
+const DOCKER_LAYER: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+/// Layer media types of the two skill forms.
+pub const LAYER_TYPES: &[&str] = &[
+    oci::LAYER_TAR_GZIP,
+    oci::REDHAT_LAYER,
+    oci::AGENTSKILLS_LAYER,
+    DOCKER_LAYER,
+];
+
+/// A manifest fetched from a registry.
+pub struct Fetched {
+    /// The source it came from (a mirror or the registry itself).
+    pub source: Reference,
+    pub bytes: Bytes,
+    pub digest: Digest,
+    pub manifest: Manifest,
+}
+
+fn host_of(r: &Reference) -> String {
+    r.registry.clone().unwrap_or_default()
+}
+
+/// Fetch and check the manifest of `reference`; the endpoint that had it.
+pub async fn fetch_manifest(
+    registries: &Registries,
+    reference: &Reference,
+) -> Result<(Fetched, Endpoint), RegistryError> {
+    let sources = registries.pull_sources(reference);
+    let last = sources.len() - 1;
+    let mut error = None;
+    for (i, source) in sources.into_iter().enumerate() {
+        let host = host_of(&source);
+        let attempt = async {
+            let endpoint = registries.endpoint(&host, &source.path).await?;
+            let bytes = if endpoint.open {
+                get_manifest_open(&endpoint, &source).await?
+            } else {
+                let oci_ref = oci_reference(&source)?;
+                let (bytes, _) = endpoint
+                    .client
+                    .pull_manifest_raw(&oci_ref, &endpoint.auth, MANIFEST_TYPES)
+                    .await
+                    .map_err(|e| {
+                        RegistryError::from_oci(
+                            &host,
+                            &source.to_string(),
+                            e,
+                            endpoint.credential_source.as_deref(),
+                        )
+                    })?;
+                bytes
+            };
+            Ok::<_, RegistryError>((bytes, endpoint))
+        };
+        match attempt.await {
+            Ok((bytes, endpoint)) => {
+                let fetched = check_manifest(reference, &source, bytes)?;
+                return Ok((fetched, endpoint));
+            }
+            Err(e) if i < last => {
+                tracing::info!(mirror = %host, error = %e, "mirror failed; trying the next source");
+                error = Some(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(error.unwrap_or_else(|| RegistryError::Invalid {
+        reference: reference.to_string(),
+        message: "no source to pull from".into(),
+    }))
+}
+
+/// GET a manifest from an open registry: one request, no auth probe.
+async fn get_manifest_open(
+    endpoint: &Endpoint,
+    source: &Reference,
+) -> Result<Bytes, RegistryError> {
+    let reference = match (&source.digest, &source.tag) {
+        (Some(d), _) => d.to_string(),
+        (None, t) => t.clone().unwrap_or_else(|| "latest".into()),
+    };
+    let accept = MANIFEST_TYPES.join(", ");
+    let response = super::transport::open_get(
+        endpoint,
+        &format!("{}/manifests/{reference}", source.path),
+        Some(&accept),
+        &source.to_string(),
+    )
+    .await?;
+    if response.content_length().is_some_and(|n| n > MAX_JSON_BLOB) {
+        return Err(RegistryError::Invalid {
+            reference: source.to_string(),
+            message: format!("the manifest is over the {MAX_JSON_BLOB} bytes allowed; refused"),
+        });
+    }
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| super::error::from_request(&endpoint.host, &e))?;
+        body.extend_from_slice(&chunk);
+        if body.len() as u64 > MAX_JSON_BLOB {
+            return Err(RegistryError::Invalid {
+                reference: source.to_string(),
+                message: format!("the manifest is over the {MAX_JSON_BLOB} bytes allowed; refused"),
+            });
+        }
+    }
+    Ok(Bytes::from(body))
+}
+
+/// Size cap, digest and shape of fetched manifest bytes.
+fn check_manifest(
+    reference: &Reference,
+    source: &Reference,
+    bytes: Bytes,
+) -> Result<Fetched, RegistryError> {
+    let name = reference.to_string();
+    if bytes.len() as u64 > MAX_JSON_BLOB {
+        return Err(RegistryError::Invalid {
+            reference: name,
+            message: format!(
+                "the manifest is {} bytes, over the {MAX_JSON_BLOB} allowed; refused",
+                bytes.len()
+            ),
+        });
+    }
+    let digest = Digest::of(&bytes);
+    if let Some(expected) = &reference.digest
+        && *expected != digest
+    {
+        return Err(RegistryError::DigestMismatch {
+            reference: name,
+            expected: expected.to_string(),
+            actual: digest.to_string(),
+        });
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| RegistryError::Invalid {
+            reference: name.clone(),
+            message: format!("the manifest is not JSON: {e}"),
+        })?;
+    if value.get("manifests").is_some() {
+        return Err(RegistryError::Unsupported {
+            reference: name,
+            found: "an image index (a multi-platform list); a skill is a single manifest".into(),
+        });
+    }
+    let manifest: Manifest = serde_json::from_value(value).map_err(|e| RegistryError::Invalid {
+        reference: name.clone(),
+        message: format!("the manifest is not an OCI image manifest: {e}"),
+    })?;
+    check_form(&name, &manifest)?;
+    Ok(Fetched {
+        source: source.clone(),
+        bytes,
+        digest,
+        manifest,
+    })
+}
+
+/// Refuse anything that is not one of the two skill forms.
+pub fn check_form(name: &str, manifest: &Manifest) -> Result<(), RegistryError> {
+    let layer_types: Vec<&str> = manifest
+        .layers
+        .iter()
+        .map(|l| l.media_type.as_str())
+        .collect();
+    if manifest.layers.len() == 1 && LAYER_TYPES.contains(&layer_types[0]) {
+        return Ok(());
+    }
+    let mut found = format!("config {}", manifest.config.media_type);
+    if let Some(a) = &manifest.artifact_type {
+        found.push_str(&format!(", artifactType {a}"));
+    }
+    found.push_str(&format!(
+        ", {} layer(s): {}",
+        layer_types.len(),
+        layer_types.join(", ")
+    ));
+    Err(RegistryError::Unsupported {
+        reference: name.to_string(),
+        found,
+    })
+}
