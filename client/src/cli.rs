@@ -129,6 +129,36 @@ pub enum Command {
         /// The .tar to read.
         input: PathBuf,
     },
+    /// Make a cosign-compatible ECDSA P-256 key pair (cosign.key, cosign.pub).
+    ///
+    /// The private key is encrypted with the password from COSIGN_PASSWORD,
+    /// or one asked for on the terminal. Keys from `cosign generate-key-pair`
+    /// work here, and these work with cosign.
+    Keygen {
+        /// Write PREFIX.key and PREFIX.pub.
+        #[arg(long, value_name = "PREFIX", default_value = "cosign")]
+        output_key_prefix: PathBuf,
+    },
+    /// Sign an image on its registry the way `cosign sign --key` does.
+    ///
+    /// The signature goes to the sha256-<hex>.sig tag, after the signatures
+    /// already there.
+    Sign {
+        reference: String,
+        /// The encrypted private key (cosign.key); COSIGN_PASSWORD or a prompt opens it.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// A claim to sign along, KEY=VALUE (repeatable).
+        #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE")]
+        annotations: Vec<String>,
+    },
+    /// Check every signature on an image's digest; exit 1 when none verifies.
+    Verify {
+        reference: String,
+        /// A public key (cosign.pub); repeatable, any one suffices.
+        #[arg(long = "key", value_name = "FILE", required = true)]
+        keys: Vec<PathBuf>,
+    },
     /// Check credentials against a registry and save them (podman auth.json format, 0600).
     Login {
         /// The registry host[:port].

@@ -23,6 +23,7 @@ pub mod server;
 pub mod skill;
 pub mod state;
 pub mod store;
+pub mod trust;
 pub mod upgrade;
 
 pub use config::Config;

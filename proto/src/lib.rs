@@ -14,6 +14,7 @@ pub mod registry;
 pub mod skill;
 pub mod status;
 pub mod stream;
+pub mod trust;
 
 pub use error::{ErrorBody, ErrorCode, ErrorResponse};
 pub use paths::{Env, Paths};

@@ -7,6 +7,7 @@ mod install;
 mod registry;
 mod service;
 mod skills;
+mod trust;
 
 use std::process::ExitCode;
 
@@ -99,6 +100,13 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
         } => install::policy(ctx, name, policy, target.as_deref()).await,
         Command::Events { follow } => events::events(ctx, *follow).await,
         Command::History { name } => events::history(ctx, name.as_deref()).await,
+        Command::Keygen { output_key_prefix } => trust::keygen(ctx, output_key_prefix).await,
+        Command::Sign {
+            reference,
+            key,
+            annotations,
+        } => trust::sign(ctx, reference, key, annotations).await,
+        Command::Verify { reference, keys } => trust::verify(ctx, reference, keys).await,
         Command::Status => daemon::status(ctx).await,
         Command::Daemon(DaemonCommand::Status) => daemon::daemon_status(ctx).await,
         Command::Daemon(DaemonCommand::Start) => daemon::start(ctx).await,

@@ -14,6 +14,7 @@ pub mod shutdown;
 pub mod skills;
 pub mod status;
 pub mod stream;
+pub mod trust;
 
 use std::convert::Infallible;
 
@@ -28,6 +29,7 @@ use skilld_proto::events as event_routes;
 use skilld_proto::images as routes;
 use skilld_proto::install as install_routes;
 use skilld_proto::registry as registry_routes;
+use skilld_proto::trust as trust_routes;
 use skilld_proto::{PROTOCOL, PROTOCOL_HEADER, skill};
 
 pub use error::ApiError;
@@ -137,6 +139,14 @@ async fn route(state: &State, req: Request<Incoming>) -> Result<ApiResponse, Api
             Method::GET => events::history(state, req).await,
             _ => Err(ApiError::method_not_allowed(&method, &path, &["GET"])),
         },
+        trust_routes::KEYGEN_ROUTE | trust_routes::SIGN_ROUTE | trust_routes::VERIFY_ROUTE => {
+            match (method, path.as_str()) {
+                (Method::POST, trust_routes::KEYGEN_ROUTE) => trust::keygen(state, req).await,
+                (Method::POST, trust_routes::SIGN_ROUTE) => trust::sign(state, req).await,
+                (Method::POST, trust_routes::VERIFY_ROUTE) => trust::verify(state, req).await,
+                (method, _) => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
+            }
+        }
         install_routes::TARGETS_ROUTE => match method {
             Method::GET => install::targets(state).await,
             _ => Err(ApiError::method_not_allowed(&method, &path, &["GET"])),

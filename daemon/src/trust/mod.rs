@@ -1,0 +1,4 @@
+//! Trust: cosign-compatible keys ([`keys`]) and signatures ([`cosign`]).
+
+pub mod cosign;
+pub mod keys;
