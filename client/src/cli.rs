@@ -84,13 +84,22 @@ pub enum Command {
     /// Pull an image from its registry into the local store.
     ///
     /// Every blob is checked against its digest before it is stored. With
-    /// -o DIR the skill is also unpacked into DIR/<name>, safely.
+    /// -o DIR the skill is also unpacked into DIR/<name>, safely, under the
+    /// trust policy of config.yaml. With --verify, a signature by one of
+    /// the --key public keys is required whatever the policy says, and
+    /// nothing is unpacked without one (for init containers and CI).
     Pull {
         /// HOST[:PORT]/NAME[:TAG][@DIGEST]
         reference: String,
         /// Also unpack the skill into DIR/<name>.
         #[arg(short = 'o', long = "output", value_name = "DIR")]
         output: Option<PathBuf>,
+        /// Require a signature verified by one of the --key public keys.
+        #[arg(long, requires = "keys")]
+        verify: bool,
+        /// A public key (cosign.pub) for --verify; repeatable, any one suffices.
+        #[arg(long = "key", value_name = "FILE", requires = "verify")]
+        keys: Vec<PathBuf>,
     },
     /// List a repository's tags on its registry, semver-sorted, with status.
     Tags {
@@ -199,6 +208,12 @@ pub enum Command {
         /// reference with a registry is promoted on the registry by default).
         #[arg(long)]
         local: bool,
+        /// Sign the promoted image on its registry (as `skillc sign` does).
+        #[arg(long, requires = "key", conflicts_with = "local")]
+        sign: bool,
+        /// The encrypted private key (cosign.key) for --sign.
+        #[arg(long, value_name = "FILE", requires = "sign")]
+        key: Option<PathBuf>,
     },
     /// List the agent skill folders (targets) with their resolved paths.
     Targets,

@@ -27,6 +27,8 @@ pub struct Config {
     pub install: InstallConfig,
     /// Background upgrade checks.
     pub upgrades: UpgradeConfig,
+    /// Which images may be written to disk (key paths resolved and checked).
+    pub trust: crate::trust::policy::TrustConfig,
 }
 
 /// The on-disk shape of `config.yaml`.
@@ -38,6 +40,7 @@ struct ConfigFile {
     registries: std::collections::BTreeMap<String, crate::registry::RegistryConfig>,
     install: InstallConfig,
     upgrades: UpgradeConfig,
+    trust: crate::trust::policy::TrustConfig,
 }
 
 /// Background upgrade checks.
@@ -140,7 +143,7 @@ impl Config {
     /// Read `paths.config_file`; a missing file gives the defaults.
     pub fn load(paths: Paths) -> Result<Config, ConfigError> {
         let path = &paths.config_file;
-        let file = match std::fs::read_to_string(path) {
+        let mut file = match std::fs::read_to_string(path) {
             Ok(text) => parse(path, &text)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => ConfigFile::default(),
             Err(source) => {
@@ -150,6 +153,14 @@ impl Config {
                 });
             }
         };
+        let base = path.parent().unwrap_or(Path::new("/"));
+        file.trust = file
+            .trust
+            .resolve(base)
+            .map_err(|message| ConfigError::Invalid {
+                path: path.clone(),
+                message,
+            })?;
         Ok(Config {
             paths,
             exit_when_idle: false,
@@ -158,6 +169,7 @@ impl Config {
             registries: file.registries,
             install: file.install,
             upgrades: file.upgrades,
+            trust: file.trust,
         })
     }
 
@@ -180,6 +192,7 @@ impl Config {
             registries: Default::default(),
             install: InstallConfig::default(),
             upgrades: UpgradeConfig::default(),
+            trust: Default::default(),
         }
     }
 }

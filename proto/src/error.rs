@@ -26,6 +26,9 @@ pub enum ErrorCode {
     RequestTimeout,
     /// The request conflicts with the current state (a hand-edited skill, ...).
     Conflict,
+    /// The trust policy refused the image (unsigned, not signed by a
+    /// trusted key, or from a rejected scope); `details.rule` names the rule.
+    Untrusted,
     /// The daemon is at its connection cap or shutting down.
     Unavailable,
     /// A registry failed or refused (see `details.kind`).
@@ -45,6 +48,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::RequestTimeout => 408,
             ErrorCode::Conflict => 409,
+            ErrorCode::Untrusted => 403,
             ErrorCode::Unavailable => 503,
             ErrorCode::Upstream => 502,
             ErrorCode::Internal => 500,
@@ -61,6 +65,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::Untrusted => "untrusted",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Upstream => "upstream",
             ErrorCode::Internal => "internal",
@@ -118,6 +123,7 @@ mod tests {
             ErrorCode::PayloadTooLarge,
             ErrorCode::RequestTimeout,
             ErrorCode::Conflict,
+            ErrorCode::Untrusted,
             ErrorCode::Unavailable,
             ErrorCode::Upstream,
             ErrorCode::Internal,

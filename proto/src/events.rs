@@ -23,6 +23,8 @@ pub enum EventKind {
     CheckStarted,
     CheckFinished,
     CheckFailed,
+    /// The trust policy refused to write a skill (the message names the rule).
+    TrustRefused,
     /// This client read too slowly and was dropped; reconnect.
     Lagged,
 }

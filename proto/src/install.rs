@@ -78,6 +78,11 @@ pub struct Installed {
     pub installed_at: Option<String>,
     #[serde(default)]
     pub installed_by: Option<String>,
+    /// Fingerprint (`sha256:` of the public key) of the key whose signature
+    /// was verified when this was installed; none when the trust policy
+    /// accepted it unchecked.
+    #[serde(default)]
+    pub signer: Option<String>,
     /// With `upgradable`: the highest published version, when newer.
     #[serde(default)]
     pub latest: Option<String>,

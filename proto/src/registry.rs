@@ -32,6 +32,11 @@ pub struct PullRequest {
     /// Also unpack into `output/<name>` (an absolute path).
     #[serde(default)]
     pub output: Option<PathBuf>,
+    /// Require a signature that one of these public keys (absolute paths)
+    /// verifies, whatever the trust policy says; refused with `untrusted`
+    /// before anything is unpacked.
+    #[serde(default)]
+    pub verify_keys: Vec<PathBuf>,
 }
 
 /// Final result of `POST /v1/pull`.
@@ -51,6 +56,10 @@ pub struct PullResponse {
     pub unpacked_to: Option<PathBuf>,
     #[serde(default)]
     pub files: Option<u64>,
+    /// Fingerprint of the key that verified the image (with `verify_keys`
+    /// or under a `signed` trust rule).
+    #[serde(default)]
+    pub signer: Option<String>,
 }
 
 /// Request of `POST /v1/push`.

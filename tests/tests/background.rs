@@ -5,71 +5,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::time::Duration;
 
 use serde_json::Value;
+use skilld_tests::helper::skills::{history, publish, version_of};
 use skilld_tests::helper::tools::{copy_tree, testdata};
 use skilld_tests::helper::{Home, Registry, Variant, wait_until};
-
-/// hello-world at `version` (with `name` as its skill name), pushed and promoted to `state`.
-fn publish(home: &Home, host: &str, name: &str, version: &str, state: &str) {
-    let dir = home
-        .root()
-        .join("src")
-        .join(format!("{name}-{version}"))
-        .join(name);
-    copy_tree(&testdata().join("valid/hello-world"), &dir);
-    let card = std::fs::read_to_string(dir.join("skill.yaml")).unwrap();
-    std::fs::write(
-        dir.join("skill.yaml"),
-        card.replace("version: 1.0.0", &format!("version: {version}"))
-            .replace("name: hello-world", &format!("name: {name}")),
-    )
-    .unwrap();
-    let md = std::fs::read_to_string(dir.join("SKILL.md")).unwrap();
-    std::fs::write(
-        dir.join("SKILL.md"),
-        md.replace("name: hello-world", &format!("name: {name}")),
-    )
-    .unwrap();
-    let repo = format!("{host}/acme/{name}");
-    home.skillc(&["build", "-t", &repo, dir.to_str().unwrap()])
-        .expect_code(0);
-    home.skillc(&["push", &format!("{repo}:{version}-draft")])
-        .expect_code(0);
-    let mut tag = format!("{version}-draft");
-    let steps: &[&str] = match state {
-        "testing" => &["testing"],
-        "published" => &["testing", "published"],
-        _ => &[],
-    };
-    for step in steps {
-        home.skillc(&["promote", &format!("{repo}:{tag}"), "--to", step])
-            .expect_code(0);
-        tag = if *step == "testing" {
-            format!("{version}-testing")
-        } else {
-            version.to_string()
-        };
-    }
-}
-
-fn version_of(home: &Home, name: &str) -> String {
-    let list = home.skillc(&["--json", "list"]).expect_code(0).json();
-    list["installs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == name)
-        .unwrap()["version"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-fn history(home: &Home) -> Vec<Value> {
-    home.skillc(&["--json", "history"]).expect_code(0).json()["entries"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
 
 #[test]
 fn periodic_checks_upgrade_within_policy_and_report_the_rest() {
@@ -77,7 +15,13 @@ fn periodic_checks_upgrade_within_policy_and_report_the_rest() {
     let host = registry.host();
     let publisher = Home::new();
     for name in ["alpha", "pinned", "edited"] {
-        publish(&publisher, &host, name, "1.0.0", "published");
+        publish(
+            &publisher,
+            &format!("{host}/acme"),
+            name,
+            "1.0.0",
+            "published",
+        );
     }
     let user = Home::new();
     user.write_config("upgrades:\n  check_interval: 1s\n");
@@ -106,11 +50,35 @@ fn periodic_checks_upgrade_within_policy_and_report_the_rest() {
         }
     });
 
-    publish(&publisher, &host, "alpha", "1.1.0", "published");
-    publish(&publisher, &host, "alpha", "1.2.0", "testing");
-    publish(&publisher, &host, "alpha", "2.0.0", "published");
+    publish(
+        &publisher,
+        &format!("{host}/acme"),
+        "alpha",
+        "1.1.0",
+        "published",
+    );
+    publish(
+        &publisher,
+        &format!("{host}/acme"),
+        "alpha",
+        "1.2.0",
+        "testing",
+    );
+    publish(
+        &publisher,
+        &format!("{host}/acme"),
+        "alpha",
+        "2.0.0",
+        "published",
+    );
     for name in ["pinned", "edited"] {
-        publish(&publisher, &host, name, "1.1.0", "published");
+        publish(
+            &publisher,
+            &format!("{host}/acme"),
+            name,
+            "1.1.0",
+            "published",
+        );
     }
     wait_until(
         "alpha to be upgraded to 1.1.0 by the scheduler",
@@ -185,7 +153,13 @@ fn a_registry_that_goes_away_backs_off_and_comes_back() {
     let mut registry = Registry::start(Variant::Anonymous);
     let host = registry.host();
     let publisher = Home::new();
-    publish(&publisher, &host, "beta", "1.0.0", "published");
+    publish(
+        &publisher,
+        &format!("{host}/acme"),
+        "beta",
+        "1.0.0",
+        "published",
+    );
     let user = Home::new();
     user.write_config("upgrades:\n  check_interval: 1s\n");
     user.skillc(&["install", &format!("{host}/acme/beta:1.0.0")])
@@ -220,7 +194,13 @@ fn a_registry_that_goes_away_backs_off_and_comes_back() {
     user.skillc(&["list"]).expect_code(0);
 
     registry.restart();
-    publish(&publisher, &host, "beta", "1.0.1", "published");
+    publish(
+        &publisher,
+        &format!("{host}/acme"),
+        "beta",
+        "1.0.1",
+        "published",
+    );
     wait_until(
         "the registry to be healthy and beta upgraded",
         Duration::from_secs(40),

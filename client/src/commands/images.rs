@@ -123,6 +123,7 @@ pub async fn promote(
     reference: &str,
     to: Lifecycle,
     local: bool,
+    sign_key: Option<&std::path::Path>,
 ) -> Result<ExitCode, ClientError> {
     let request = PromoteRequest {
         reference: reference.into(),
@@ -130,8 +131,23 @@ pub async fn promote(
         local,
     };
     let (response, answer): (PromoteResponse, _) = ctx.post(PROMOTE_ROUTE, &request).await?;
+    let signed = match sign_key {
+        Some(key) => Some(super::trust::sign_request(ctx, &response.reference, key, &[]).await?),
+        None => None,
+    };
     if ctx.cli.json {
-        ctx.print_json(&answer);
+        match &signed {
+            // Both answers as sent, side by side.
+            Some((_, sign_answer)) => {
+                let mut body = b"{\"promote\":".to_vec();
+                body.extend_from_slice(&answer.body);
+                body.extend_from_slice(b",\"sign\":");
+                body.extend_from_slice(&sign_answer.body);
+                body.push(b'}');
+                ctx.print_json(&crate::conn::Answer { body: body.into() });
+            }
+            None => ctx.print_json(&answer),
+        }
         return Ok(ExitCode::SUCCESS);
     }
     ctx.say(format!(
@@ -142,6 +158,9 @@ pub async fn promote(
     ctx.say(format!("  tags    {}", response.tags.join(", ")));
     if !response.untagged.is_empty() {
         ctx.say(format!("  removed {}", response.untagged.join(", ")));
+    }
+    if let Some((r, _)) = &signed {
+        super::trust::say_signed(ctx, r);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -86,6 +86,9 @@ pub async fn install(
             i.path.display(),
             i.target
         ));
+        if let Some(signer) = &i.signer {
+            ctx.say(format!("  signature verified: key {signer}"));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -104,7 +107,9 @@ pub async fn list(
         ctx.print_json(&answer);
         return Ok(ExitCode::SUCCESS);
     }
-    let mut headers = vec!["NAME", "VERSION", "TARGET", "SOURCE", "DIGEST", "STATUS"];
+    let mut headers = vec![
+        "NAME", "VERSION", "TARGET", "SOURCE", "DIGEST", "SIGNED", "STATUS",
+    ];
     if upgradable {
         headers.push("LATEST");
     }
@@ -131,6 +136,10 @@ pub async fn list(
                 } else {
                     render::short_digest(&i.digest)
                 },
+                // The verifying key's fingerprint, short like a digest.
+                i.signer
+                    .as_deref()
+                    .map_or_else(|| "-".into(), render::short_digest),
                 status,
             ];
             if upgradable {

@@ -26,9 +26,12 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
             reference,
             destination,
         } => registry::push(ctx, reference, destination.as_deref()).await,
-        Command::Pull { reference, output } => {
-            registry::pull(ctx, reference, output.as_deref()).await
-        }
+        Command::Pull {
+            reference,
+            output,
+            verify: _,
+            keys,
+        } => registry::pull(ctx, reference, output.as_deref(), keys).await,
         Command::Tags {
             repository,
             published,
@@ -51,7 +54,9 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
             reference,
             to,
             local,
-        } => images::promote(ctx, reference, *to, *local).await,
+            sign: _,
+            key,
+        } => images::promote(ctx, reference, *to, *local, key.as_deref()).await,
         Command::Targets => install::targets(ctx).await,
         Command::Install {
             reference,

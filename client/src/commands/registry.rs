@@ -44,7 +44,15 @@ pub async fn pull(
     ctx: &Ctx,
     reference: &str,
     output: Option<&Path>,
+    keys: &[std::path::PathBuf],
 ) -> Result<ExitCode, ClientError> {
+    let verify_keys = keys
+        .iter()
+        .map(|k| {
+            std::path::absolute(k)
+                .map_err(|e| ClientError::Other(format!("cannot resolve {}: {e}", k.display())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let output = output
         .map(|o| {
             std::path::absolute(o)
@@ -54,6 +62,7 @@ pub async fn pull(
     let request = PullRequest {
         reference: reference.into(),
         output,
+        verify_keys,
     };
     let (r, answer): (PullResponse, _) = ctx.post_streaming(PULL_ROUTE, &request).await?;
     if ctx.cli.json {
@@ -64,6 +73,9 @@ pub async fn pull(
     ctx.say(format!("  digest  {}", r.digest));
     if r.source != r.reference {
         ctx.say(format!("  from    {}", r.source));
+    }
+    if let Some(signer) = &r.signer {
+        ctx.say(format!("  signed  by {signer} (verified)"));
     }
     ctx.say(format!(
         "  blobs   {} fetched ({}), {} already in the store",

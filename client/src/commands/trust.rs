@@ -59,12 +59,13 @@ pub async fn keygen(ctx: &Ctx, prefix: &Path) -> Result<ExitCode, ClientError> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn sign(
+/// Sign `reference` with `key`; the daemon's answer, parsed and as sent.
+pub async fn sign_request(
     ctx: &Ctx,
     reference: &str,
     key: &Path,
     annotations: &[String],
-) -> Result<ExitCode, ClientError> {
+) -> Result<(SignResponse, crate::conn::Answer), ClientError> {
     let mut claims = BTreeMap::new();
     for a in annotations {
         let (k, v) = a
@@ -78,16 +79,30 @@ pub async fn sign(
         password: password(false)?,
         annotations: claims,
     };
-    let (r, answer): (SignResponse, _) = ctx.post(SIGN_ROUTE, &request).await?;
+    ctx.post(SIGN_ROUTE, &request).await
+}
+
+/// The lines `sign` prints.
+pub fn say_signed(ctx: &Ctx, r: &SignResponse) {
+    ctx.say(format!("signed {} ({})", r.reference, r.digest));
+    ctx.say(format!("  key         {}", r.fingerprint));
+    ctx.say(format!(
+        "  signatures  {} in {}",
+        r.signatures, r.signature_tag
+    ));
+}
+
+pub async fn sign(
+    ctx: &Ctx,
+    reference: &str,
+    key: &Path,
+    annotations: &[String],
+) -> Result<ExitCode, ClientError> {
+    let (r, answer) = sign_request(ctx, reference, key, annotations).await?;
     if ctx.cli.json {
         ctx.print_json(&answer);
     } else {
-        ctx.say(format!("signed {} ({})", r.reference, r.digest));
-        ctx.say(format!("  key         {}", r.fingerprint));
-        ctx.say(format!(
-            "  signatures  {} in {}",
-            r.signatures, r.signature_tag
-        ));
+        say_signed(ctx, &r);
     }
     Ok(ExitCode::SUCCESS)
 }

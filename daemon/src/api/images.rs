@@ -94,7 +94,12 @@ pub async fn list(state: &State) -> Result<ApiResponse, ApiError> {
     Ok(json(
         hyper::StatusCode::OK,
         &ImagesResponse {
-            images: rows.into_iter().map(summary).collect(),
+            // Signatures kept beside their images are not images to list.
+            images: rows
+                .into_iter()
+                .filter(|r| !crate::registry::remote::is_cosign_tag(&r.tag))
+                .map(summary)
+                .collect(),
         },
     ))
 }

@@ -46,6 +46,14 @@ pub async fn install(state: &State, req: Request<Incoming>) -> Result<ApiRespons
         request.project.as_deref(),
         request.output.as_deref(),
     )?;
+    // A `reject` rule refuses before anything is fetched.
+    let reference = crate::image::reference::Reference::parse(&request.reference)?;
+    if let Err(refused) = crate::trust::enforce::precheck(state, &reference) {
+        for (target, _) in &places {
+            apply::record_refusal(state, target, &reference, &refused).await;
+        }
+        return Err(refused);
+    }
     let (tx, response) = ndjson::<InstallResponse>();
     let state = state.clone();
     tokio::spawn(async move {

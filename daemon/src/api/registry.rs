@@ -47,6 +47,9 @@ pub async fn pull(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
             "-o must be an absolute path (skillc sends one)",
         ));
     }
+    if request.output.is_some() {
+        crate::trust::enforce::precheck(state, &reference)?;
+    }
     let (tx, response) = ndjson::<PullResponse>();
     let state = state.clone();
     tokio::spawn(async move {
@@ -58,6 +61,15 @@ pub async fn pull(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
                 Err(e) => return Err(e.into()),
             };
             tracing::info!(reference = %pulled.name, digest = %pulled.descriptor.digest, fetched = pulled.fetched_blobs, "pulled");
+            let digest = &pulled.descriptor.digest;
+            let mut signer = None;
+            if !request.verify_keys.is_empty() {
+                signer = Some(crate::trust::enforce::check_keys(&state, &reference, digest, &request.verify_keys).await?);
+            }
+            if request.output.is_some() {
+                let verdict = crate::trust::enforce::check(&state, &reference, digest).await?;
+                signer = signer.or(verdict.signer);
+            }
             let (unpacked_to, files) = match request.output {
                 Some(parent) => {
                     let manifest = pulled.manifest.clone();
@@ -80,6 +92,7 @@ pub async fn pull(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
                 fetched_bytes: pulled.fetched_bytes,
                 unpacked_to,
                 files,
+                signer,
             })
         }
         .await;

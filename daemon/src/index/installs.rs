@@ -22,9 +22,12 @@ pub struct InstallRow {
     pub previous_ref: Option<String>,
     pub previous_digest: Option<String>,
     pub previous_version: Option<String>,
+    /// Fingerprint of the key that verified it (a `signed` trust rule).
+    #[serde(default)]
+    pub signer: Option<String>,
 }
 
-const COLUMNS: &str = "name, target, path, source_ref, registry, repository, digest, version, content_hash, status, pinned, installed_at, installed_by, previous_ref, previous_digest, previous_version";
+const COLUMNS: &str = "name, target, path, source_ref, registry, repository, digest, version, content_hash, status, pinned, installed_at, installed_by, previous_ref, previous_digest, previous_version, signer";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InstallRow> {
     Ok(InstallRow {
@@ -44,18 +47,20 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InstallRow> {
         previous_ref: r.get(13)?,
         previous_digest: r.get(14)?,
         previous_version: r.get(15)?,
+        signer: r.get(16)?,
     })
 }
 
 pub fn upsert(conn: &Connection, r: &InstallRow) -> rusqlite::Result<()> {
     conn.execute(
         &format!(
-            "INSERT INTO installs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+            "INSERT INTO installs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
              ON CONFLICT(path) DO UPDATE SET name = excluded.name, target = excluded.target, source_ref = excluded.source_ref,
                registry = excluded.registry, repository = excluded.repository, digest = excluded.digest, version = excluded.version,
                content_hash = excluded.content_hash, status = excluded.status, pinned = excluded.pinned,
                installed_at = excluded.installed_at, installed_by = excluded.installed_by, previous_ref = excluded.previous_ref,
-               previous_digest = excluded.previous_digest, previous_version = excluded.previous_version"
+               previous_digest = excluded.previous_digest, previous_version = excluded.previous_version,
+               signer = excluded.signer"
         ),
         params![
             r.name,
@@ -73,7 +78,8 @@ pub fn upsert(conn: &Connection, r: &InstallRow) -> rusqlite::Result<()> {
             r.installed_by,
             r.previous_ref,
             r.previous_digest,
-            r.previous_version
+            r.previous_version,
+            r.signer
         ],
     )?;
     Ok(())

@@ -11,6 +11,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
     (2, include_str!("migrations/0002_history_policy.sql")),
+    (3, include_str!("migrations/0003_signer.sql")),
 ];
 
 /// The schema version this binary writes.

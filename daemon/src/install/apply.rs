@@ -69,7 +69,17 @@ pub async fn install_into(
     by: &str,
     action: Action,
 ) -> Result<Applied, ApiError> {
-    let result = install_inner(state, target, parent, image, force, by).await;
+    let result =
+        match crate::trust::enforce::check(state, &image.reference, &image.descriptor.digest).await
+        {
+            Ok(verdict) => {
+                install_inner(state, target, parent, image, force, by, verdict.signer).await
+            }
+            Err(refused) => {
+                refusal_event(state, target, image, &refused);
+                Err(refused)
+            }
+        };
     let version = image.manifest.annotations.get(annotation::VERSION).cloned();
     let digest = image.descriptor.digest.to_string();
     let (skill, outcome, message, previous) = match &result {
@@ -90,10 +100,9 @@ pub async fn install_into(
             )
         }
         Err(e) => {
-            let outcome = if e.code() == ErrorCode::Conflict {
-                "refused"
-            } else {
-                "failed"
+            let outcome = match e.code() {
+                ErrorCode::Conflict | ErrorCode::Untrusted => "refused",
+                _ => "failed",
             };
             (
                 image.reference.name().to_string(),
@@ -123,6 +132,49 @@ pub async fn install_into(
     result
 }
 
+/// Tell subscribers that the trust policy refused `image` for `target`.
+fn refusal_event(state: &State, target: &str, image: &Image, refused: &ApiError) {
+    let mut event = EventBus::event(EventKind::TrustRefused);
+    event.skill = Some(image.reference.name().to_string());
+    event.target = Some(target.to_string());
+    event.to_version = image.manifest.annotations.get(annotation::VERSION).cloned();
+    event.to_digest = Some(image.descriptor.digest.to_string());
+    event.message = Some(refused.0.message.clone());
+    state.events().emit(event);
+}
+
+/// Record a refusal decided before any image was fetched (a `reject`
+/// rule): an event and a history entry for `target`.
+pub async fn record_refusal(
+    state: &State,
+    target: &str,
+    reference: &Reference,
+    refused: &ApiError,
+) {
+    let mut event = EventBus::event(EventKind::TrustRefused);
+    event.skill = Some(reference.name().to_string());
+    event.target = Some(target.to_string());
+    event.message = Some(refused.0.message.clone());
+    state.events().emit(event);
+    super::audit(
+        state,
+        HistoryEntry {
+            at: crate::events::now(),
+            action: Action::Install.as_str().into(),
+            actor: "cli".into(),
+            skill: reference.name().to_string(),
+            target: target.into(),
+            from_version: None,
+            to_version: None,
+            from_digest: None,
+            to_digest: None,
+            outcome: "refused".into(),
+            message: Some(refused.0.message.clone()),
+        },
+    )
+    .await;
+}
+
 fn limits(state: &State) -> UnpackLimits {
     let build = state.config().build;
     UnpackLimits {
@@ -138,6 +190,7 @@ async fn install_inner(
     image: &Image,
     force: bool,
     by: &str,
+    signer: Option<String>,
 ) -> Result<Applied, ApiError> {
     let (reference, descriptor, manifest) = (&image.reference, &image.descriptor, &image.manifest);
     let source_name = reference.to_string();
@@ -260,6 +313,7 @@ async fn install_inner(
         previous_version: previous
             .and_then(|r| r.version.clone())
             .or_else(|| existing.as_ref().and_then(|r| r.previous_version.clone())),
+        signer,
     };
     let displaced = swap::sibling(&dest, "old");
     if let Err(e) = swap::replace(

@@ -70,6 +70,7 @@ pub async fn list(state: &State, target: Option<&str>) -> Result<Vec<Installed>,
                 pinned: false,
                 installed_at: None,
                 installed_by: None,
+                signer: None,
                 latest: None,
             });
         }

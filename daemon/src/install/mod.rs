@@ -40,6 +40,7 @@ pub fn to_wire(row: &InstallRow) -> Installed {
         pinned: row.pinned,
         installed_at: Some(row.installed_at.clone()),
         installed_by: Some(row.installed_by.clone()),
+        signer: row.signer.clone(),
         latest: None,
     }
 }

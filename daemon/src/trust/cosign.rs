@@ -9,14 +9,12 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use serde_json::json;
-use sigstore::crypto::Signature;
 use skilld_proto::trust::SignatureCheck;
 
 use crate::image::reference::Reference;
 use crate::oci::{self, Descriptor, Manifest, to_canonical_json};
 use crate::registry::copy::signature_tag;
 use crate::registry::fetch::{MANIFEST_TYPES, fetch_manifest};
-use crate::registry::pull::fetch_small_blob;
 use crate::registry::{Registries, RegistryError, oci_reference};
 use crate::store::digest::Digest;
 
@@ -147,70 +145,17 @@ pub async fn sign(
     Ok((digest, sig_ref.to_string(), count))
 }
 
-/// Check every signature on `reference`'s digest against `keys`.
+/// Check every signature on `reference`'s digest (on its registry) against `keys`.
 pub async fn verify(
     registries: &Registries,
     reference: &Reference,
-    keys: &[(sigstore::crypto::CosignVerificationKey, String)],
+    keys: &[super::signatures::Key],
 ) -> Result<(Digest, Vec<SignatureCheck>), RegistryError> {
-    let (fetched, endpoint) = fetch_manifest(registries, reference).await?;
+    let (fetched, _) = fetch_manifest(registries, reference).await?;
     let digest = fetched.digest;
-    let sig_ref = fetched.source.with_tag(&signature_tag(&digest));
-    let Some(manifest) = existing(registries, &sig_ref).await? else {
-        return Ok((digest, Vec::new()));
+    let checks = match super::signatures::fetch(registries, reference, &digest).await? {
+        Some(signatures) => super::signatures::check(&signatures, &digest, keys),
+        None => Vec::new(),
     };
-    let mut checks = Vec::new();
-    for layer in &manifest.layers {
-        let mut check = SignatureCheck {
-            verified: false,
-            fingerprint: None,
-            annotations: BTreeMap::new(),
-            reason: None,
-        };
-        let Some(signature) = layer.annotations.get(SIGNATURE_ANNOTATION) else {
-            check.reason = Some("a layer without a signature annotation".into());
-            checks.push(check);
-            continue;
-        };
-        let payload = match fetch_small_blob(&endpoint, &sig_ref, layer, 1024 * 1024).await {
-            Ok(p) => p,
-            Err(e) => {
-                check.reason = Some(format!("the payload cannot be read: {e}"));
-                checks.push(check);
-                continue;
-            }
-        };
-        let key = keys.iter().find(|(key, _)| {
-            key.verify_signature(Signature::Base64Encoded(signature.as_bytes()), &payload)
-                .is_ok()
-        });
-        let Some((_, fingerprint)) = key else {
-            check.reason = Some("no given key verifies this signature".into());
-            checks.push(check);
-            continue;
-        };
-        check.fingerprint = Some(fingerprint.clone());
-        let claims: serde_json::Value = serde_json::from_slice(&payload).unwrap_or_default();
-        if let Some(optional) = claims.get("optional").and_then(|o| o.as_object()) {
-            check.annotations = optional
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-        }
-        // The digest must match; the repository may differ (a mirror or a
-        // copy keeps its signatures, as cosign allows).
-        let signed_digest = claims
-            .pointer("/critical/image/docker-manifest-digest")
-            .and_then(|d| d.as_str());
-        if signed_digest != Some(digest.as_str()) {
-            check.reason = Some(format!(
-                "the signature is for {}, not {digest}",
-                signed_digest.unwrap_or("no digest")
-            ));
-        } else {
-            check.verified = true;
-        }
-        checks.push(check);
-    }
     Ok((digest, checks))
 }

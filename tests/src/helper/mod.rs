@@ -4,6 +4,7 @@
 //! - [`registry`]: CNCF distribution (`docker-registry`) in three variants.
 //! - [`http`]: raw HTTP/1.1 over the Unix socket, for malformed requests a
 //!   well-behaved client would never send.
+//! - [`skills`]: publishing a skill's versions, reading installs and history.
 //! - [`wait`]: polling with a deadline instead of sleeping.
 
 pub mod bench;
@@ -12,6 +13,7 @@ pub mod generate;
 pub mod home;
 pub mod http;
 pub mod registry;
+pub mod skills;
 pub mod tools;
 pub mod wait;
 

@@ -1,0 +1,188 @@
+//! Enforcing the trust policy on every path that writes a skill to disk
+//! (install, upgrade by hand or by the scheduler, rollback, `pull -o`), and
+//! the explicit `pull --verify --key` check.
+//!
+//! Signatures are looked for in the store first (kept there by an earlier
+//! check, or by `load`), then on the image's registry, whose signatures are
+//! then kept in the store; so a rollback or an air-gapped install needs no
+//! network, and a signature added on the registry later is still found.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+use skilld_proto::ErrorCode;
+
+use super::keys;
+use super::policy::{Applied, RuleType};
+use super::signatures::{self, Key};
+use crate::api::ApiError;
+use crate::image::reference::Reference;
+use crate::state::State;
+use crate::store::digest::Digest;
+
+/// What the policy decided for an image it lets through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The rule that applied (`default`, `scopes."quay.io/acme"`).
+    pub rule: String,
+    /// Fingerprint of the key whose signature verified, under a signed rule.
+    pub signer: Option<String>,
+}
+
+fn refusal(applied: &Applied<'_>, repository: &str, message: String) -> ApiError {
+    ApiError::new(ErrorCode::Untrusted, message).with_details(json!({
+        "rule": applied.name,
+        "type": applied.rule.kind.as_str(),
+        "repository": repository,
+    }))
+}
+
+/// Whether the policy lets `reference` be fetched at all: `reject` refuses
+/// before any network traffic. Other rules are decided by [`check`].
+pub fn precheck(state: &State, reference: &Reference) -> Result<(), ApiError> {
+    let repository = reference.repository();
+    let trust = &state.config().trust;
+    let applied = trust.rule_for(&repository);
+    if applied.rule.kind == RuleType::Reject {
+        return Err(refusal(
+            &applied,
+            &repository,
+            format!(
+                "{reference} is refused by {applied}, which rejects every image in its scope; nothing was written. Change the trust section of config.yaml to allow it"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Decide whether the image `reference` at `digest` may be written to disk.
+pub async fn check(
+    state: &State,
+    reference: &Reference,
+    digest: &Digest,
+) -> Result<Verdict, ApiError> {
+    precheck(state, reference)?;
+    let repository = reference.repository();
+    let trust = &state.config().trust;
+    let applied = trust.rule_for(&repository);
+    match applied.rule.kind {
+        RuleType::Accept | RuleType::Reject => Ok(Verdict {
+            rule: applied.name.clone(),
+            signer: None,
+        }),
+        RuleType::Signed => {
+            let keys = load_keys(&applied.rule.keys).map_err(|e| {
+                refusal(
+                    &applied,
+                    &repository,
+                    format!("{applied}: {e}; nothing was written"),
+                )
+            })?;
+            match require_signature(state, reference, digest, &keys).await {
+                Ok(signer) => Ok(Verdict {
+                    rule: applied.name.clone(),
+                    signer: Some(signer),
+                }),
+                Err(why) => Err(refusal(
+                    &applied,
+                    &repository,
+                    format!(
+                        "{reference} ({digest}) is refused by {applied}: {why}; nothing was written. Sign it with `skillc sign {reference} --key cosign.key` using a key the rule trusts"
+                    ),
+                )),
+            }
+        }
+    }
+}
+
+/// `pull --verify --key K`: a signature by one of `paths` is required,
+/// whatever the policy says; the verifying key's fingerprint.
+pub async fn check_keys(
+    state: &State,
+    reference: &Reference,
+    digest: &Digest,
+    paths: &[PathBuf],
+) -> Result<String, ApiError> {
+    let keys =
+        load_keys(paths).map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))?;
+    require_signature(state, reference, digest, &keys)
+        .await
+        .map_err(|why| {
+            ApiError::new(
+                ErrorCode::Untrusted,
+                format!("{reference} ({digest}) is not verified by the given keys: {why}; nothing was unpacked"),
+            )
+            .with_details(json!({ "repository": reference.repository() }))
+        })
+}
+
+fn load_keys(paths: &[PathBuf]) -> Result<Vec<Key>, keys::KeyError> {
+    paths.iter().map(|p| keys::verifier(p)).collect()
+}
+
+/// The fingerprint of a key that verifies a signature on `digest`, from
+/// the store, else from the registry (whose signatures are then kept);
+/// otherwise why none does.
+async fn require_signature(
+    state: &State,
+    reference: &Reference,
+    digest: &Digest,
+    keys: &[Key],
+) -> Result<String, String> {
+    let repository = reference.repository();
+    let (repo, wanted) = (repository.clone(), digest.clone());
+    let kept = state
+        .catalog()
+        .blocking(move |store| signatures::from_store(store, &repo, &wanted))
+        .await
+        .map_err(|e| format!("the kept signatures cannot be read: {e}"))?;
+    let mut reasons = Vec::new();
+    if let Some(found) = kept {
+        match verified(&signatures::check(&found, digest, keys)) {
+            Ok(signer) => return Ok(signer),
+            Err(why) => reasons.push(why),
+        }
+    }
+    if reference.registry.is_some() {
+        match signatures::fetch(state.registries(), reference, digest).await {
+            Ok(Some(found)) => {
+                let checks = signatures::check(&found, digest, keys);
+                let outcome = verified(&checks);
+                if outcome.is_ok()
+                    && let Err(e) =
+                        signatures::keep(state.catalog(), &repository, digest, &found).await
+                {
+                    tracing::warn!(error = %e, "cannot keep signatures in the store");
+                }
+                match outcome {
+                    Ok(signer) => return Ok(signer),
+                    Err(why) => reasons.push(why),
+                }
+            }
+            Ok(None) => {}
+            Err(e) => reasons.push(format!("its signatures cannot be fetched: {e}")),
+        }
+    }
+    if reasons.is_empty() {
+        reasons.push("it has no signatures".into());
+    }
+    reasons.dedup();
+    Err(reasons.join("; "))
+}
+
+/// The verifying fingerprint among `checks`, or why none verified.
+fn verified(checks: &[skilld_proto::trust::SignatureCheck]) -> Result<String, String> {
+    if let Some(fingerprint) = checks
+        .iter()
+        .find(|c| c.verified)
+        .and_then(|c| c.fingerprint.clone())
+    {
+        return Ok(fingerprint);
+    }
+    let mut reasons: Vec<String> = checks.iter().filter_map(|c| c.reason.clone()).collect();
+    reasons.dedup();
+    Err(match reasons.len() {
+        0 => "it has no signatures".into(),
+        n => format!("{n} signature(s), none verified: {}", reasons.join(", ")),
+    })
+}

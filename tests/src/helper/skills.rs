@@ -1,0 +1,73 @@
+//! Publishing skills to a registry and reading back what a home installed.
+
+use serde_json::Value;
+
+use super::Home;
+use super::tools::{copy_tree, testdata};
+
+/// hello-world at `version` (with `name` as its skill name), built as
+/// `<prefix>/<name>` (e.g. `127.0.0.1:5000/acme/tool`), pushed, and
+/// promoted to `state` (draft, testing or published).
+pub fn publish(home: &Home, prefix: &str, name: &str, version: &str, state: &str) {
+    let dir = home
+        .root()
+        .join("src")
+        .join(format!("{name}-{version}"))
+        .join(name);
+    copy_tree(&testdata().join("valid/hello-world"), &dir);
+    let card = std::fs::read_to_string(dir.join("skill.yaml")).unwrap();
+    std::fs::write(
+        dir.join("skill.yaml"),
+        card.replace("version: 1.0.0", &format!("version: {version}"))
+            .replace("name: hello-world", &format!("name: {name}")),
+    )
+    .unwrap();
+    let md = std::fs::read_to_string(dir.join("SKILL.md")).unwrap();
+    std::fs::write(
+        dir.join("SKILL.md"),
+        md.replace("name: hello-world", &format!("name: {name}")),
+    )
+    .unwrap();
+    let repo = format!("{prefix}/{name}");
+    home.skillc(&["build", "-t", &repo, dir.to_str().unwrap()])
+        .expect_code(0);
+    home.skillc(&["push", &format!("{repo}:{version}-draft")])
+        .expect_code(0);
+    let mut tag = format!("{version}-draft");
+    let steps: &[&str] = match state {
+        "testing" => &["testing"],
+        "published" => &["testing", "published"],
+        _ => &[],
+    };
+    for step in steps {
+        home.skillc(&["promote", &format!("{repo}:{tag}"), "--to", step])
+            .expect_code(0);
+        tag = if *step == "testing" {
+            format!("{version}-testing")
+        } else {
+            version.to_string()
+        };
+    }
+}
+
+/// The installed version of `name` (the first install of that name).
+pub fn version_of(home: &Home, name: &str) -> String {
+    let list = home.skillc(&["--json", "list"]).expect_code(0).json();
+    list["installs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == name)
+        .unwrap()["version"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Every history entry, oldest first.
+pub fn history(home: &Home) -> Vec<Value> {
+    home.skillc(&["--json", "history"]).expect_code(0).json()["entries"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
