@@ -307,3 +307,62 @@ fn forgeries_are_refused_and_copies_keep_their_signatures() {
     home.skillc(&["verify", &copy, "--key", public.to_str().unwrap()])
         .expect_code(0);
 }
+
+#[test]
+fn promote_to_published_signs_as_it_publishes() {
+    let registry = Registry::start(Variant::Anonymous);
+    let host = registry.host();
+    let home = home();
+    let key = keygen(&home, "cosign");
+    let (draft, _) = publish(&home, &host, "acme/hello-world", "hello-world");
+    home.skillc(&["promote", &draft, "--to", "testing"])
+        .expect_code(0);
+    let testing = draft.replace("-draft", "-testing");
+    let done = home
+        .skillc(&[
+            "--json",
+            "promote",
+            &testing,
+            "--to",
+            "published",
+            "--sign",
+            "--key",
+            key.with_extension("key").to_str().unwrap(),
+        ])
+        .expect_code(0)
+        .json();
+    let published = done["promote"]["reference"].as_str().unwrap();
+    assert_eq!(done["sign"]["reference"], published);
+    assert_eq!(done["sign"]["digest"], done["promote"]["digest"]);
+    let verified = home
+        .skillc(&[
+            "--json",
+            "verify",
+            published,
+            "--key",
+            key.with_extension("pub").to_str().unwrap(),
+        ])
+        .expect_code(0)
+        .json();
+    assert_eq!(verified["digest"], done["promote"]["digest"]);
+    // --sign needs a key, and a local promotion has no registry to sign on.
+    assert_eq!(
+        home.skillc(&["promote", &testing, "--to", "published", "--sign"])
+            .code,
+        Some(2)
+    );
+    assert_eq!(
+        home.skillc(&[
+            "promote",
+            &testing,
+            "--to",
+            "published",
+            "--local",
+            "--sign",
+            "--key",
+            "k"
+        ])
+        .code,
+        Some(2)
+    );
+}

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
-use skilld_tests::helper::skills::{history, publish, version_of};
+use skilld_tests::helper::skills::{history, installed, publish, version_of};
 use skilld_tests::helper::tools::testdata;
-use skilld_tests::helper::{Home, Registry, Variant, wait_until};
+use skilld_tests::helper::{Home, Registry, Run, Variant, wait_until};
 
 /// A skill author's home: keys and signing need COSIGN_PASSWORD.
 fn author() -> Home {
@@ -46,16 +46,13 @@ fn public(key: &Path) -> String {
     key.with_extension("pub").display().to_string()
 }
 
-/// The install of `name` in `home`'s list, as JSON.
-fn installed(home: &Home, name: &str) -> Value {
-    let list = home.skillc(&["--json", "list"]).expect_code(0).json();
-    list["installs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == name)
-        .unwrap_or_else(|| panic!("{name} is not installed: {list}"))
-        .clone()
+/// `skillc [--json] install REFERENCE -o OUT`, to completion.
+fn install(home: &Home, json: bool, reference: &str, out: &Path) -> Run {
+    let mut args = vec!["install", reference, "-o", out.to_str().unwrap()];
+    if json {
+        args.insert(0, "--json");
+    }
+    home.skillc(&args)
 }
 
 /// Recent events (not followed), one JSON value per line.
@@ -95,14 +92,8 @@ fn install_obeys_the_most_specific_rule_and_a_refusal_writes_nothing() {
     let out = user.root().join("skills");
 
     // Unsigned under a signed rule: refused, naming the rule; nothing written.
-    let run = user
-        .skillc(&[
-            "install",
-            &format!("{acme}/unsigned:1.0.0"),
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .expect_code(1);
+    let unsigned = format!("{acme}/unsigned:1.0.0");
+    let run = install(&user, false, &unsigned, &out).expect_code(1);
     assert!(
         run.stderr
             .contains(&format!("trust rule scopes.\"{acme}\" (signed)")),
@@ -115,16 +106,7 @@ fn install_obeys_the_most_specific_rule_and_a_refusal_writes_nothing() {
         run.stderr
     );
     assert!(!out.join("unsigned").exists());
-    let refused = user
-        .skillc(&[
-            "--json",
-            "install",
-            &format!("{acme}/unsigned:1.0.0"),
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .expect_code(1)
-        .json();
+    let refused = install(&user, true, &unsigned, &out).expect_code(1).json();
     assert_eq!(refused["error"]["code"], "untrusted");
     assert_eq!(
         refused["error"]["details"]["rule"],
@@ -132,13 +114,7 @@ fn install_obeys_the_most_specific_rule_and_a_refusal_writes_nothing() {
     );
 
     // Signed by the trusted key: installed, and the signer is recorded.
-    user.skillc(&[
-        "install",
-        &format!("{acme}/signed:1.0.0"),
-        "-o",
-        out.to_str().unwrap(),
-    ])
-    .expect_code(0);
+    install(&user, false, &format!("{acme}/signed:1.0.0"), &out).expect_code(0);
     assert!(out.join("signed/SKILL.md").is_file());
     assert_eq!(installed(&user, "signed")["signer"], fingerprint.as_str());
     let table = user.skillc(&["list"]).expect_code(0).stdout;
@@ -152,24 +128,11 @@ fn install_obeys_the_most_specific_rule_and_a_refusal_writes_nothing() {
     );
 
     // The more specific accept rule wins over the namespace's signed rule.
-    user.skillc(&[
-        "install",
-        &format!("{acme}/experimental:1.0.0"),
-        "-o",
-        out.to_str().unwrap(),
-    ])
-    .expect_code(0);
+    install(&user, false, &format!("{acme}/experimental:1.0.0"), &out).expect_code(0);
     assert_eq!(installed(&user, "experimental")["signer"], Value::Null);
 
     // A rejected namespace is refused before anything is fetched.
-    let run = user
-        .skillc(&[
-            "install",
-            &format!("{host}/untrusted/tool:1.0.0"),
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .expect_code(1);
+    let run = install(&user, false, &format!("{host}/untrusted/tool:1.0.0"), &out).expect_code(1);
     assert!(
         run.stderr
             .contains(&format!("trust rule scopes.\"{host}/untrusted\" (reject)")),
@@ -189,13 +152,7 @@ fn install_obeys_the_most_specific_rule_and_a_refusal_writes_nothing() {
         testdata().join("valid/hello-world").to_str().unwrap(),
     ])
     .expect_code(0);
-    user.skillc(&[
-        "install",
-        "examples/hello-world:1.0.0-draft",
-        "-o",
-        out.to_str().unwrap(),
-    ])
-    .expect_code(0);
+    install(&user, false, "examples/hello-world:1.0.0-draft", &out).expect_code(0);
 
     // Each refusal left a history row and an event that say why.
     let refusals: Vec<Value> = history(&user)
@@ -364,39 +321,46 @@ fn pull_verify_and_signatures_that_travel_to_an_air_gapped_site() {
         "--verify without --key is a usage error"
     );
 
-    // A site that requires the team's signature installs, then saves the
-    // image with its signature.
-    let policy = format!(
-        "trust:\n  default: {{type: signed, keys: [{}]}}\n",
-        public(&key)
-    );
+    // A connected site with no policy pulls the image; `save` brings its
+    // signatures from the registry into the archive.
     let connected = Home::new();
-    connected.write_config(&policy);
-    connected
-        .skillc(&[
-            "install",
-            &tool,
-            "-o",
-            connected.root().join("s").to_str().unwrap(),
-        ])
-        .expect_code(0);
+    connected.skillc(&["pull", &tool]).expect_code(0);
     let archive = connected.root().join("tool.tar");
     connected
         .skillc(&["save", &tool, "-o", archive.to_str().unwrap()])
         .expect_code(0);
+    let archived = Run::of(
+        std::process::Command::new("tar")
+            .args(["-xOf"])
+            .arg(&archive)
+            .arg("index.json"),
+    );
+    let refs = |home: &Home| std::fs::read_to_string(home.store().join("index.json")).unwrap();
+    assert!(refs(&connected).contains(".sig"), "{}", refs(&connected));
+    assert!(
+        archived.stdout.contains(".sig"),
+        "the archive lacks the signatures: {}",
+        archived.stdout
+    );
+
+    // The kept signature goes when its image goes.
+    connected.skillc(&["rmi", &tool]).expect_code(0);
+    connected.skillc(&["prune"]).expect_code(0);
+    assert!(!refs(&connected).contains(".sig"), "{}", refs(&connected));
 
     // With the registry gone, an air-gapped site loads the archive and
     // verifies the signature that came in it.
     registry.stop();
     let airgapped = Home::new();
-    airgapped.write_config(&policy);
+    airgapped.write_config(&format!(
+        "trust:\n  default: {{type: signed, keys: [{}]}}\n",
+        public(&key)
+    ));
     airgapped
         .skillc(&["load", archive.to_str().unwrap()])
         .expect_code(0);
     let out = airgapped.root().join("s");
-    airgapped
-        .skillc(&["install", &tool, "-o", out.to_str().unwrap()])
-        .expect_code(0);
+    install(&airgapped, false, &tool, &out).expect_code(0);
     assert!(out.join("tool/SKILL.md").is_file());
     assert_eq!(
         installed(&airgapped, "tool")["signer"],

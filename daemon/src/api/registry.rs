@@ -20,6 +20,7 @@ use crate::image::unpack::UnpackLimits;
 use crate::registry::credentials::Credential;
 use crate::registry::{RegistryError, copy, pull, push, remote, transport};
 use crate::state::State;
+use crate::store::digest::Digest;
 
 fn unpack_limits(state: &State) -> UnpackLimits {
     let build = state.config().build;
@@ -234,6 +235,24 @@ pub async fn logout(state: &State, req: Request<Incoming>) -> Result<ApiResponse
     ))
 }
 
+/// Keep the registry's signatures of `digest` in the store, so `save`
+/// carries them; best effort (offline, nothing is carried).
+async fn keep_remote_signatures(state: &State, reference: &Reference, digest: &Digest) {
+    use crate::trust::signatures;
+    let repository = reference.repository();
+    match signatures::fetch(state.registries(), reference, digest).await {
+        Ok(Some(found)) => {
+            if let Err(e) = signatures::keep(state.catalog(), &repository, digest, &found).await {
+                tracing::warn!(%reference, error = %e, "cannot keep signatures in the store");
+            }
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::info!(%reference, error = %e, "signatures not fetched; saving without them")
+        }
+    }
+}
+
 /// The local `.sig` tag of `reference`'s repository for `descriptor`, if the store has one.
 async fn local_signature(
     state: &State,
@@ -333,6 +352,13 @@ pub async fn save(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
     let mut entries = Vec::new();
     for input in &request.references {
         let (reference, descriptor) = resolve_local(state.catalog(), input).await?;
+        if reference.registry.is_some()
+            && local_signature(state, &reference, &descriptor)
+                .await?
+                .is_none()
+        {
+            keep_remote_signatures(state, &reference, &descriptor.digest).await;
+        }
         if let Some((sig_ref, sig)) = local_signature(state, &reference, &descriptor).await? {
             entries.push((sig_ref.to_string(), sig));
         }

@@ -88,7 +88,7 @@ pub async fn fetch_manifest(
 }
 
 /// GET a manifest from an open registry: one request, no auth probe.
-async fn get_manifest_open(
+pub async fn get_manifest_open(
     endpoint: &Endpoint,
     source: &Reference,
 ) -> Result<Bytes, RegistryError> {

@@ -146,9 +146,36 @@ impl Catalog {
         Ok(keep)
     }
 
-    /// Remove every blob nothing needs; (blobs, bytes) removed.
+    /// Signature tags (`repo:sha256-<hex>.sig`) whose image is neither
+    /// tagged nor installed any more: kept signatures of nothing.
+    async fn orphan_signatures(&self) -> Result<Vec<String>, CatalogError> {
+        let tagged = self.blocking(|store| store.refs()).await?;
+        let installed = self.index.read(refs::installed_digests).await?;
+        let signed_digest = |name: &str| {
+            let tag = name.rsplit_once(':')?.1;
+            let hex = tag.strip_prefix("sha256-")?.strip_suffix(".sig")?;
+            Some(format!("sha256:{hex}"))
+        };
+        let images: std::collections::HashSet<String> = tagged
+            .iter()
+            .filter(|(name, _)| signed_digest(name).is_none())
+            .map(|(_, d)| d.digest.to_string())
+            .chain(installed)
+            .collect();
+        Ok(tagged
+            .into_iter()
+            .filter(|(name, _)| signed_digest(name).is_some_and(|d| !images.contains(&d)))
+            .map(|(name, _)| name)
+            .collect())
+    }
+
+    /// Remove every blob nothing needs (and the signatures of images that
+    /// are gone); (blobs, bytes) removed.
     pub async fn prune(&self) -> Result<(u64, u64), CatalogError> {
         let _exclusive = self.gc.write().await;
+        for name in self.orphan_signatures().await? {
+            self.untag(&name).await?;
+        }
         let keep = self.live_manifests().await?;
         self.blocking(move |store| super::gc::collect(store, &keep))
             .await

@@ -148,11 +148,17 @@ async fn require_signature(
             Ok(Some(found)) => {
                 let checks = signatures::check(&found, digest, keys);
                 let outcome = verified(&checks);
-                if outcome.is_ok()
-                    && let Err(e) =
-                        signatures::keep(state.catalog(), &repository, digest, &found).await
-                {
-                    tracing::warn!(error = %e, "cannot keep signatures in the store");
+                if outcome.is_ok() {
+                    // Kept for rollback, save and offline checks; off the
+                    // install's path (a failure only costs a later fetch).
+                    let (catalog, digest) = (state.catalog().clone(), digest.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) =
+                            signatures::keep(&catalog, &repository, &digest, &found).await
+                        {
+                            tracing::warn!(error = %e, "cannot keep signatures in the store");
+                        }
+                    });
                 }
                 match outcome {
                     Ok(signer) => return Ok(signer),

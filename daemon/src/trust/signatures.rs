@@ -17,7 +17,7 @@ use super::cosign::SIGNATURE_ANNOTATION;
 use crate::image::reference::Reference;
 use crate::oci::{self, Descriptor, Manifest};
 use crate::registry::copy::signature_tag;
-use crate::registry::fetch::MANIFEST_TYPES;
+use crate::registry::fetch::{MANIFEST_TYPES, get_manifest_open};
 use crate::registry::pull::fetch_small_blob;
 use crate::registry::{Registries, RegistryError, oci_reference};
 use crate::store::catalog::{Catalog, CatalogError};
@@ -94,23 +94,23 @@ async fn fetch_from(
     let host = source.registry.clone().unwrap_or_default();
     let endpoint = registries.endpoint(&host, &source.path).await?;
     let name = source.to_string();
-    let pulled = endpoint
-        .client
-        .pull_manifest_raw(&oci_reference(source)?, &endpoint.auth, MANIFEST_TYPES)
-        .await;
+    let pulled = if endpoint.open {
+        // One GET, no auth probe.
+        get_manifest_open(&endpoint, source).await
+    } else {
+        endpoint
+            .client
+            .pull_manifest_raw(&oci_reference(source)?, &endpoint.auth, MANIFEST_TYPES)
+            .await
+            .map(|(bytes, _)| bytes)
+            .map_err(|e| {
+                RegistryError::from_oci(&host, &name, e, endpoint.credential_source.as_deref())
+            })
+    };
     let bytes = match pulled {
-        Ok((bytes, _)) => bytes,
-        Err(e) => {
-            return match RegistryError::from_oci(
-                &host,
-                &name,
-                e,
-                endpoint.credential_source.as_deref(),
-            ) {
-                RegistryError::NotFound { .. } => Ok(None),
-                other => Err(other),
-            };
-        }
+        Ok(bytes) => bytes,
+        Err(RegistryError::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(e),
     };
     if bytes.len() as u64 > MAX_JSON_BLOB {
         return Err(RegistryError::Invalid {
@@ -119,17 +119,15 @@ async fn fetch_from(
         });
     }
     let manifest = parse_manifest(&name, &bytes)?;
-    let config = fetch_small_blob(&endpoint, source, &manifest.config, MAX_JSON_BLOB)
-        .await
-        .ok();
-    let mut payloads = Vec::with_capacity(manifest.layers.len());
-    for layer in &manifest.layers {
-        payloads.push(
-            fetch_small_blob(&endpoint, source, layer, MAX_PAYLOAD)
-                .await
-                .map_err(|e| e.to_string()),
-        );
-    }
+    // The config and the payloads are small: fetch them all at once.
+    let config = fetch_small_blob(&endpoint, source, &manifest.config, MAX_JSON_BLOB);
+    let payloads = futures_util::future::join_all(manifest.layers.iter().map(|layer| async {
+        fetch_small_blob(&endpoint, source, layer, MAX_PAYLOAD)
+            .await
+            .map_err(|e| e.to_string())
+    }));
+    let (config, payloads) = futures_util::join!(config, payloads);
+    let config = config.ok();
     Ok(Some(Signatures {
         manifest_bytes: bytes.to_vec(),
         manifest,

@@ -50,15 +50,21 @@ pub fn publish(home: &Home, prefix: &str, name: &str, version: &str, state: &str
     }
 }
 
-/// The installed version of `name` (the first install of that name).
-pub fn version_of(home: &Home, name: &str) -> String {
+/// The first install of `name` in `home`'s `skillc list`, as JSON.
+pub fn installed(home: &Home, name: &str) -> Value {
     let list = home.skillc(&["--json", "list"]).expect_code(0).json();
     list["installs"]
         .as_array()
         .unwrap()
         .iter()
         .find(|i| i["name"] == name)
-        .unwrap()["version"]
+        .unwrap_or_else(|| panic!("{name} is not installed: {list}"))
+        .clone()
+}
+
+/// The installed version of `name` (the first install of that name).
+pub fn version_of(home: &Home, name: &str) -> String {
+    installed(home, name)["version"]
         .as_str()
         .unwrap()
         .to_string()
