@@ -16,6 +16,7 @@ use crate::events::EventBus;
 use crate::image::reference::Reference;
 use crate::index::installs::{self, InstallRow};
 use crate::oci::Descriptor;
+use crate::registry::fetch::fetch_manifest;
 use crate::registry::pull;
 use crate::state::State;
 use crate::store::digest::Digest;
@@ -36,8 +37,14 @@ pub async fn resolve_image(
             } else {
                 parsed.with_tag("latest")
             };
-            let pulled = pull::pull(state.catalog(), state.registries(), &wanted, progress).await?;
-            (wanted, pulled.descriptor)
+            let (fetched, endpoint) = fetch_manifest(state.registries(), &wanted).await?;
+            // Under a signed rule, the signatures download with the blobs.
+            let digest = fetched.digest.clone();
+            let (pulled, ()) = tokio::join!(
+                pull::pull_fetched(state.catalog(), &wanted, fetched, endpoint, progress),
+                crate::trust::enforce::prefetch(state, &wanted, &digest),
+            );
+            (wanted, pulled?.descriptor)
         }
         Err(e) => return Err(e),
     };

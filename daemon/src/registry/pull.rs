@@ -53,6 +53,19 @@ pub async fn pull(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Pulled, TransferError> {
     let (fetched, endpoint) = fetch_manifest(registries, reference).await?;
+    pull_fetched(catalog, reference, fetched, endpoint, progress).await
+}
+
+/// The rest of a pull once its manifest is fetched (from `endpoint`): the
+/// blobs the store lacks, then the manifest and its tag. Lets a caller do
+/// other work with the digest (fetch its signatures) while blobs download.
+pub async fn pull_fetched(
+    catalog: &Catalog,
+    reference: &Reference,
+    fetched: Fetched,
+    endpoint: Endpoint,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Pulled, TransferError> {
     let source_ref = oci_reference(&fetched.source)?;
     let blobs: Vec<Descriptor> = std::iter::once(fetched.manifest.config.clone())
         .chain(fetched.manifest.layers.iter().cloned())

@@ -95,6 +95,26 @@ pub async fn check(
     }
 }
 
+/// Under a `signed` rule, fetch the signatures of `digest` from the
+/// registry and keep them in the store, so that [`check`] finds them
+/// there: run beside the image's blob download. Failures are left to
+/// [`check`], which tries again and explains.
+pub async fn prefetch(state: &State, reference: &Reference, digest: &Digest) {
+    let repository = reference.repository();
+    if state.config().trust.rule_for(&repository).rule.kind != RuleType::Signed {
+        return;
+    }
+    match signatures::fetch(state.registries(), reference, digest).await {
+        Ok(Some(found)) => {
+            if let Err(e) = signatures::keep(state.catalog(), &repository, digest, &found).await {
+                tracing::warn!(error = %e, "cannot keep signatures in the store");
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::debug!(%reference, error = %e, "signatures not prefetched"),
+    }
+}
+
 /// `pull --verify --key K`: a signature by one of `paths` is required,
 /// whatever the policy says; the verifying key's fingerprint.
 pub async fn check_keys(
