@@ -19,7 +19,7 @@ use std::ffi::OsStr;
 use skilld_tests::helper::bench::{median, timed};
 use skilld_tests::helper::{Daemon, Home, Registry, Variant};
 
-const COLD_ROUNDS: usize = 9;
+const COLD_ROUNDS: usize = 15;
 const WARM_ROUNDS: usize = 21;
 
 /// A home with `config` and a running daemon.

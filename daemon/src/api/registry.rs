@@ -68,7 +68,7 @@ pub async fn pull(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
                 signer = Some(crate::trust::enforce::check_keys(&state, &reference, digest, &request.verify_keys).await?);
             }
             if request.output.is_some() {
-                let verdict = crate::trust::enforce::check(&state, &reference, digest).await?;
+                let verdict = crate::trust::enforce::check(&state, &reference, digest, None).await?;
                 signer = signer.or(verdict.signer);
             }
             let (unpacked_to, files) = match request.output {

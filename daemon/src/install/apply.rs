@@ -16,12 +16,25 @@ use crate::oci::{Descriptor, Manifest, annotation};
 use crate::state::State;
 use skilld_proto::events::{EventKind, HistoryEntry};
 
-/// An image ready to install: its reference, manifest descriptor and manifest.
-#[derive(Debug, Clone)]
+/// An image ready to install: its reference, manifest descriptor and
+/// manifest, and the signatures fetched beside its blobs (under a `signed`
+/// trust rule), not yet checked.
+#[derive(Clone)]
 pub struct Image {
     pub reference: Reference,
     pub descriptor: Descriptor,
     pub manifest: Manifest,
+    pub signatures: Option<std::sync::Arc<crate::trust::signatures::Signatures>>,
+}
+
+impl std::fmt::Debug for Image {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Image")
+            .field("reference", &self.reference)
+            .field("digest", &self.descriptor.digest)
+            .field("signatures", &self.signatures.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The result of installing into one target.
@@ -69,17 +82,20 @@ pub async fn install_into(
     by: &str,
     action: Action,
 ) -> Result<Applied, ApiError> {
-    let result =
-        match crate::trust::enforce::check(state, &image.reference, &image.descriptor.digest).await
-        {
-            Ok(verdict) => {
-                install_inner(state, target, parent, image, force, by, verdict.signer).await
-            }
-            Err(refused) => {
-                refusal_event(state, target, image, &refused);
-                Err(refused)
-            }
-        };
+    let result = match crate::trust::enforce::check(
+        state,
+        &image.reference,
+        &image.descriptor.digest,
+        image.signatures.clone(),
+    )
+    .await
+    {
+        Ok(verdict) => install_inner(state, target, parent, image, force, by, verdict.signer).await,
+        Err(refused) => {
+            refusal_event(state, target, image, &refused);
+            Err(refused)
+        }
+    };
     let version = image.manifest.annotations.get(annotation::VERSION).cloned();
     let digest = image.descriptor.digest.to_string();
     let (skill, outcome, message, previous) = match &result {

@@ -29,6 +29,7 @@ pub async fn resolve_image(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Image, ApiError> {
     let parsed = Reference::parse(input)?;
+    let mut signatures = None;
     let (reference, descriptor) = match resolve_local(state.catalog(), input).await {
         Ok(found) => found,
         Err(e) if e.code() == ErrorCode::NotFound && parsed.registry.is_some() => {
@@ -40,10 +41,11 @@ pub async fn resolve_image(
             let (fetched, endpoint) = fetch_manifest(state.registries(), &wanted).await?;
             // Under a signed rule, the signatures download with the blobs.
             let digest = fetched.digest.clone();
-            let (pulled, ()) = tokio::join!(
+            let (pulled, prefetched) = tokio::join!(
                 pull::pull_fetched(state.catalog(), &wanted, fetched, endpoint, progress),
                 crate::trust::enforce::prefetch(state, &wanted, &digest),
             );
+            signatures = prefetched.map(std::sync::Arc::new);
             (wanted, pulled?.descriptor)
         }
         Err(e) => return Err(e),
@@ -57,6 +59,7 @@ pub async fn resolve_image(
         reference,
         descriptor,
         manifest,
+        signatures,
     })
 }
 
@@ -222,6 +225,8 @@ pub async fn rollback(
             reference,
             descriptor,
             manifest: manifest.0,
+            // No network on a rollback: the store's signatures, else the registry's.
+            signatures: None,
         };
         let applied = apply::install_into(
             state,

@@ -8,13 +8,14 @@
 //! network, and a signature added on the registry later is still found.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::json;
 use skilld_proto::ErrorCode;
 
 use super::keys;
 use super::policy::{Applied, RuleType};
-use super::signatures::{self, Key};
+use super::signatures::{self, Key, Signatures};
 use crate::api::ApiError;
 use crate::image::reference::Reference;
 use crate::state::State;
@@ -60,6 +61,7 @@ pub async fn check(
     state: &State,
     reference: &Reference,
     digest: &Digest,
+    prefetched: Option<Arc<Signatures>>,
 ) -> Result<Verdict, ApiError> {
     precheck(state, reference)?;
     let repository = reference.repository();
@@ -78,7 +80,7 @@ pub async fn check(
                     format!("{applied}: {e}; nothing was written"),
                 )
             })?;
-            match require_signature(state, reference, digest, &keys).await {
+            match require_signature(state, reference, digest, &keys, prefetched).await {
                 Ok(signer) => Ok(Verdict {
                     rule: applied.name.clone(),
                     signer: Some(signer),
@@ -95,24 +97,23 @@ pub async fn check(
     }
 }
 
-/// Under a `signed` rule, fetch the signatures of `digest` from the
-/// registry and keep them in the store, so that [`check`] finds them
-/// there: run beside the image's blob download. Failures are left to
-/// [`check`], which tries again and explains.
-pub async fn prefetch(state: &State, reference: &Reference, digest: &Digest) {
+/// Under a `signed` rule, the registry's signatures of `digest`, fetched
+/// beside the image's blobs and handed to [`check`]. Failures are left to
+/// [`check`], which looks again and explains.
+pub async fn prefetch(
+    state: &State,
+    reference: &Reference,
+    digest: &Digest,
+) -> Option<signatures::Signatures> {
     let repository = reference.repository();
     if state.config().trust.rule_for(&repository).rule.kind != RuleType::Signed {
-        return;
+        return None;
     }
-    match signatures::fetch(state.registries(), reference, digest).await {
-        Ok(Some(found)) => {
-            if let Err(e) = signatures::keep(state.catalog(), &repository, digest, &found).await {
-                tracing::warn!(error = %e, "cannot keep signatures in the store");
-            }
-        }
-        Ok(None) => {}
-        Err(e) => tracing::debug!(%reference, error = %e, "signatures not prefetched"),
-    }
+    signatures::fetch(state.registries(), reference, digest)
+        .await
+        .inspect_err(|e| tracing::debug!(%reference, error = %e, "signatures not prefetched"))
+        .ok()
+        .flatten()
 }
 
 /// `pull --verify --key K`: a signature by one of `paths` is required,
@@ -125,7 +126,7 @@ pub async fn check_keys(
 ) -> Result<String, ApiError> {
     let keys =
         load_keys(paths).map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))?;
-    require_signature(state, reference, digest, &keys)
+    require_signature(state, reference, digest, &keys, None)
         .await
         .map_err(|why| {
             ApiError::new(
@@ -140,23 +141,34 @@ fn load_keys(paths: &[PathBuf]) -> Result<Vec<Key>, keys::KeyError> {
     paths.iter().map(|p| keys::verifier(p)).collect()
 }
 
-/// The fingerprint of a key that verifies a signature on `digest`, from
-/// the store, else from the registry (whose signatures are then kept);
-/// otherwise why none does.
+/// The fingerprint of a key that verifies a signature on `digest`: among
+/// the `prefetched` signatures, else the store's, else the registry's;
+/// otherwise why none does. Signatures that verify are kept in the store
+/// (off the caller's path) for rollback, `save` and offline checks.
 async fn require_signature(
     state: &State,
     reference: &Reference,
     digest: &Digest,
     keys: &[Key],
+    prefetched: Option<Arc<Signatures>>,
 ) -> Result<String, String> {
     let repository = reference.repository();
+    let mut reasons = Vec::new();
+    if let Some(found) = prefetched {
+        match verified(&signatures::check(&found, digest, keys)) {
+            Ok(signer) => {
+                keep_later(state, &repository, digest, found);
+                return Ok(signer);
+            }
+            Err(why) => reasons.push(why),
+        }
+    }
     let (repo, wanted) = (repository.clone(), digest.clone());
     let kept = state
         .catalog()
         .blocking(move |store| signatures::from_store(store, &repo, &wanted))
         .await
         .map_err(|e| format!("the kept signatures cannot be read: {e}"))?;
-    let mut reasons = Vec::new();
     if let Some(found) = kept {
         match verified(&signatures::check(&found, digest, keys)) {
             Ok(signer) => return Ok(signer),
@@ -165,26 +177,13 @@ async fn require_signature(
     }
     if reference.registry.is_some() {
         match signatures::fetch(state.registries(), reference, digest).await {
-            Ok(Some(found)) => {
-                let checks = signatures::check(&found, digest, keys);
-                let outcome = verified(&checks);
-                if outcome.is_ok() {
-                    // Kept for rollback, save and offline checks; off the
-                    // install's path (a failure only costs a later fetch).
-                    let (catalog, digest) = (state.catalog().clone(), digest.clone());
-                    tokio::spawn(async move {
-                        if let Err(e) =
-                            signatures::keep(&catalog, &repository, &digest, &found).await
-                        {
-                            tracing::warn!(error = %e, "cannot keep signatures in the store");
-                        }
-                    });
+            Ok(Some(found)) => match verified(&signatures::check(&found, digest, keys)) {
+                Ok(signer) => {
+                    keep_later(state, &repository, digest, Arc::new(found));
+                    return Ok(signer);
                 }
-                match outcome {
-                    Ok(signer) => return Ok(signer),
-                    Err(why) => reasons.push(why),
-                }
-            }
+                Err(why) => reasons.push(why),
+            },
             Ok(None) => {}
             Err(e) => reasons.push(format!("its signatures cannot be fetched: {e}")),
         }
@@ -194,6 +193,21 @@ async fn require_signature(
     }
     reasons.dedup();
     Err(reasons.join("; "))
+}
+
+/// Keep verified signatures in the store, in the background (a failure
+/// only costs a later fetch).
+fn keep_later(state: &State, repository: &str, digest: &Digest, found: Arc<Signatures>) {
+    let (catalog, repository, digest) = (
+        state.catalog().clone(),
+        repository.to_string(),
+        digest.clone(),
+    );
+    tokio::spawn(async move {
+        if let Err(e) = signatures::keep(&catalog, &repository, &digest, &found).await {
+            tracing::warn!(error = %e, "cannot keep signatures in the store");
+        }
+    });
 }
 
 /// The verifying fingerprint among `checks`, or why none verified.
