@@ -300,3 +300,90 @@ fn hostile_layers_never_install_and_never_write_outside() {
     let list = home.skillc(&["--json", "list"]).expect_code(0).json();
     assert_eq!(list["installs"], json!([]), "no install was recorded");
 }
+
+/// A signatures manifest for `digest` whose layers are `layers`
+/// (descriptors as JSON), with an empty config served beside it.
+fn signatures(fake: &FakeRegistry, repo: &str, image: &str, layers: Vec<serde_json::Value>) {
+    let config = br#"{}"#;
+    fake.blob(&digest(config), config);
+    let body = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(config), "size": config.len()},
+        "layers": layers,
+    }))
+    .unwrap();
+    let tag = format!("sha256-{}.sig", image.trim_start_matches("sha256:"));
+    fake.manifest(repo, &tag, &body);
+}
+
+#[test]
+fn hostile_signatures_are_refused_without_harm() {
+    let fake = FakeRegistry::start();
+    let home = Home::with_env(&[("COSIGN_PASSWORD", std::ffi::OsStr::new("pw"))]);
+    let key = home.root().join("cosign");
+    home.skillc(&["keygen", "--output-key-prefix", key.to_str().unwrap()])
+        .expect_code(0);
+    home.skillc(&["daemon", "stop"]).expect_code(0);
+    home.write_config(&format!(
+        "trust:\n  default: {{type: signed, keys: [{}]}}\n",
+        key.with_extension("pub").display()
+    ));
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let layer = b"never unpacked: refused first";
+    let image = manifest(config, layer, LAYER);
+    fake.blob(&digest(config), config);
+    fake.blob(&digest(layer), layer);
+    let payload = br#"{"critical":{}}"#;
+    let signature = |size: usize, annotation: &str| {
+        json!({"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+               "digest": digest(payload), "size": size,
+               "annotations": {"dev.cosignproject.cosign/signature": annotation}})
+    };
+    fake.blob(&digest(payload), payload);
+    let cases: Vec<(&str, Vec<serde_json::Value>, &str)> = vec![
+        (
+            "many",
+            (0..1000)
+                .map(|_| signature(payload.len(), "AAAA"))
+                .collect(),
+            "1000 signatures, over the 64 read",
+        ),
+        (
+            "bigpayload",
+            vec![signature(64 << 20, "AAAA")],
+            "the payload cannot be read",
+        ),
+        (
+            "garbage",
+            vec![signature(payload.len(), "not base64 at all!")],
+            "no given key verifies",
+        ),
+    ];
+    let out = home.root().join("skills");
+    for (name, layers, message) in cases {
+        let repo = format!("acme/{name}");
+        fake.manifest(&repo, "1.0.0", &image);
+        signatures(&fake, &repo, &digest(&image), layers);
+        let run = home
+            .skillc(&[
+                "install",
+                &format!("{}/{repo}:1.0.0", fake.host()),
+                "-o",
+                out.to_str().unwrap(),
+            ])
+            .expect_code(1);
+        assert!(run.stderr.contains(message), "{name}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("trust rule default (signed)"),
+            "{name}: {}",
+            run.stderr
+        );
+        assert!(
+            !out.exists() || std::fs::read_dir(&out).unwrap().next().is_none(),
+            "{name}: something was written"
+        );
+        home.skillc(&["--no-autostart", "status"]).expect_code(0);
+    }
+}

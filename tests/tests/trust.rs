@@ -1,6 +1,8 @@
 //! Signing and verification against a real registry: keygen, sign, verify,
 //! a second key, appended signatures, an independent check of the format
-//! with Python's `cryptography`, and the forgeries that must be refused.
+//! with Python's `cryptography`, keys in cosign's encrypted format read and
+//! written by Python (`pynacl`), `promote --sign`, and the forgeries that
+//! must be refused.
 
 use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
@@ -365,4 +367,107 @@ fn promote_to_published_signs_as_it_publishes() {
         .code,
         Some(2)
     );
+}
+
+/// cosign's encrypted private key format, written and read independently
+/// of the sigstore crate (scrypt + NaCl secretbox over a PKCS#8 key, as
+/// go-securesystemslib's `encrypted` package does for `cosign
+/// generate-key-pair`): `read KEY PUB` decrypts ours and checks it matches
+/// the public key; `write PREFIX` makes a pair the way cosign would.
+const COSIGN_KEYS_PY: &str = r#"
+import base64, hashlib, json, os, sys
+import nacl.secret
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+password = os.environ["COSIGN_PASSWORD"].encode()
+def pem(kind, data):
+    b = base64.encodebytes(data).decode().replace("\n", "")
+    lines = [b[i:i + 64] for i in range(0, len(b), 64)]
+    return f"-----BEGIN {kind}-----\n" + "\n".join(lines) + f"\n-----END {kind}-----\n"
+def unpem(text):
+    return base64.b64decode("".join(l for l in text.strip().splitlines() if not l.startswith("-----")))
+def public_der(key):
+    return key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+if sys.argv[1] == "read":
+    text = open(sys.argv[2]).read()
+    assert text.startswith("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----"), text[:60]
+    box = json.loads(unpem(text))
+    kdf = box["kdf"]
+    assert kdf["name"] == "scrypt" and box["cipher"]["name"] == "nacl/secretbox", box
+    p = kdf["params"]
+    secret = hashlib.scrypt(password, salt=base64.b64decode(kdf["salt"]), n=p["N"], r=p["r"], p=p["p"], maxmem=128 * 1024 * 1024, dklen=32)
+    der = nacl.secret.SecretBox(secret).decrypt(base64.b64decode(box["ciphertext"]), base64.b64decode(box["cipher"]["nonce"]))
+    key = serialization.load_der_private_key(der, password=None)
+    assert isinstance(key.curve, ec.SECP256R1), key.curve
+    assert public_der(key) == unpem(open(sys.argv[3]).read()), "the private key does not match cosign.pub"
+else:
+    key = ec.generate_private_key(ec.SECP256R1())
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    salt = os.urandom(32)
+    secret = hashlib.scrypt(password, salt=salt, n=32768, r=8, p=1, maxmem=128 * 1024 * 1024, dklen=32)
+    nonce = os.urandom(24)
+    sealed = nacl.secret.SecretBox(secret).encrypt(der, nonce).ciphertext
+    box = {"kdf": {"name": "scrypt", "params": {"N": 32768, "r": 8, "p": 1}, "salt": base64.b64encode(salt).decode()},
+           "cipher": {"name": "nacl/secretbox", "nonce": base64.b64encode(nonce).decode()},
+           "ciphertext": base64.b64encode(sealed).decode()}
+    prefix = sys.argv[2]
+    open(prefix + ".key", "w").write(pem("ENCRYPTED SIGSTORE PRIVATE KEY", json.dumps(box).encode()))
+    open(prefix + ".pub", "w").write(pem("PUBLIC KEY", public_der(key)))
+print("ok")
+"#;
+
+#[test]
+fn keys_in_cosigns_format_work_both_ways() {
+    let registry = Registry::start(Variant::Anonymous);
+    let home = home();
+    let python = |args: &[&str]| {
+        let mut cmd = Command::new("python3");
+        cmd.arg("-c")
+            .arg(COSIGN_KEYS_PY)
+            .args(args)
+            .env("COSIGN_PASSWORD", "correct horse");
+        let run = Run::of(&mut cmd);
+        assert_eq!(
+            run.stdout.trim(),
+            "ok",
+            "pip install pynacl cryptography: {}",
+            run.stderr
+        );
+    };
+    // Ours, read as cosign reads it.
+    let ours = keygen(&home, "ours");
+    python(&[
+        "read",
+        ours.with_extension("key").to_str().unwrap(),
+        ours.with_extension("pub").to_str().unwrap(),
+    ]);
+    // One written as cosign writes it signs here, and verifies.
+    let theirs = home.root().join("theirs");
+    python(&["write", theirs.to_str().unwrap()]);
+    let (reference, digest) = publish(&home, &registry.host(), "acme/hello-world", "hello-world");
+    let signed = home
+        .skillc(&[
+            "--json",
+            "sign",
+            &reference,
+            "--key",
+            theirs.with_extension("key").to_str().unwrap(),
+        ])
+        .expect_code(0)
+        .json();
+    assert_eq!(signed["digest"], digest.as_str());
+    home.skillc(&[
+        "verify",
+        &reference,
+        "--key",
+        theirs.with_extension("pub").to_str().unwrap(),
+    ])
+    .expect_code(0);
+    home.skillc(&[
+        "verify",
+        &reference,
+        "--key",
+        ours.with_extension("pub").to_str().unwrap(),
+    ])
+    .expect_code(1);
 }
