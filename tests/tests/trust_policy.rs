@@ -65,6 +65,35 @@ fn events(home: &Home) -> Vec<Value> {
         .collect()
 }
 
+/// A registry with `acme/tool:1.0.0` published and signed by `team`.
+struct Signed {
+    registry: Registry,
+    acme: String,
+    author: Home,
+    key: PathBuf,
+    fingerprint: String,
+    /// A second key that signed nothing.
+    other: PathBuf,
+}
+
+fn signed_tool() -> Signed {
+    let registry = Registry::start(Variant::Anonymous);
+    let acme = format!("{}/acme", registry.host());
+    let author = author();
+    let (key, fingerprint) = keygen(&author, "team");
+    let (other, _) = keygen(&author, "other");
+    publish(&author, &acme, "tool", "1.0.0", "published");
+    sign(&author, &format!("{acme}/tool:1.0.0"), &key);
+    Signed {
+        registry,
+        acme,
+        author,
+        key,
+        fingerprint,
+        other,
+    }
+}
+
 #[test]
 fn install_obeys_the_most_specific_rule_and_a_refusal_writes_nothing() {
     let registry = Registry::start(Variant::Anonymous);
@@ -179,13 +208,14 @@ fn install_obeys_the_most_specific_rule_and_a_refusal_writes_nothing() {
 
 #[test]
 fn background_upgrades_need_a_signature_and_rollback_checks_again() {
-    let registry = Registry::start(Variant::Anonymous);
-    let acme = format!("{}/acme", registry.host());
-    let author = author();
-    let (key, fingerprint) = keygen(&author, "team");
-    let (other, _) = keygen(&author, "other");
-    publish(&author, &acme, "tool", "1.0.0", "published");
-    sign(&author, &format!("{acme}/tool:1.0.0"), &key);
+    let Signed {
+        registry: _registry,
+        acme,
+        author,
+        key,
+        fingerprint,
+        other,
+    } = signed_tool();
 
     let user = Home::new();
     let policy = |key: &Path| {
@@ -258,13 +288,14 @@ fn background_upgrades_need_a_signature_and_rollback_checks_again() {
 
 #[test]
 fn pull_verify_and_signatures_that_travel_to_an_air_gapped_site() {
-    let mut registry = Registry::start(Variant::Anonymous);
-    let acme = format!("{}/acme", registry.host());
-    let author = author();
-    let (key, fingerprint) = keygen(&author, "team");
-    let (other, _) = keygen(&author, "other");
-    publish(&author, &acme, "tool", "1.0.0", "published");
-    sign(&author, &format!("{acme}/tool:1.0.0"), &key);
+    let Signed {
+        mut registry,
+        acme,
+        author,
+        key,
+        fingerprint,
+        other,
+    } = signed_tool();
     publish(&author, &acme, "bare", "1.0.0", "published");
     let tool = format!("{acme}/tool:1.0.0");
 
