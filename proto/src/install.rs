@@ -175,7 +175,8 @@ pub struct UpgradeOutcome {
     pub target: String,
     pub from: Option<String>,
     pub to: Option<String>,
-    /// `upgraded`, `would_upgrade`, `up_to_date`, `pinned`, `modified`, `failed`.
+    /// `upgraded`, `would_upgrade`, `up_to_date`, `pinned`, `modified`,
+    /// `untrusted` (the trust policy refused the new version), `failed`.
     pub result: String,
     #[serde(default)]
     pub message: Option<String>,

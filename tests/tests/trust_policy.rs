@@ -259,6 +259,13 @@ fn background_upgrades_need_a_signature_and_rollback_checks_again() {
             .any(|e| e["kind"] == "trust_refused" && e["to_version"] == "1.1.0")
     );
     assert_eq!(version_of(&user, "tool"), "1.0.0");
+    // By hand too.
+    let manual = user
+        .skillc(&["--json", "upgrade", "tool"])
+        .expect_code(1)
+        .json();
+    assert_eq!(manual["outcomes"][0]["result"], "untrusted", "{manual}");
+    assert_eq!(version_of(&user, "tool"), "1.0.0");
 
     // Once signed, the next check upgrades it.
     sign(&author, &format!("{acme}/tool:1.1.0"), &key);

@@ -210,7 +210,7 @@ pub async fn upgrade(
     let failed = r
         .outcomes
         .iter()
-        .any(|o| o.result == "failed" || o.result == "modified");
+        .any(|o| matches!(o.result.as_str(), "failed" | "modified" | "untrusted"));
     Ok(if failed {
         ExitCode::FAILURE
     } else {

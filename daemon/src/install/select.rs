@@ -139,9 +139,18 @@ pub async fn upgrade_one(
             (outcome, applied.backup)
         }
         Err(e) => {
-            outcome.result = "failed".into();
+            outcome.result = failure_result(&e).into();
             outcome.message = Some(e.0.message);
             (outcome, None)
         }
+    }
+}
+
+/// An upgrade's result when it did not happen: `untrusted` when the trust
+/// policy refused the new version, else `failed`.
+pub fn failure_result(e: &ApiError) -> &'static str {
+    match e.code() {
+        skilld_proto::ErrorCode::Untrusted => "untrusted",
+        _ => "failed",
     }
 }

@@ -188,7 +188,7 @@ async fn consider(
         match result {
             Ok(_) => outcome.result = "upgraded".into(),
             Err(e) => {
-                outcome.result = "failed".into();
+                outcome.result = crate::install::select::failure_result(&e).into();
                 outcome.message = Some(e.0.message);
             }
         }
