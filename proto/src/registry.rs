@@ -82,6 +82,11 @@ pub struct PushResponse {
     /// Blobs the registry already had (not sent again).
     pub skipped_blobs: u64,
     pub pushed_bytes: u64,
+    /// Signature tags pushed along: the store's signatures of the image
+    /// (kept by a verified install, `save` or `load`), when the destination
+    /// had none for that digest.
+    #[serde(default)]
+    pub signatures: Vec<String>,
 }
 
 /// Request of `POST /v1/tags`.

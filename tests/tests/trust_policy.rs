@@ -404,4 +404,38 @@ fn pull_verify_and_signatures_that_travel_to_an_air_gapped_site() {
         installed(&airgapped, "tool")["signer"],
         fingerprint.as_str()
     );
+
+    // The site's own registry gets the image with its signatures, and
+    // verifies there.
+    let inside = Registry::start(Variant::Anonymous);
+    let mirrored = format!("{}/acme/tool:1.0.0", inside.host());
+    let pushed = airgapped
+        .skillc(&["--json", "push", &tool, &mirrored])
+        .expect_code(0)
+        .json();
+    assert_eq!(
+        pushed["signatures"].as_array().unwrap().len(),
+        1,
+        "{pushed}"
+    );
+    let verified = airgapped
+        .skillc(&["--json", "verify", &mirrored, "--key", &public(&key)])
+        .expect_code(0)
+        .json();
+    assert_eq!(
+        verified["signatures"][0]["fingerprint"],
+        fingerprint.as_str()
+    );
+    // Signatures the destination has are never replaced by the store's.
+    sign(&author, &mirrored, &other);
+    let again = airgapped
+        .skillc(&["--json", "push", &tool, &mirrored])
+        .expect_code(0)
+        .json();
+    assert_eq!(again["signatures"], serde_json::json!([]), "{again}");
+    for k in [&key, &other] {
+        airgapped
+            .skillc(&["verify", &mirrored, "--key", &public(k)])
+            .expect_code(0);
+    }
 }

@@ -37,6 +37,9 @@ pub async fn push(
         render::bytes(r.pushed_bytes),
         r.skipped_blobs
     ));
+    for signature in &r.signatures {
+        ctx.say(format!("  signatures {signature}"));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

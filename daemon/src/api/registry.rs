@@ -130,19 +130,20 @@ pub async fn push(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
     let state = state.clone();
     tokio::spawn(async move {
         let report = tx.reporter();
-        let outcome = push::push(state.catalog(), state.registries(), &descriptor, &target, &report)
-            .await
-            .map(|p| {
-                tracing::info!(reference = %p.reference, digest = %p.digest, pushed = p.pushed_blobs, "pushed");
-                PushResponse {
-                    reference: p.reference,
-                    digest: p.digest,
-                    pushed_blobs: p.pushed_blobs,
-                    skipped_blobs: p.skipped_blobs,
-                    pushed_bytes: p.pushed_bytes,
-                }
+        let outcome = async {
+            let p = push::push(state.catalog(), state.registries(), &descriptor, &target, &report).await?;
+            tracing::info!(reference = %p.reference, digest = %p.digest, pushed = p.pushed_blobs, "pushed");
+            let signatures = push_local_signature(&state, &local, &descriptor, &target, &report).await?;
+            Ok::<_, ApiError>(PushResponse {
+                reference: p.reference,
+                digest: p.digest,
+                pushed_blobs: p.pushed_blobs,
+                skipped_blobs: p.skipped_blobs,
+                pushed_bytes: p.pushed_bytes,
+                signatures: signatures.into_iter().collect(),
             })
-            .map_err(ApiError::from);
+        }
+        .await;
         tx.finish(outcome).await;
     });
     Ok(response)
@@ -268,6 +269,31 @@ async fn local_signature(
     Ok(found.map(|d| (sig, d)))
 }
 
+/// Push the store's signatures of `descriptor` (kept under `local`'s
+/// repository) beside `destination`, unless the destination already has
+/// signatures for that digest: those are never replaced (they may hold
+/// more than ours). The signature tag pushed, if any.
+async fn push_local_signature(
+    state: &State,
+    local: &Reference,
+    descriptor: &crate::oci::Descriptor,
+    destination: &Reference,
+    report: &(dyn Fn(skilld_proto::stream::Progress) + Sync),
+) -> Result<Option<String>, ApiError> {
+    let Some((sig_ref, sig)) = local_signature(state, local, descriptor).await? else {
+        return Ok(None);
+    };
+    let sig_dst = destination.with_tag(sig_ref.tag.as_deref().unwrap_or_default());
+    if crate::trust::cosign::existing(state.registries(), &sig_dst)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    push::push(state.catalog(), state.registries(), &sig, &sig_dst, report).await?;
+    Ok(Some(sig_dst.to_string()))
+}
+
 pub async fn copy(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
     let request: CopyRequest = body::read_json(req, &state.config().limits).await?;
     let source = Reference::parse(&request.source)?;
@@ -310,11 +336,7 @@ pub async fn copy(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
                         copied_bytes: pushed.pushed_bytes,
                         signatures: Vec::new(),
                     };
-                    if let Some((sig_ref, sig)) = local_signature(&state, &local_ref, &descriptor).await? {
-                        let sig_dst = destination.with_tag(sig_ref.tag.as_deref().unwrap_or_default());
-                        push::push(state.catalog(), state.registries(), &sig, &sig_dst, &report).await?;
-                        copied.signatures.push(sig_dst.to_string());
-                    }
+                    copied.signatures.extend(push_local_signature(&state, &local_ref, &descriptor, &destination, &report).await?);
                     copied
                 }
             };
