@@ -14,6 +14,7 @@ pub mod shutdown;
 pub mod skills;
 pub mod status;
 pub mod stream;
+pub mod transfer;
 pub mod trust;
 
 use std::convert::Infallible;
@@ -126,9 +127,9 @@ async fn route(state: &State, req: Request<Incoming>) -> Result<ApiResponse, Api
             (Method::POST, registry_routes::TAGS_ROUTE) => registry::tags(state, req).await,
             (Method::POST, registry_routes::LOGIN_ROUTE) => registry::login(state, req).await,
             (Method::POST, registry_routes::LOGOUT_ROUTE) => registry::logout(state, req).await,
-            (Method::POST, registry_routes::COPY_ROUTE) => registry::copy(state, req).await,
-            (Method::POST, registry_routes::SAVE_ROUTE) => registry::save(state, req).await,
-            (Method::POST, registry_routes::LOAD_ROUTE) => registry::load(state, req).await,
+            (Method::POST, registry_routes::COPY_ROUTE) => transfer::copy(state, req).await,
+            (Method::POST, registry_routes::SAVE_ROUTE) => transfer::save(state, req).await,
+            (Method::POST, registry_routes::LOAD_ROUTE) => transfer::load(state, req).await,
             (method, _) => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
         },
         event_routes::EVENTS_ROUTE => match method {
