@@ -259,6 +259,15 @@ fn background_upgrades_need_a_signature_and_rollback_checks_again() {
             .any(|e| e["kind"] == "trust_refused" && e["to_version"] == "1.1.0")
     );
     assert_eq!(version_of(&user, "tool"), "1.0.0");
+    // Said once, however many checks meet it again.
+    for _ in 0..2 {
+        user.skillc(&["check"]).expect_code(0);
+    }
+    let auto_refusals = history(&user)
+        .iter()
+        .filter(|e| e["actor"] == "auto" && e["outcome"] == "refused")
+        .count();
+    assert_eq!(auto_refusals, 1);
     // By hand too.
     let manual = user
         .skillc(&["--json", "upgrade", "tool"])

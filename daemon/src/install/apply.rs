@@ -92,6 +92,11 @@ pub async fn install_into(
     {
         Ok(verdict) => install_inner(state, target, parent, image, force, by, verdict.signer).await,
         Err(refused) => {
+            // The scheduler meets the same untrusted version at every
+            // check: say so once, not every few hours.
+            if by == "auto" && already_refused(state, target, image).await {
+                return Err(refused);
+            }
             refusal_event(state, target, image, &refused);
             Err(refused)
         }
@@ -146,6 +151,22 @@ pub async fn install_into(
     )
     .await;
     result
+}
+
+/// Whether the newest history entry of `image`'s skill in `target` is an
+/// automatic refusal of this very digest.
+async fn already_refused(state: &State, target: &str, image: &Image) -> bool {
+    let (skill, target) = (image.reference.name().to_string(), target.to_string());
+    let digest = image.descriptor.digest.to_string();
+    state
+        .index()
+        .read(move |conn| crate::index::history::latest(conn, &skill, &target))
+        .await
+        .ok()
+        .flatten()
+        .is_some_and(|e| {
+            e.actor == "auto" && e.outcome == "refused" && e.to_digest.as_deref() == Some(&digest)
+        })
 }
 
 /// Tell subscribers that the trust policy refused `image` for `target`.
