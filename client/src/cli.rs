@@ -167,6 +167,11 @@ pub enum Command {
         /// A public key (cosign.pub); repeatable, any one suffices.
         #[arg(long = "key", value_name = "FILE", required = true)]
         keys: Vec<PathBuf>,
+        /// Check the local store's image and the signatures it keeps (from
+        /// a verified install, save or load), with no network; implied for
+        /// a reference without a registry.
+        #[arg(long)]
+        local: bool,
     },
     /// Check credentials against a registry and save them (podman auth.json format, 0600).
     Login {

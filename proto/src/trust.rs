@@ -4,7 +4,7 @@
 //! |---|---|---|---|
 //! | `POST /v1/keygen` | [`KeygenRequest`] | [`KeygenResponse`] | `conflict` (files exist), `invalid_request` |
 //! | `POST /v1/sign` | [`SignRequest`] | [`SignResponse`] | `invalid_request` (key unreadable, wrong password), `not_found`, `upstream` |
-//! | `POST /v1/verify` | [`VerifyRequest`] | [`VerifyResponse`] | `not_found`, `upstream` |
+//! | `POST /v1/verify` | [`VerifyRequest`] | [`VerifyResponse`] | `invalid_request` (a key unreadable), `not_found`, `upstream` |
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -82,6 +82,11 @@ pub struct VerifyRequest {
     pub reference: String,
     /// Absolute paths of public keys (PEM); any one suffices.
     pub keys: Vec<PathBuf>,
+    /// Check the local store's image and the signatures it keeps (from a
+    /// verified install, `save` or `load`), with no network. A reference
+    /// without a registry is always checked so.
+    #[serde(default)]
+    pub local: bool,
 }
 
 /// One signature found on the digest.

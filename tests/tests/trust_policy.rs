@@ -414,6 +414,35 @@ fn pull_verify_and_signatures_that_travel_to_an_air_gapped_site() {
         fingerprint.as_str()
     );
 
+    // The store's signatures verify with no registry at all.
+    let local = airgapped
+        .skillc(&["--json", "verify", &tool, "--local", "--key", &public(&key)])
+        .expect_code(0)
+        .json();
+    assert_eq!(local["signatures"][0]["fingerprint"], fingerprint.as_str());
+    airgapped
+        .skillc(&["verify", &tool, "--local", "--key", &public(&other)])
+        .expect_code(1);
+    airgapped
+        .skillc(&[
+            "build",
+            testdata().join("valid/hello-world").to_str().unwrap(),
+        ])
+        .expect_code(0);
+    let unsigned = airgapped
+        .skillc(&[
+            "verify",
+            "examples/hello-world:1.0.0-draft",
+            "--key",
+            &public(&key),
+        ])
+        .expect_code(1);
+    assert!(
+        unsigned.stderr.contains("has no signatures"),
+        "{}",
+        unsigned.stderr
+    );
+
     // The site's own registry gets the image with its signatures, and
     // verifies there.
     let inside = Registry::start(Variant::Anonymous);

@@ -111,7 +111,11 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
             key,
             annotations,
         } => trust::sign(ctx, reference, key, annotations).await,
-        Command::Verify { reference, keys } => trust::verify(ctx, reference, keys).await,
+        Command::Verify {
+            reference,
+            keys,
+            local,
+        } => trust::verify(ctx, reference, keys, *local).await,
         Command::Status => daemon::status(ctx).await,
         Command::Daemon(DaemonCommand::Status) => daemon::daemon_status(ctx).await,
         Command::Daemon(DaemonCommand::Start) => daemon::start(ctx).await,

@@ -107,10 +107,16 @@ pub async fn sign(
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn verify(ctx: &Ctx, reference: &str, keys: &[PathBuf]) -> Result<ExitCode, ClientError> {
+pub async fn verify(
+    ctx: &Ctx,
+    reference: &str,
+    keys: &[PathBuf],
+    local: bool,
+) -> Result<ExitCode, ClientError> {
     let request = VerifyRequest {
         reference: reference.into(),
         keys: keys.iter().map(|k| absolute(k)).collect::<Result<_, _>>()?,
+        local,
     };
     let (r, answer): (VerifyResponse, _) = ctx.post(VERIFY_ROUTE, &request).await?;
     if ctx.cli.json {

@@ -6,14 +6,17 @@ use hyper::Request;
 use hyper::body::Incoming;
 use skilld_proto::ErrorCode;
 use skilld_proto::trust::{
-    KeygenRequest, KeygenResponse, SignRequest, SignResponse, VerifyRequest, VerifyResponse,
+    KeygenRequest, KeygenResponse, SignRequest, SignResponse, SignatureCheck, VerifyRequest,
+    VerifyResponse,
 };
 
+use super::images::resolve_local;
 use super::{ApiError, ApiResponse, body, json};
 use crate::image::reference::Reference;
 use crate::state::State;
-use crate::trust::cosign;
+use crate::store::digest::Digest;
 use crate::trust::keys::{self, KeyError};
+use crate::trust::{cosign, signatures};
 
 fn key_error(e: KeyError) -> ApiError {
     ApiError::new(ErrorCode::InvalidRequest, e.to_string())
@@ -114,6 +117,24 @@ pub async fn sign(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
     ))
 }
 
+/// Verify the store's image `input` against the signatures the store keeps.
+async fn verify_local(
+    state: &State,
+    input: &str,
+    verifiers: &[signatures::Key],
+) -> Result<(Reference, Digest, Vec<SignatureCheck>), ApiError> {
+    let (reference, descriptor) = resolve_local(state.catalog(), input).await?;
+    let (repository, digest) = (reference.repository(), descriptor.digest.clone());
+    let kept = state
+        .catalog()
+        .blocking(move |store| signatures::from_store(store, &repository, &digest))
+        .await?;
+    let checks = kept
+        .map(|found| signatures::check(&found, &descriptor.digest, verifiers))
+        .unwrap_or_default();
+    Ok((reference, descriptor.digest, checks))
+}
+
 pub async fn verify(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
     let request: VerifyRequest = body::read_json(req, &state.config().limits).await?;
     if request.keys.is_empty() {
@@ -122,12 +143,17 @@ pub async fn verify(state: &State, req: Request<Incoming>) -> Result<ApiResponse
             "give at least one public key (--key cosign.pub)",
         ));
     }
-    let reference = registry_reference(&request.reference)?;
     let mut verifiers = Vec::new();
     for path in &request.keys {
         verifiers.push(keys::verifier(path).map_err(key_error)?);
     }
-    let (digest, signatures) = cosign::verify(state.registries(), &reference, &verifiers).await?;
+    let parsed = Reference::parse(&request.reference)?;
+    let (reference, digest, signatures) = if request.local || parsed.registry.is_none() {
+        verify_local(state, &request.reference, &verifiers).await?
+    } else {
+        let (digest, signatures) = cosign::verify(state.registries(), &parsed, &verifiers).await?;
+        (parsed, digest, signatures)
+    };
     Ok(json(
         hyper::StatusCode::OK,
         &VerifyResponse {
