@@ -154,9 +154,12 @@ impl Config {
             }
         };
         let base = path.parent().unwrap_or(Path::new("/"));
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .filter(|h| h.is_absolute());
         file.trust = file
             .trust
-            .resolve(base)
+            .resolve(base, home.as_deref())
             .map_err(|message| ConfigError::Invalid {
                 path: path.clone(),
                 message,
@@ -312,6 +315,24 @@ mod tests {
             .to_string();
         assert!(err.starts_with("/h/config.yaml:2:"), "{err}");
         assert!(err.contains("max_connections"), "{err}");
+    }
+
+    #[test]
+    fn trust_rules_are_parsed_strictly() {
+        let err = parse_str("trust:\n  default: {type: signd}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("/h/config.yaml:2:"), "{err}");
+        assert!(err.contains("signd"), "{err}");
+        let err = parse_str("trust:\n  scope:\n    quay.io: {type: reject}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `scope`"), "{err}");
+        let file =
+            parse_str("trust:\n  scopes:\n    quay.io/acme: {type: signed, keys: [acme.pub]}\n")
+                .unwrap();
+        let applied = file.trust.rule_for("quay.io/acme/review");
+        assert_eq!(applied.name, "scopes.\"quay.io/acme\"");
     }
 
     #[test]

@@ -477,3 +477,19 @@ fn pull_verify_and_signatures_that_travel_to_an_air_gapped_site() {
             .expect_code(0);
     }
 }
+
+#[test]
+fn a_policy_whose_key_cannot_be_read_stops_the_daemon() {
+    let home = Home::new();
+    let missing = home.root().join("nowhere.pub");
+    home.write_config(&format!(
+        "trust:\n  default: {{type: accept}}\n  scopes:\n    quay.io/acme: {{type: signed, keys: [{}]}}\n",
+        missing.display()
+    ));
+    let run = home.skillc(&["status"]).expect_code(1);
+    assert!(
+        run.stderr.contains("trust.scopes.\"quay.io/acme\"") && run.stderr.contains("nowhere.pub"),
+        "{}",
+        run.stderr
+    );
+}

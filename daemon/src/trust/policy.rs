@@ -122,10 +122,11 @@ impl TrustConfig {
             })
     }
 
-    /// Resolve relative key paths against `base` and check every rule: a
-    /// `signed` rule needs keys that parse, other rules take none, scopes
-    /// are names (no tag, digest or trailing `/`). The message says which.
-    pub fn resolve(mut self, base: &Path) -> Result<TrustConfig, String> {
+    /// Resolve key paths (`~/` against `home`, other relative paths against
+    /// `base`) and check every rule: a `signed` rule needs keys that parse,
+    /// other rules take none, scopes are names (no tag, digest or trailing
+    /// `/`). The message says which.
+    pub fn resolve(mut self, base: &Path, home: Option<&Path>) -> Result<TrustConfig, String> {
         let check = |name: &str, rule: &mut Rule| -> Result<(), String> {
             match rule.kind {
                 RuleType::Signed if rule.keys.is_empty() => {
@@ -142,7 +143,12 @@ impl TrustConfig {
                 _ => {}
             }
             for key in &mut rule.keys {
-                if key.is_relative() {
+                if let Ok(rest) = key.strip_prefix("~") {
+                    let home = home.ok_or_else(|| {
+                        format!("trust.{name}: {} starts with ~ but HOME is not set; write the full path", key.display())
+                    })?;
+                    *key = home.join(rest);
+                } else if key.is_relative() {
                     *key = base.join(&*key);
                 }
                 keys::verifier(key).map_err(|e| format!("trust.{name}: {e}"))?;
@@ -231,12 +237,14 @@ mod tests {
     #[test]
     fn rules_are_checked_when_loaded() {
         let signed_without_keys = policy(&[("quay.io/acme", RuleType::Signed)]);
-        let err = signed_without_keys.resolve(Path::new("/")).unwrap_err();
+        let err = signed_without_keys
+            .resolve(Path::new("/"), None)
+            .unwrap_err();
         assert!(err.contains("needs `keys:`"), "{err}");
 
         let mut accept_with_keys = policy(&[]);
         accept_with_keys.default.keys.push("k.pub".into());
-        let err = accept_with_keys.resolve(Path::new("/")).unwrap_err();
+        let err = accept_with_keys.resolve(Path::new("/"), None).unwrap_err();
         assert!(err.contains("only a signed rule takes keys"), "{err}");
 
         for bad in [
@@ -246,13 +254,13 @@ mod tests {
             "",
         ] {
             let err = policy(&[(bad, RuleType::Reject)])
-                .resolve(Path::new("/"))
+                .resolve(Path::new("/"), None)
                 .unwrap_err();
             assert!(err.contains("a scope is a registry"), "{bad}: {err}");
         }
         // A registry with a port is a scope.
         policy(&[("localhost:5000", RuleType::Reject)])
-            .resolve(Path::new("/"))
+            .resolve(Path::new("/"), None)
             .unwrap();
 
         let mut missing = policy(&[]);
@@ -260,7 +268,18 @@ mod tests {
             kind: RuleType::Signed,
             keys: vec!["nowhere.pub".into()],
         };
-        let err = missing.resolve(Path::new("/no/such/dir")).unwrap_err();
+        let err = missing
+            .clone()
+            .resolve(Path::new("/no/such/dir"), None)
+            .unwrap_err();
         assert!(err.contains("/no/such/dir/nowhere.pub"), "{err}");
+        missing.default.keys = vec!["~/keys/team.pub".into()];
+        let err = missing
+            .clone()
+            .resolve(Path::new("/etc"), Some(Path::new("/home/me")))
+            .unwrap_err();
+        assert!(err.contains("/home/me/keys/team.pub"), "{err}");
+        let err = missing.resolve(Path::new("/etc"), None).unwrap_err();
+        assert!(err.contains("HOME is not set"), "{err}");
     }
 }
