@@ -135,6 +135,11 @@ fn install_obeys_the_most_specific_rule_and_a_refusal_writes_nothing() {
         run.stderr
     );
     assert!(!out.join("unsigned").exists());
+    let images = user.skillc(&["--json", "images"]).expect_code(0).json();
+    assert!(
+        !images.to_string().contains("unsigned"),
+        "a refused image stayed tagged: {images}"
+    );
     let refused = install(&user, true, &unsigned, &out).expect_code(1).json();
     assert_eq!(refused["error"]["code"], "untrusted");
     assert_eq!(

@@ -25,6 +25,9 @@ pub struct Image {
     pub descriptor: Descriptor,
     pub manifest: Manifest,
     pub signatures: Option<std::sync::Arc<crate::trust::signatures::Signatures>>,
+    /// The local tag this install's pull created (the store lacked the
+    /// image): removed again if the trust policy refuses the image.
+    pub pulled_tag: Option<String>,
 }
 
 impl std::fmt::Debug for Image {
@@ -94,6 +97,7 @@ pub async fn install_into(
         Err(refused) => {
             // The scheduler meets the same untrusted version at every
             // check: say so once, not every few hours.
+            forget_pulled(state, image).await;
             if by == "auto" && already_refused(state, target, image).await {
                 return Err(refused);
             }
@@ -151,6 +155,16 @@ pub async fn install_into(
     )
     .await;
     result
+}
+
+/// A refused image that was pulled for this install leaves no tag behind
+/// (its blobs go with the next `prune`).
+async fn forget_pulled(state: &State, image: &Image) {
+    if let Some(tag) = &image.pulled_tag
+        && let Err(e) = state.catalog().untag(tag).await
+    {
+        tracing::warn!(%tag, error = %e, "cannot untag a refused image");
+    }
 }
 
 /// Whether the newest history entry of `image`'s skill in `target` is an

@@ -29,7 +29,7 @@ pub async fn resolve_image(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Image, ApiError> {
     let parsed = Reference::parse(input)?;
-    let mut signatures = None;
+    let (mut signatures, mut pulled_tag) = (None, None);
     let (reference, descriptor) = match resolve_local(state.catalog(), input).await {
         Ok(found) => found,
         Err(e) if e.code() == ErrorCode::NotFound && parsed.registry.is_some() => {
@@ -46,7 +46,9 @@ pub async fn resolve_image(
                 crate::trust::enforce::prefetch(state, &wanted, &digest),
             );
             signatures = prefetched.map(std::sync::Arc::new);
-            (wanted, pulled?.descriptor)
+            let pulled = pulled?;
+            pulled_tag = Some(pulled.name);
+            (wanted, pulled.descriptor)
         }
         Err(e) => return Err(e),
     };
@@ -60,6 +62,7 @@ pub async fn resolve_image(
         descriptor,
         manifest,
         signatures,
+        pulled_tag,
     })
 }
 
@@ -227,6 +230,7 @@ pub async fn rollback(
             manifest: manifest.0,
             // No network on a rollback: the store's signatures, else the registry's.
             signatures: None,
+            pulled_tag: None,
         };
         let applied = apply::install_into(
             state,
