@@ -24,7 +24,15 @@ async fn keep_remote_signatures(state: &State, reference: &Reference, digest: &D
     let repository = reference.repository();
     match signatures::fetch(state.registries(), reference, digest).await {
         Ok(Some(found)) => {
-            if let Err(e) = signatures::keep(state.catalog(), &repository, digest, &found).await {
+            if let Err(e) = signatures::keep(
+                state.catalog(),
+                state.registries(),
+                &repository,
+                digest,
+                &found,
+            )
+            .await
+            {
                 tracing::warn!(%reference, error = %e, "cannot keep signatures in the store");
             }
         }

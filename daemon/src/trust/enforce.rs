@@ -198,13 +198,16 @@ async fn require_signature(
 /// Keep verified signatures in the store, in the background (a failure
 /// only costs a later fetch).
 fn keep_later(state: &State, repository: &str, digest: &Digest, found: Arc<Signatures>) {
-    let (catalog, repository, digest) = (
-        state.catalog().clone(),
-        repository.to_string(),
-        digest.clone(),
-    );
+    let (state, repository, digest) = (state.clone(), repository.to_string(), digest.clone());
     tokio::spawn(async move {
-        if let Err(e) = signatures::keep(&catalog, &repository, &digest, &found).await {
+        let kept = signatures::keep(
+            state.catalog(),
+            state.registries(),
+            &repository,
+            &digest,
+            &found,
+        );
+        if let Err(e) = kept.await {
             tracing::warn!(error = %e, "cannot keep signatures in the store");
         }
     });

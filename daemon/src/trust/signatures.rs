@@ -37,7 +37,10 @@ pub type Key = (CosignVerificationKey, String);
 pub struct Signatures {
     pub manifest_bytes: Vec<u8>,
     pub manifest: Manifest,
-    pub config: Option<Vec<u8>>,
+    /// The registry reference they came from (none: from the store). Its
+    /// config blob is fetched only when they are kept: checking needs the
+    /// payloads alone.
+    pub source: Option<Reference>,
     pub payloads: Vec<Result<Vec<u8>, String>>,
 }
 
@@ -119,21 +122,28 @@ async fn fetch_from(
         });
     }
     let manifest = parse_manifest(&name, &bytes)?;
-    // The config and the payloads are small: fetch them all at once.
-    let config = fetch_small_blob(&endpoint, source, &manifest.config, MAX_JSON_BLOB);
+    // The payloads are small: fetch them all at once.
     let payloads = futures_util::future::join_all(manifest.layers.iter().map(|layer| async {
         fetch_small_blob(&endpoint, source, layer, MAX_PAYLOAD)
             .await
             .map_err(|e| e.to_string())
-    }));
-    let (config, payloads) = futures_util::join!(config, payloads);
-    let config = config.ok();
+    }))
+    .await;
     Ok(Some(Signatures {
         manifest_bytes: bytes.to_vec(),
         manifest,
-        config,
+        source: Some(source.clone()),
         payloads,
     }))
+}
+
+/// Why signatures could not be kept.
+#[derive(Debug, thiserror::Error)]
+pub enum KeepError {
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
 }
 
 /// Keep `signatures` in the store as the signatures of `digest` in
@@ -141,13 +151,23 @@ async fn fetch_from(
 /// signatures images are kept: an unreadable payload is not stored.
 pub async fn keep(
     catalog: &Catalog,
+    registries: &Registries,
     repository: &str,
     digest: &Digest,
     signatures: &Signatures,
-) -> Result<(), CatalogError> {
-    let Some(config) = signatures.config.clone() else {
-        return Ok(());
+) -> Result<(), KeepError> {
+    let Some(source) = &signatures.source else {
+        return Ok(()); // Read from the store: kept already.
     };
+    let host = source.registry.clone().unwrap_or_default();
+    let endpoint = registries.endpoint(&host, &source.path).await?;
+    let config = fetch_small_blob(
+        &endpoint,
+        source,
+        &signatures.manifest.config,
+        MAX_JSON_BLOB,
+    )
+    .await?;
     let mut blobs = vec![config];
     for payload in &signatures.payloads {
         match payload {
@@ -210,7 +230,7 @@ pub fn from_store(
     Ok(Some(Signatures {
         manifest_bytes,
         manifest,
-        config: None,
+        source: None,
         payloads,
     }))
 }
