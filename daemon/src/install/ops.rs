@@ -39,13 +39,14 @@ pub async fn resolve_image(
                 parsed.with_tag("latest")
             };
             let (fetched, endpoint) = fetch_manifest(state.registries(), &wanted).await?;
-            // Under a signed rule, the signatures download with the blobs.
-            let digest = fetched.digest.clone();
-            let (pulled, prefetched) = tokio::join!(
-                pull::pull_fetched(state.catalog(), &wanted, fetched, endpoint, progress),
-                crate::trust::enforce::prefetch(state, &wanted, &digest),
-            );
-            signatures = prefetched.map(std::sync::Arc::new);
+            // Under a signed rule, the signatures download with the blobs,
+            // on another task: the pull blocks its thread while it fsyncs.
+            let prefetch = crate::trust::enforce::prefetch(state, &wanted, &fetched.digest);
+            let pulled =
+                pull::pull_fetched(state.catalog(), &wanted, fetched, endpoint, progress).await;
+            if let Some(fetching) = prefetch {
+                signatures = fetching.await.ok().flatten().map(std::sync::Arc::new);
+            }
             let pulled = pulled?;
             pulled_tag = Some(pulled.name);
             (wanted, pulled.descriptor)

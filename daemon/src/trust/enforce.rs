@@ -97,23 +97,27 @@ pub async fn check(
     }
 }
 
-/// Under a `signed` rule, the registry's signatures of `digest`, fetched
-/// beside the image's blobs and handed to [`check`]. Failures are left to
-/// [`check`], which looks again and explains.
-pub async fn prefetch(
+/// Under a `signed` rule, start fetching the registry's signatures of
+/// `digest` on a task of its own, to run beside the image's blob download;
+/// the result goes to [`check`]. Failures are left to [`check`], which
+/// looks again and explains.
+pub fn prefetch(
     state: &State,
     reference: &Reference,
     digest: &Digest,
-) -> Option<signatures::Signatures> {
+) -> Option<tokio::task::JoinHandle<Option<Signatures>>> {
     let repository = reference.repository();
     if state.config().trust.rule_for(&repository).rule.kind != RuleType::Signed {
         return None;
     }
-    signatures::fetch(state.registries(), reference, digest)
-        .await
-        .inspect_err(|e| tracing::debug!(%reference, error = %e, "signatures not prefetched"))
-        .ok()
-        .flatten()
+    let (state, reference, digest) = (state.clone(), reference.clone(), digest.clone());
+    Some(tokio::spawn(async move {
+        signatures::fetch(state.registries(), &reference, &digest)
+            .await
+            .inspect_err(|e| tracing::debug!(%reference, error = %e, "signatures not prefetched"))
+            .ok()
+            .flatten()
+    }))
 }
 
 /// `pull --verify --key K`: a signature by one of `paths` is required,
