@@ -63,14 +63,14 @@ pub async fn pull(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
             };
             tracing::info!(reference = %pulled.name, digest = %pulled.descriptor.digest, fetched = pulled.fetched_blobs, "pulled");
             let digest = &pulled.descriptor.digest;
-            let mut signer = None;
+            let mut verdicts = Vec::new();
             if !request.verify_keys.is_empty() {
-                signer = Some(crate::trust::enforce::check_keys(&state, &reference, digest, &request.verify_keys).await?);
+                verdicts.push(crate::trust::enforce::check_keys(&state, &reference, digest, &request.verify_keys).await?);
             }
             if request.output.is_some() {
-                let verdict = crate::trust::enforce::check(&state, &reference, digest, None).await?;
-                signer = signer.or(verdict.signer);
+                verdicts.push(crate::trust::enforce::check(&state, &reference, digest, None).await?);
             }
+            let signer = verdicts.iter().find_map(|v| v.signer.clone());
             let (unpacked_to, files) = match request.output {
                 Some(parent) => {
                     let manifest = pulled.manifest.clone();
@@ -84,6 +84,9 @@ pub async fn pull(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
                 }
                 None => (None, None),
             };
+            for verdict in verdicts {
+                verdict.keep_signatures(&state, &reference, digest);
+            }
             Ok::<_, ApiError>(PullResponse {
                 reference: pulled.name,
                 digest: pulled.descriptor.digest.to_string(),

@@ -93,7 +93,22 @@ pub async fn install_into(
     )
     .await
     {
-        Ok(verdict) => install_inner(state, target, parent, image, force, by, verdict.signer).await,
+        Ok(verdict) => {
+            let written = install_inner(
+                state,
+                target,
+                parent,
+                image,
+                force,
+                by,
+                verdict.signer.clone(),
+            )
+            .await;
+            if written.is_ok() {
+                verdict.keep_signatures(state, &image.reference, &image.descriptor.digest);
+            }
+            written
+        }
         Err(refused) => {
             // The scheduler meets the same untrusted version at every
             // check: say so once, not every few hours.

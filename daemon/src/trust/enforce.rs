@@ -22,12 +22,39 @@ use crate::state::State;
 use crate::store::digest::Digest;
 
 /// What the policy decided for an image it lets through.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Verdict {
     /// The rule that applied (`default`, `scopes."quay.io/acme"`).
     pub rule: String,
     /// Fingerprint of the key whose signature verified, under a signed rule.
     pub signer: Option<String>,
+    /// Verified signatures fetched from the registry, for the store.
+    fetched: Option<Arc<Signatures>>,
+}
+
+impl Verdict {
+    /// Keep the verified signatures in the store, in the background, once
+    /// the image is written (so that work never slows the write): for
+    /// rollback, `save` and offline checks. A failure only costs a later
+    /// fetch.
+    pub fn keep_signatures(self, state: &State, reference: &Reference, digest: &Digest) {
+        let Some(found) = self.fetched else {
+            return;
+        };
+        let (state, repository, digest) = (state.clone(), reference.repository(), digest.clone());
+        tokio::spawn(async move {
+            let kept = signatures::keep(
+                state.catalog(),
+                state.registries(),
+                &repository,
+                &digest,
+                &found,
+            );
+            if let Err(e) = kept.await {
+                tracing::warn!(error = %e, "cannot keep signatures in the store");
+            }
+        });
+    }
 }
 
 fn refusal(applied: &Applied<'_>, repository: &str, message: String) -> ApiError {
@@ -71,6 +98,7 @@ pub async fn check(
         RuleType::Accept | RuleType::Reject => Ok(Verdict {
             rule: applied.name.clone(),
             signer: None,
+            fetched: None,
         }),
         RuleType::Signed => {
             let keys = load_keys(&applied.rule.keys).map_err(|e| {
@@ -81,9 +109,10 @@ pub async fn check(
                 )
             })?;
             match require_signature(state, reference, digest, &keys, prefetched).await {
-                Ok(signer) => Ok(Verdict {
+                Ok((signer, fetched)) => Ok(Verdict {
                     rule: applied.name.clone(),
                     signer: Some(signer),
+                    fetched,
                 }),
                 Err(why) => Err(refusal(
                     &applied,
@@ -121,16 +150,16 @@ pub fn prefetch(
 }
 
 /// `pull --verify --key K`: a signature by one of `paths` is required,
-/// whatever the policy says; the verifying key's fingerprint.
+/// whatever the policy says.
 pub async fn check_keys(
     state: &State,
     reference: &Reference,
     digest: &Digest,
     paths: &[PathBuf],
-) -> Result<String, ApiError> {
+) -> Result<Verdict, ApiError> {
     let keys =
         load_keys(paths).map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))?;
-    require_signature(state, reference, digest, &keys, None)
+    let (signer, fetched) = require_signature(state, reference, digest, &keys, None)
         .await
         .map_err(|why| {
             ApiError::new(
@@ -138,7 +167,12 @@ pub async fn check_keys(
                 format!("{reference} ({digest}) is not verified by the given keys: {why}; nothing was unpacked"),
             )
             .with_details(json!({ "repository": reference.repository() }))
-        })
+        })?;
+    Ok(Verdict {
+        rule: "--key".into(),
+        signer: Some(signer),
+        fetched,
+    })
 }
 
 fn load_keys(paths: &[PathBuf]) -> Result<Vec<Key>, keys::KeyError> {
@@ -147,23 +181,20 @@ fn load_keys(paths: &[PathBuf]) -> Result<Vec<Key>, keys::KeyError> {
 
 /// The fingerprint of a key that verifies a signature on `digest`: among
 /// the `prefetched` signatures, else the store's, else the registry's;
-/// otherwise why none does. Signatures that verify are kept in the store
-/// (off the caller's path) for rollback, `save` and offline checks.
+/// otherwise why none does. With the fingerprint, the verified signatures
+/// when they came from the registry (the store does not have them yet).
 async fn require_signature(
     state: &State,
     reference: &Reference,
     digest: &Digest,
     keys: &[Key],
     prefetched: Option<Arc<Signatures>>,
-) -> Result<String, String> {
+) -> Result<(String, Option<Arc<Signatures>>), String> {
     let repository = reference.repository();
     let mut reasons = Vec::new();
     if let Some(found) = prefetched {
         match verified(&signatures::check(&found, digest, keys)) {
-            Ok(signer) => {
-                keep_later(state, &repository, digest, found);
-                return Ok(signer);
-            }
+            Ok(signer) => return Ok((signer, Some(found))),
             Err(why) => reasons.push(why),
         }
     }
@@ -175,17 +206,14 @@ async fn require_signature(
         .map_err(|e| format!("the kept signatures cannot be read: {e}"))?;
     if let Some(found) = kept {
         match verified(&signatures::check(&found, digest, keys)) {
-            Ok(signer) => return Ok(signer),
+            Ok(signer) => return Ok((signer, None)),
             Err(why) => reasons.push(why),
         }
     }
     if reference.registry.is_some() {
         match signatures::fetch(state.registries(), reference, digest).await {
             Ok(Some(found)) => match verified(&signatures::check(&found, digest, keys)) {
-                Ok(signer) => {
-                    keep_later(state, &repository, digest, Arc::new(found));
-                    return Ok(signer);
-                }
+                Ok(signer) => return Ok((signer, Some(Arc::new(found)))),
                 Err(why) => reasons.push(why),
             },
             Ok(None) => {}
@@ -197,24 +225,6 @@ async fn require_signature(
     }
     reasons.dedup();
     Err(reasons.join("; "))
-}
-
-/// Keep verified signatures in the store, in the background (a failure
-/// only costs a later fetch).
-fn keep_later(state: &State, repository: &str, digest: &Digest, found: Arc<Signatures>) {
-    let (state, repository, digest) = (state.clone(), repository.to_string(), digest.clone());
-    tokio::spawn(async move {
-        let kept = signatures::keep(
-            state.catalog(),
-            state.registries(),
-            &repository,
-            &digest,
-            &found,
-        );
-        if let Err(e) = kept.await {
-            tracing::warn!(error = %e, "cannot keep signatures in the store");
-        }
-    });
 }
 
 /// The verifying fingerprint among `checks`, or why none verified.

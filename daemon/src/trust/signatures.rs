@@ -34,6 +34,7 @@ pub type Key = (CosignVerificationKey, String);
 
 /// A signatures image: its manifest bytes and, per layer, the payload (or
 /// why it could not be read).
+#[derive(Debug)]
 pub struct Signatures {
     pub manifest_bytes: Vec<u8>,
     pub manifest: Manifest,
