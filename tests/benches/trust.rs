@@ -43,6 +43,17 @@ fn install(home: &Home, reference: &str, out: &str) -> f64 {
 /// that slows down during the run moves both sides of a ratio alike).
 fn row(case: &str, accept: Vec<f64>, signed: Vec<f64>) {
     let ratios: Vec<f64> = accept.iter().zip(&signed).map(|(a, s)| s / a).collect();
+    let ms = |v: &[f64]| {
+        v.iter()
+            .map(|x| format!("{:.0}", x * 1e3))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    eprintln!(
+        "{case}\n  accept ms: {}\n  signed ms: {}",
+        ms(&accept),
+        ms(&signed)
+    );
     println!(
         "| {case} | {:.1} ms | {:.1} ms | {:+.1}% |",
         median(accept) * 1e3,
