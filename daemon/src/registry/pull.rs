@@ -273,23 +273,37 @@ pub async fn fetch_small_blob(
             ),
         });
     }
-    let mut sized = endpoint
-        .client
-        .pull_blob_stream(&oci_ref, descriptor.digest.as_str())
-        .await
-        .map_err(|e| {
-            RegistryError::from_oci(
-                &endpoint.host,
-                &reference.to_string(),
-                e,
-                endpoint.credential_source.as_deref(),
-            )
-        })?;
+    // An open registry is asked with one plain GET (no auth bookkeeping).
+    let mut stream: futures_util::stream::BoxStream<'_, Result<bytes::Bytes, String>> =
+        if endpoint.open {
+            let path = format!("{}/blobs/{}", reference.path, descriptor.digest);
+            super::transport::open_get(endpoint, &path, None, &reference.to_string())
+                .await?
+                .bytes_stream()
+                .map(|c| c.map_err(|e| e.to_string()))
+                .boxed()
+        } else {
+            endpoint
+                .client
+                .pull_blob_stream(&oci_ref, descriptor.digest.as_str())
+                .await
+                .map_err(|e| {
+                    RegistryError::from_oci(
+                        &endpoint.host,
+                        &reference.to_string(),
+                        e,
+                        endpoint.credential_source.as_deref(),
+                    )
+                })?
+                .stream
+                .map(|c| c.map_err(|e| e.to_string()))
+                .boxed()
+        };
     let mut data = Vec::new();
-    while let Some(chunk) = sized.stream.next().await {
-        let chunk = chunk.map_err(|e| RegistryError::Other {
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|message| RegistryError::Other {
             host: endpoint.host.clone(),
-            message: e.to_string(),
+            message,
         })?;
         data.extend_from_slice(&chunk);
         if data.len() as u64 > max {
