@@ -124,11 +124,8 @@ async fn verify_local(
     verifiers: &[signatures::Key],
 ) -> Result<(Reference, Digest, Vec<SignatureCheck>), ApiError> {
     let (reference, descriptor) = resolve_local(state.catalog(), input).await?;
-    let (repository, digest) = (reference.repository(), descriptor.digest.clone());
-    let kept = state
-        .catalog()
-        .blocking(move |store| signatures::from_store(store, &repository, &digest))
-        .await?;
+    let kept =
+        signatures::kept(state.catalog(), &reference.repository(), &descriptor.digest).await?;
     let checks = kept
         .map(|found| signatures::check(&found, &descriptor.digest, verifiers))
         .unwrap_or_default();

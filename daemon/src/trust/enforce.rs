@@ -2,10 +2,12 @@
 //! (install, upgrade by hand or by the scheduler, rollback, `pull -o`), and
 //! the explicit `pull --verify --key` check.
 //!
-//! Signatures are looked for in the store first (kept there by an earlier
-//! check, or by `load`), then on the image's registry, whose signatures are
-//! then kept in the store; so a rollback or an air-gapped install needs no
-//! network, and a signature added on the registry later is still found.
+//! Signatures come from, in order: those fetched beside the image's blobs
+//! ([`prefetch`]), the store (kept by an earlier check, `save` or `load`),
+//! the image's registry. Verified ones from a registry are kept in the
+//! store once the skill is written, so a rollback or an air-gapped install
+//! needs no network, and a signature added on the registry later is still
+//! found.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,8 +26,6 @@ use crate::store::digest::Digest;
 /// What the policy decided for an image it lets through.
 #[derive(Debug, Clone)]
 pub struct Verdict {
-    /// The rule that applied (`default`, `scopes."quay.io/acme"`).
-    pub rule: String,
     /// Fingerprint of the key whose signature verified, under a signed rule.
     pub signer: Option<String>,
     /// Verified signatures fetched from the registry, for the store.
@@ -65,22 +65,24 @@ fn refusal(applied: &Applied<'_>, repository: &str, message: String) -> ApiError
     }))
 }
 
+fn rejected(applied: &Applied<'_>, reference: &Reference) -> ApiError {
+    refusal(
+        applied,
+        &reference.repository(),
+        format!(
+            "{reference} is refused by {applied}, which rejects every image in its scope; nothing was written. Change the trust section of config.yaml to allow it"
+        ),
+    )
+}
+
 /// Whether the policy lets `reference` be fetched at all: `reject` refuses
 /// before any network traffic. Other rules are decided by [`check`].
 pub fn precheck(state: &State, reference: &Reference) -> Result<(), ApiError> {
-    let repository = reference.repository();
-    let trust = &state.config().trust;
-    let applied = trust.rule_for(&repository);
-    if applied.rule.kind == RuleType::Reject {
-        return Err(refusal(
-            &applied,
-            &repository,
-            format!(
-                "{reference} is refused by {applied}, which rejects every image in its scope; nothing was written. Change the trust section of config.yaml to allow it"
-            ),
-        ));
+    let applied = state.config().trust.rule_for(&reference.repository());
+    match applied.rule.kind {
+        RuleType::Reject => Err(rejected(&applied, reference)),
+        RuleType::Accept | RuleType::Signed => Ok(()),
     }
-    Ok(())
 }
 
 /// Decide whether the image `reference` at `digest` may be written to disk.
@@ -90,13 +92,11 @@ pub async fn check(
     digest: &Digest,
     prefetched: Option<Arc<Signatures>>,
 ) -> Result<Verdict, ApiError> {
-    precheck(state, reference)?;
     let repository = reference.repository();
-    let trust = &state.config().trust;
-    let applied = trust.rule_for(&repository);
+    let applied = state.config().trust.rule_for(&repository);
     match applied.rule.kind {
-        RuleType::Accept | RuleType::Reject => Ok(Verdict {
-            rule: applied.name.clone(),
+        RuleType::Reject => Err(rejected(&applied, reference)),
+        RuleType::Accept => Ok(Verdict {
             signer: None,
             fetched: None,
         }),
@@ -110,7 +110,6 @@ pub async fn check(
             })?;
             match require_signature(state, reference, digest, &keys, prefetched).await {
                 Ok((signer, fetched)) => Ok(Verdict {
-                    rule: applied.name.clone(),
                     signer: Some(signer),
                     fetched,
                 }),
@@ -169,7 +168,6 @@ pub async fn check_keys(
             .with_details(json!({ "repository": reference.repository() }))
         })?;
     Ok(Verdict {
-        rule: "--key".into(),
         signer: Some(signer),
         fetched,
     })
@@ -198,10 +196,7 @@ async fn require_signature(
             Err(why) => reasons.push(why),
         }
     }
-    let (repo, wanted) = (repository.clone(), digest.clone());
-    let kept = state
-        .catalog()
-        .blocking(move |store| signatures::from_store(store, &repo, &wanted))
+    let kept = signatures::kept(state.catalog(), &repository, digest)
         .await
         .map_err(|e| format!("the kept signatures cannot be read: {e}"))?;
     if let Some(found) = kept {

@@ -203,8 +203,21 @@ pub async fn keep(
     Ok(())
 }
 
+/// The signatures of `digest` in `repository` that the store keeps, read
+/// on a blocking thread.
+pub async fn kept(
+    catalog: &Catalog,
+    repository: &str,
+    digest: &Digest,
+) -> Result<Option<Signatures>, CatalogError> {
+    let (repository, digest) = (repository.to_string(), digest.clone());
+    catalog
+        .blocking(move |store| from_store(store, &repository, &digest))
+        .await
+}
+
 /// The signatures of `digest` in `repository` that the store keeps.
-pub fn from_store(
+fn from_store(
     store: &Store,
     repository: &str,
     digest: &Digest,
