@@ -153,6 +153,13 @@ impl Config {
                 });
             }
         };
+        file.registries =
+            crate::registry::config::canonicalize(file.registries).map_err(|message| {
+                ConfigError::Invalid {
+                    path: path.clone(),
+                    message,
+                }
+            })?;
         let base = path.parent().unwrap_or(Path::new("/"));
         let home = std::env::var_os("HOME")
             .map(PathBuf::from)
@@ -213,15 +220,35 @@ fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
             .location()
             .map(|l| (l.line(), l.column()))
             .unwrap_or((0, 0));
+        let message = strip_location(&e.to_string());
+        let (line, column) = refine_location(text, &message, line, column);
         ConfigError::Parse {
             path: path.to_path_buf(),
             line,
             column,
-            message: strip_location(&e.to_string()),
+            message,
         }
     })?;
     validate(path, &file)?;
     Ok(file)
+}
+
+/// serde_norway places an error raised inside a map (a bad trust scope) at
+/// the map's first key; when the message quotes the key at fault, point at
+/// the line that holds it instead.
+fn refine_location(text: &str, message: &str, line: usize, column: usize) -> (usize, usize) {
+    let quoted = message
+        .split_once(": \"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(key, _)| key);
+    let Some(key) = quoted.filter(|k| !k.is_empty()) else {
+        return (line, column);
+    };
+    text.lines()
+        .enumerate()
+        .skip(line.saturating_sub(1))
+        .find_map(|(i, l)| l.find(key).map(|c| (i + 1, c + 1)))
+        .unwrap_or((line, column))
 }
 
 /// serde_norway appends " at line L column C"; we print it in front instead.
@@ -331,8 +358,19 @@ mod tests {
         let file =
             parse_str("trust:\n  scopes:\n    quay.io/acme: {type: signed, keys: [acme.pub]}\n")
                 .unwrap();
-        let applied = file.trust.rule_for("quay.io/acme/review");
+        let reference = crate::image::reference::Reference::parse("quay.io/acme/review").unwrap();
+        let applied = file.trust.rule_for(&reference);
         assert_eq!(applied.name, "scopes.\"quay.io/acme\"");
+        let err = parse_str("trust:\n  scopes:\n    quay.io/acme: {type: reject}\n    127.0.0.1:5000/ACME: {type: reject}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("/h/config.yaml:4:5:"), "{err}");
+        assert!(err.contains("ACME"), "{err}");
+        let err = parse_str("trust:\n  scopes:\n    127.0.0.1:5000/acme: {type: reject}\n    # the same registry\n    localhost:5000/acme: {type: accept}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("/h/config.yaml:5:5:"), "{err}");
+        assert!(err.contains("name the same scope"), "{err}");
     }
 
     #[test]

@@ -168,23 +168,19 @@ pub async fn tags(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
     ))
 }
 
-/// `host[:port]`, from what a user may type (`https://host/`, `host/path`).
+/// The canonical `host[:port]`, from what a user may type (`https://host/`,
+/// `host/path`, `LOCALHOST:05000`).
 fn host_only(registry: &str) -> Result<String, ApiError> {
     let host = registry
         .trim_start_matches("https://")
         .trim_start_matches("http://");
-    let host = host.split('/').next().unwrap_or("").to_string();
-    if host.is_empty()
-        || !host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-    {
-        return Err(ApiError::new(
+    let host = host.split('/').next().unwrap_or("");
+    crate::image::registry_name::canonical(host).map_err(|why| {
+        ApiError::new(
             ErrorCode::InvalidRequest,
-            format!("{registry:?} is not a registry host[:port]"),
-        ));
-    }
-    Ok(host)
+            format!("{registry:?} is not a registry host[:port]: {why}"),
+        )
+    })
 }
 
 pub async fn login(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {

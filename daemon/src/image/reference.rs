@@ -1,9 +1,11 @@
 //! Image references: `[registry/]repository[:tag][@digest]`.
 //!
-//! The local store keeps a reference exactly as written (no `docker.io/`
-//! added), so `acme/review:1.0.0` stays `acme/review:1.0.0`. The first
-//! component is a registry when it has a `.` or a `:`, or is `localhost`,
-//! as docker and podman decide.
+//! The local store keeps a local reference exactly as written (no
+//! `docker.io/` added), so `acme/review:1.0.0` stays `acme/review:1.0.0`.
+//! The first component is a registry when it has a `.` or a `:`, or is
+//! `localhost`, as docker and podman decide; the registry is kept in its
+//! canonical form (see [`super::registry_name`]), so every spelling of one
+//! registry gives one reference, and `docker.io/x` is `docker.io/library/x`.
 
 use std::fmt;
 
@@ -12,6 +14,7 @@ use crate::store::digest::Digest;
 /// A parsed reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
+    /// The registry's canonical identity ([`super::registry_name::canonical`]).
     pub registry: Option<String>,
     /// The path under the registry: `acme/review`.
     pub path: String,
@@ -32,7 +35,7 @@ pub struct BadReference {
 /// Longest reference accepted.
 const MAX_REFERENCE: usize = 255;
 
-fn component_ok(c: &str) -> bool {
+pub(crate) fn component_ok(c: &str) -> bool {
     // [a-z0-9]+ ( (. | _ | __ | -+) [a-z0-9]+ )*
     if c.is_empty() || !c.starts_with(|ch: char| ch.is_ascii_lowercase() || ch.is_ascii_digit()) {
         return false;
@@ -69,24 +72,6 @@ fn tag_ok(t: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
-fn registry_ok(r: &str) -> bool {
-    let (host, port) = match r.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || r.starts_with('[') => (h, Some(p)),
-        _ => (r, None),
-    };
-    let host_ok = if host.starts_with('[') && host.ends_with(']') {
-        host[1..host.len() - 1]
-            .parse::<std::net::Ipv6Addr>()
-            .is_ok()
-    } else {
-        !host.is_empty()
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-    };
-    host_ok && port.is_none_or(|p| !p.is_empty() && p.parse::<u16>().is_ok())
-}
-
 impl Reference {
     pub fn parse(input: &str) -> Result<Reference, BadReference> {
         let bad = |reason: &str| BadReference {
@@ -117,14 +102,24 @@ impl Reference {
         }
         let (registry, path) = match name.split_once('/') {
             Some((first, path))
-                if first.contains(['.', ':']) || first == "localhost" || first.starts_with('[') =>
+                if first.contains(['.', ':'])
+                    || first.eq_ignore_ascii_case("localhost")
+                    || first.starts_with('[') =>
             {
-                if !registry_ok(first) {
-                    return Err(bad(&format!("registry {first:?} is not a host[:port]")));
-                }
-                (Some(first.to_string()), path)
+                let registry = super::registry_name::canonical(first)
+                    .map_err(|why| bad(&format!("registry {first:?}: {why}")))?;
+                (Some(registry), path)
             }
             _ => (None, name),
+        };
+        // docker.io's official images live under `library/`, as docker and
+        // podman spell them.
+        let library;
+        let path = if registry.as_deref() == Some("docker.io") && !path.contains('/') {
+            library = format!("library/{path}");
+            library.as_str()
+        } else {
+            path
         };
         if path.is_empty() {
             return Err(bad("the name is empty"));
@@ -229,5 +224,33 @@ mod tests {
             assert!(Reference::parse(s).is_err(), "{s}");
         }
         assert!(Reference::parse(&"a".repeat(300)).is_err());
+    }
+
+    #[test]
+    fn every_spelling_of_a_registry_gives_one_reference() {
+        for (input, want) in [
+            ("127.0.0.1:05000/acme/x:1", "127.0.0.1:5000/acme/x:1"),
+            ("LOCALHOST:5000/acme/x", "localhost:5000/acme/x"),
+            ("Quay.IO:443/acme/x", "quay.io/acme/x"),
+            ("[0::1]:5000/x", "[::1]:5000/x"),
+            ("index.docker.io/x:1", "docker.io/library/x:1"),
+            ("docker.io/library/x", "docker.io/library/x"),
+            ("docker.io/acme/x", "docker.io/acme/x"),
+        ] {
+            assert_eq!(
+                Reference::parse(input).unwrap().to_string(),
+                want,
+                "{input}"
+            );
+        }
+        for input in [
+            "127.1:5000/x",
+            "quay.io./x",
+            "[fe80::1%eth0]:5000/x",
+            "host:0/x",
+        ] {
+            let err = Reference::parse(input).unwrap_err().to_string();
+            assert!(err.contains("registry"), "{input}: {err}");
+        }
     }
 }

@@ -13,6 +13,8 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
+use super::links::Links;
+
 /// Caps on what a layer may unpack to.
 #[derive(Debug, Clone, Copy)]
 pub struct UnpackLimits {
@@ -125,6 +127,7 @@ pub fn unpack<R: Read>(
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(layer));
     let mut done = Unpacked::default();
     let mut entries_seen = 0u64;
+    let mut links = Links::default();
     let entries = archive
         .entries()
         .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
@@ -228,6 +231,7 @@ pub fn unpack<R: Read>(
                         &format!("is a symlink to {target:?}, outside the skill"),
                     ));
                 }
+                links.insert(&parts, &target);
                 std::os::unix::fs::symlink(&target, &path).map_err(|e| match e.kind() {
                     io::ErrorKind::AlreadyExists => hostile(&name, "appears twice"),
                     _ => UnpackError::Io {
@@ -251,6 +255,11 @@ pub fn unpack<R: Read>(
                 ));
             }
         }
+    }
+    // Each link passed the check of its own text; now that every entry is
+    // known, walk each one through the others (see `links`).
+    if let Some((at, why)) = links.first_escape() {
+        return Err(hostile(&at, &format!("is a symlink that {why}")));
     }
     Ok(done)
 }
@@ -378,6 +387,43 @@ mod tests {
                 .collect();
             assert_eq!(outside, ["root"], "{message}: nothing beside the root");
         }
+    }
+
+    #[test]
+    fn symlink_chains_are_refused_in_every_entry_order() {
+        let deep = "u/u/u/u/u/u/u/u/u/u/u/u/../../../../../../../../../../../..";
+        let chain: [RawEntry<'_>; 3] = [
+            ("u", T::Symlink, 0o777, b"", "."),
+            ("rootfs", T::Symlink, 0o777, b"", deep),
+            ("parent", T::Symlink, 0o777, b"", "u/.."),
+        ];
+        for order in [
+            [0, 1, 2],
+            [0, 2, 1],
+            [1, 0, 2],
+            [1, 2, 0],
+            [2, 0, 1],
+            [2, 1, 0],
+        ] {
+            let mut entries = vec![("SKILL.md", T::Regular, 0o644, &b"x"[..], "")];
+            entries.extend(order.iter().map(|&i| chain[i]));
+            let (_dir, result) = run(&entries);
+            let err = result.unwrap_err().to_string();
+            assert!(err.contains("outside the skill"), "{order:?}: {err}");
+        }
+        // A loop is refused too; a link through a link that stays inside is fine.
+        let (_dir, result) = run(&[
+            ("a", T::Symlink, 0o777, b"", "b"),
+            ("b", T::Symlink, 0o777, b"", "a"),
+        ]);
+        assert!(result.unwrap_err().to_string().contains("loop"));
+        let (_dir, result) = run(&[
+            ("docs/", T::Directory, 0o755, b"", ""),
+            ("docs/v2.md", T::Regular, 0o644, b"x", ""),
+            ("docs/latest", T::Symlink, 0o777, b"", "v2.md"),
+            ("readme", T::Symlink, 0o777, b"", "docs/latest"),
+        ]);
+        assert_eq!(result.unwrap().files, 3);
     }
 
     #[test]

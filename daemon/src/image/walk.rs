@@ -119,6 +119,22 @@ pub fn walk(root: &Path, limits: WalkLimits) -> Result<Walked, Vec<Problem>> {
         stop: false,
     };
     walker.dir(root, "");
+    // Judge every link by a walk through the others, exactly as unpack
+    // will: a chain of links that each look inside can still climb out.
+    let mut links = super::links::Links::default();
+    for entry in &walker.out.entries {
+        if let Kind::Symlink { target } = &entry.kind {
+            let at: Vec<&str> = entry.rel.split('/').collect();
+            links.insert(&at, &target.to_string_lossy());
+        }
+    }
+    for (at, why) in links.escapes() {
+        walker.problems.push(problem(
+            &at,
+            format!("is a symlink that {why}"),
+            "skills must be self-contained: point the link at a file inside the skill, or replace it with the file",
+        ));
+    }
     if !walker.problems.is_empty() {
         return Err(walker.problems);
     }
@@ -395,6 +411,27 @@ mod tests {
         }
         let pipe = problems.iter().find(|p| p.file == "pipe").unwrap();
         assert!(pipe.message.contains("FIFO"));
+    }
+
+    #[test]
+    fn link_chains_and_loops_are_refused_even_when_dangling() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("SKILL.md"), "x").unwrap();
+        symlink(".", root.join("u")).unwrap();
+        // Dangling (nothing named `gone` anywhere), so canonicalize cannot judge it.
+        symlink("u/../gone", root.join("parent")).unwrap();
+        symlink("b", root.join("a")).unwrap();
+        symlink("a", root.join("b")).unwrap();
+        symlink("SKILL.md", root.join("fine")).unwrap();
+        let problems = walk(root, WalkLimits::default()).unwrap_err();
+        let files: Vec<&str> = problems.iter().map(|p| p.file.as_str()).collect();
+        assert_eq!(files, ["a", "b", "parent"], "{problems:?}");
+        assert!(
+            problems[2].message.contains("outside the skill"),
+            "{problems:?}"
+        );
+        assert!(problems[0].message.contains("loop"), "{problems:?}");
     }
 
     #[test]

@@ -11,9 +11,16 @@ use sha2::{Digest as _, Sha256};
 
 use crate::store::digest::Digest;
 
-/// The tree digest of `dir` (an error if it cannot be read).
+/// The tree digest of `dir` (an error if it cannot be read). Links are
+/// hashed as links, never followed, the folder itself included: a skill
+/// folder replaced by a link to a large tree is a change, not a tree to read.
 pub fn digest(dir: &Path) -> std::io::Result<Digest> {
     let mut hasher = Sha256::new();
+    let meta = std::fs::symlink_metadata(dir)?;
+    if meta.file_type().is_symlink() {
+        hasher.update(format!("L \0{}\0", std::fs::read_link(dir)?.display()).as_bytes());
+        return Ok(Digest::from_hasher(hasher));
+    }
     walk(dir, "", &mut hasher)?;
     Ok(Digest::from_hasher(hasher))
 }

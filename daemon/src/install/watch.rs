@@ -1,6 +1,12 @@
-//! Watching installed folders (notify): any change under a target folder
-//! that holds installs leads, after a short quiet period, to a drift check
-//! of the installs it touched (see [`super::drift`]).
+//! Watching installed folders (notify): any change in an installed skill's
+//! folder leads, after a short quiet period, to a drift check of the installs
+//! it touched (see [`super::drift`]).
+//!
+//! Only skilld's own folders are watched: each install's folder recursively,
+//! and its parent (the target folder) without recursion, to see the install
+//! folder itself removed or replaced. Links are never followed: a link in a
+//! skill (or in a target folder) to a large tree must not cost the user's
+//! inotify watches, which every program of the user shares.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -61,7 +67,7 @@ impl WatchHandle {
 /// Run the watcher until `shutdown`.
 pub fn spawn(index: Index, events: EventBus, handle: WatchHandle, shutdown: CancellationToken) {
     let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
-    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+    let handler = move |event: notify::Result<notify::Event>| {
         // Reading a folder (as the drift check itself does) raises access
         // events: only changes count, or every check would trigger the next.
         if let Ok(event) = event
@@ -71,7 +77,9 @@ pub fn spawn(index: Index, events: EventBus, handle: WatchHandle, shutdown: Canc
                 let _ = tx.send(path);
             }
         }
-    });
+    };
+    let config = notify::Config::default().with_follow_symlinks(false);
+    let watcher = notify::RecommendedWatcher::new(handler, config);
     let mut watcher = match watcher {
         Ok(w) => w,
         Err(e) => {
@@ -81,7 +89,7 @@ pub fn spawn(index: Index, events: EventBus, handle: WatchHandle, shutdown: Canc
     };
     handle.0.active.store(true, Ordering::Release);
     tokio::spawn(async move {
-        let mut watched: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut watched: BTreeSet<(PathBuf, bool)> = BTreeSet::new();
         let mut touched: BTreeSet<PathBuf> = BTreeSet::new();
         sync(&index, &mut watcher, &mut watched).await;
         loop {
@@ -101,36 +109,52 @@ pub fn spawn(index: Index, events: EventBus, handle: WatchHandle, shutdown: Canc
                 () = tokio::time::sleep(timeout) => {
                     let paths = std::mem::take(&mut touched);
                     check(&index, &events, &paths).await;
+                    // An install folder replaced or re-created needs its watch again.
+                    sync(&index, &mut watcher, &mut watched).await;
                 }
             }
         }
     });
 }
 
-/// Watch the folder of every install.
+/// Watch the folder of every install (recursively) and each target folder
+/// (alone).
 async fn sync(
     index: &Index,
     watcher: &mut notify::RecommendedWatcher,
-    watched: &mut BTreeSet<PathBuf>,
+    watched: &mut BTreeSet<(PathBuf, bool)>,
 ) {
     let Ok(rows) = index.read(installs::all).await else {
         return;
     };
-    let wanted: BTreeSet<PathBuf> = rows
-        .iter()
-        .filter_map(|r| Path::new(&r.path).parent().map(Path::to_path_buf))
-        .collect();
-    for dir in wanted.difference(&watched.clone()) {
-        match watcher.watch(dir, RecursiveMode::Recursive) {
+    let mut wanted: BTreeSet<(PathBuf, bool)> = BTreeSet::new();
+    for row in &rows {
+        let path = PathBuf::from(&row.path);
+        if let Some(parent) = path.parent() {
+            wanted.insert((parent.to_path_buf(), false));
+        }
+        wanted.insert((path, true));
+    }
+    for (dir, recursive) in watched.clone().difference(&wanted) {
+        let _ = watcher.unwatch(dir);
+        watched.remove(&(dir.clone(), *recursive));
+    }
+    for (dir, recursive) in wanted.difference(&watched.clone()) {
+        // A link in place of an install folder is not followed either.
+        if std::fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
+            continue;
+        }
+        let mode = if *recursive {
+            RecursiveMode::Recursive
+        } else {
+            RecursiveMode::NonRecursive
+        };
+        match watcher.watch(dir, mode) {
             Ok(()) => {
-                watched.insert(dir.clone());
+                watched.insert((dir.clone(), *recursive));
             }
             Err(e) => tracing::debug!(dir = %dir.display(), error = %e, "cannot watch yet"),
         }
-    }
-    for dir in watched.clone().difference(&wanted) {
-        let _ = watcher.unwatch(dir);
-        watched.remove(dir);
     }
 }
 

@@ -11,9 +11,12 @@
 //!
 //! Plain HTTP is allowed without configuration only for loopback hosts.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
+
+use crate::image::registry_name::canonical;
 
 /// Settings of one registry host (`host[:port]`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -28,6 +31,37 @@ pub struct RegistryConfig {
     /// Pull-through mirrors, `host[:port][/path-prefix]`, tried in order
     /// before the registry itself (registries.conf semantics).
     pub mirrors: Vec<String>,
+}
+
+/// The `registries:` section with every host and mirror in its canonical
+/// form (see [`crate::image::registry_name`]), so settings written as
+/// `LOCALHOST:05000` apply to `localhost:5000`; a spelling with no canonical
+/// form, or two keys naming one registry, is an error naming the key.
+pub fn canonicalize(
+    registries: BTreeMap<String, RegistryConfig>,
+) -> Result<BTreeMap<String, RegistryConfig>, String> {
+    let mut out = BTreeMap::new();
+    for (key, mut config) in registries {
+        let host = canonical(&key).map_err(|why| format!("registries.{key:?}: {why}"))?;
+        for mirror in &mut config.mirrors {
+            let (mirror_host, prefix) = match mirror.split_once('/') {
+                Some((h, p)) => (h, Some(p)),
+                None => (mirror.as_str(), None),
+            };
+            let canonical_mirror = canonical(mirror_host)
+                .map_err(|why| format!("registries.{key:?}.mirrors: {mirror:?}: {why}"))?;
+            *mirror = match prefix {
+                Some(p) => format!("{canonical_mirror}/{p}"),
+                None => canonical_mirror,
+            };
+        }
+        if out.insert(host.clone(), config).is_some() {
+            return Err(format!(
+                "registries.{key:?}: another key names the same registry ({host}); merge them"
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// Whether `host` (with an optional port) is a loopback address.
@@ -46,6 +80,26 @@ pub fn is_loopback(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registry_settings_are_keyed_by_canonical_identity() {
+        let mut map = BTreeMap::new();
+        map.insert(
+            "LOCALHOST:05000".to_string(),
+            RegistryConfig {
+                mirrors: vec!["Mirror.Local:443/quay".into()],
+                ..Default::default()
+            },
+        );
+        let out = canonicalize(map.clone()).unwrap();
+        assert_eq!(out["localhost:5000"].mirrors, ["mirror.local/quay"]);
+        map.insert("localhost:5000".into(), RegistryConfig::default());
+        let err = canonicalize(map).unwrap_err();
+        assert!(err.contains("same registry"), "{err}");
+        let mut bad = BTreeMap::new();
+        bad.insert("127.1:5000".to_string(), RegistryConfig::default());
+        assert!(canonicalize(bad).unwrap_err().contains("127.1:5000"));
+    }
 
     #[test]
     fn loopback_hosts() {

@@ -151,9 +151,22 @@ fn normalise_key(key: &str) -> String {
         .strip_suffix("/v1")
         .or_else(|| key.strip_suffix("/v2"))
         .unwrap_or(key);
-    match key {
-        "index.docker.io" | "registry-1.docker.io" => "docker.io".to_string(),
-        other => other.to_string(),
+    let (host, path) = match key.split_once('/') {
+        Some((h, p)) => (h, Some(p)),
+        None => (key, None),
+    };
+    // One identity per registry: `LOCALHOST:05000` in an auth file is the
+    // entry of `localhost:5000`. A key with no canonical form stays as
+    // written, so it matches only itself.
+    let host = match host {
+        "registry-1.docker.io" => "docker.io".to_string(),
+        other => {
+            crate::image::registry_name::canonical(other).unwrap_or_else(|_| other.to_string())
+        }
+    };
+    match path {
+        Some(p) => format!("{host}/{p}"),
+        None => host,
     }
 }
 

@@ -78,7 +78,7 @@ fn rejected(applied: &Applied<'_>, reference: &Reference) -> ApiError {
 /// Whether the policy lets `reference` be fetched at all: `reject` refuses
 /// before any network traffic. Other rules are decided by [`check`].
 pub fn precheck(state: &State, reference: &Reference) -> Result<(), ApiError> {
-    let applied = state.config().trust.rule_for(&reference.repository());
+    let applied = state.config().trust.rule_for(reference);
     match applied.rule.kind {
         RuleType::Reject => Err(rejected(&applied, reference)),
         RuleType::Accept | RuleType::Signed => Ok(()),
@@ -93,7 +93,7 @@ pub async fn check(
     prefetched: Option<Arc<Signatures>>,
 ) -> Result<Verdict, ApiError> {
     let repository = reference.repository();
-    let applied = state.config().trust.rule_for(&repository);
+    let applied = state.config().trust.rule_for(reference);
     match applied.rule.kind {
         RuleType::Reject => Err(rejected(&applied, reference)),
         RuleType::Accept => Ok(Verdict {
@@ -134,8 +134,7 @@ pub fn prefetch(
     reference: &Reference,
     digest: &Digest,
 ) -> Option<tokio::task::JoinHandle<Option<Signatures>>> {
-    let repository = reference.repository();
-    if state.config().trust.rule_for(&repository).rule.kind != RuleType::Signed {
+    if state.config().trust.rule_for(reference).rule.kind != RuleType::Signed {
         return None;
     }
     let (state, reference, digest) = (state.clone(), reference.clone(), digest.clone());
