@@ -76,6 +76,7 @@ pub async fn pull(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
                     let manifest = pulled.manifest.clone();
                     let fallback = reference.name().to_string();
                     let limits = unpack_limits(&state);
+                    crate::install::swap::claim_area(state.index(), &parent).await?;
                     let (dest, unpacked) = state
                         .catalog()
                         .blocking(move |store| Ok(extract::extract(store, &manifest, &parent, &fallback, limits)))
@@ -85,7 +86,7 @@ pub async fn pull(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
                 None => (None, None),
             };
             for verdict in verdicts {
-                verdict.keep_signatures(&state, &reference, digest);
+                verdict.keep_signatures(&state, digest);
             }
             Ok::<_, ApiError>(PullResponse {
                 reference: pulled.name,

@@ -225,14 +225,25 @@ pub async fn load(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
         .blocking(move |store| Ok(crate::store::archive::load(store, &input, limits)))
         .await?
         .map_err(archive_error)?;
+    let mut references = Vec::with_capacity(tags.len());
     for (name, descriptor) in &tags {
-        catalog.tag(name, descriptor).await?;
+        let row = catalog.tag(name, descriptor).await?;
+        references.push(row.name.clone());
+        // An archive's names say which registry its images came from; the
+        // trust policy judges them by it whatever they are tagged later.
+        if let Ok(reference) = crate::image::reference::Reference::parse(&row.name)
+            && reference.registry.is_some()
+        {
+            catalog
+                .record_origin(&descriptor.digest, &reference.repository())
+                .await?;
+        }
     }
     let after = catalog.blocking(|store| store.blobs()).await?.len();
     Ok(json(
         hyper::StatusCode::OK,
         &LoadResponse {
-            references: tags.into_iter().map(|(n, _)| n).collect(),
+            references,
             blobs: after.saturating_sub(before) as u64,
         },
     ))

@@ -3,6 +3,7 @@
 //! the destination, its digest checked to the last byte, the skill's name
 //! read from its SKILL.md, and only then renamed into place.
 
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use skilld_proto::images::ImageFormat;
@@ -12,6 +13,11 @@ use super::unpack::{UnpackError, UnpackLimits, Unpacked, unpack};
 use crate::oci::Manifest;
 use crate::skill::rules::name_problems;
 use crate::store::{MAX_JSON_BLOB, Store, StoreError};
+
+/// The hidden folder, inside a target folder, where skills are unpacked
+/// before they are renamed into place: agents load any folder with a
+/// `SKILL.md` one level down, never one two levels down in a dot folder.
+pub const STAGING: &str = ".skilld-staging";
 
 /// Why an extraction failed.
 #[derive(Debug, thiserror::Error)]
@@ -96,10 +102,18 @@ pub fn extract(
         move |source| ExtractError::Io { path, source }
     };
     std::fs::create_dir_all(parent).map_err(io(parent))?;
+    // Unpacked in the hidden staging folder (see `install::swap`), where no
+    // agent looks for skills, then renamed into place.
+    let area = parent.join(STAGING);
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .recursive(true)
+        .create(&area)
+        .map_err(io(&area))?;
     let tmp = tempfile::Builder::new()
-        .prefix(".skilld-unpack-")
-        .tempdir_in(parent)
-        .map_err(io(parent))?;
+        .prefix("unpack-")
+        .tempdir_in(&area)
+        .map_err(io(&area))?;
     let (name, unpacked) = unpack_image(store, manifest, tmp.path(), fallback_name, limits)?;
     let dest = parent.join(&name);
     if std::fs::symlink_metadata(&dest).is_ok() {
@@ -115,5 +129,7 @@ pub fn extract(
             source: e,
         });
     }
+    // Empty now, unless another unpack is under way there.
+    let _ = std::fs::remove_dir(&area);
     Ok((dest, unpacked))
 }

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
     (2, include_str!("migrations/0002_history_policy.sql")),
     (3, include_str!("migrations/0003_signer.sql")),
+    (4, include_str!("migrations/0004_origins_staging.sql")),
 ];
 
 /// The schema version this binary writes.

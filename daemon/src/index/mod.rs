@@ -7,7 +7,9 @@
 pub mod history;
 pub mod installs;
 pub mod migrations;
+pub mod origins;
 pub mod refs;
+pub mod staging;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

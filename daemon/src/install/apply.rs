@@ -105,7 +105,7 @@ pub async fn install_into(
             )
             .await;
             if written.is_ok() {
-                verdict.keep_signatures(state, &image.reference, &image.descriptor.digest);
+                verdict.keep_signatures(state, &image.descriptor.digest);
             }
             written
         }
@@ -272,6 +272,7 @@ async fn install_inner(
         limits(state),
     );
     let source_for_stage = source_name.clone();
+    swap::claim_area(state.index(), parent).await?;
     let staged = state
         .catalog()
         .blocking(move |store| {
@@ -395,6 +396,8 @@ async fn install_inner(
         return Err(ApiError::new(ErrorCode::Internal, e.to_string()));
     }
     let _ = std::fs::remove_dir_all(&displaced);
+    // Empty now, unless another install is staging there.
+    let _ = std::fs::remove_dir(parent.join(swap::STAGING));
     state.watch().refresh().await;
     tracing::info!(name = %record.name, target, path = %record.path, digest = %record.digest, by, "installed");
     Ok(Applied {

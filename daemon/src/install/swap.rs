@@ -9,7 +9,19 @@
 //! the new folder went in: the old folder is put back. One whose staged
 //! folder is gone completed on disk: the index is brought up to date.
 //! Either way, disk and index agree, and the folder is whole.
+//!
+//! A failure after the renames (the final index write: a full disk) is
+//! undone on disk before the answer goes out, so the index and the folder
+//! agree at once, not only after a restart.
+//!
+//! Staged and displaced folders live in `<target>/.skilld-staging/`, never
+//! beside the skills: agents load any folder with a `SKILL.md` one level
+//! down, and a half-staged skill must never be one of them. Every target
+//! skilld stages in is recorded first ([`crate::index::staging`]); at start,
+//! after the pending swaps are settled, [`sweep`] empties each one's
+//! staging folder, so nothing a crash left behind survives.
 
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -20,7 +32,10 @@ use crate::index::{Index, IndexError};
 /// kill the daemon mid-swap. Never set outside tests.
 pub const DELAY_ENV: &str = "SKILLD_TEST_SWAP_DELAY_MS";
 
-/// A sibling path of `dest` for staging or displacing, unique per call.
+pub use crate::image::extract::STAGING;
+
+/// A fresh path in `dest`'s staging folder for staging or displacing it,
+/// unique per call (the staging folder is created, private to the user).
 pub fn sibling(dest: &Path, role: &str) -> PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
@@ -33,7 +48,86 @@ pub fn sibling(dest: &Path, role: &str) -> PathBuf {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     );
-    dest.with_file_name(format!(".skilld-{role}-{name}-{unique}"))
+    let area = dest.with_file_name(STAGING);
+    let _ = std::fs::DirBuilder::new()
+        .mode(0o700)
+        .recursive(true)
+        .create(&area);
+    area.join(format!("{role}-{name}-{unique}"))
+}
+
+/// Record `parent` as a folder skilld stages in, before anything is
+/// written there.
+pub async fn claim_area(index: &Index, parent: &Path) -> Result<(), IndexError> {
+    let path = parent.display().to_string();
+    index
+        .write(move |conn| crate::index::staging::record(conn, &path))
+        .await
+}
+
+/// Remove what crashes left in every staging area (after [`recover`]):
+/// each area's `.skilld-staging` folder, and the `.skilld-staged-*`,
+/// `.skilld-old-*` and `.skilld-unpack-*` folders older versions left beside
+/// the skills. Areas with nothing of skilld's left are forgotten. The bytes
+/// freed.
+pub async fn sweep(index: &Index) -> Result<u64, IndexError> {
+    let areas = index.read(crate::index::staging::all).await?;
+    let installs = index.read(installs::all).await?;
+    let mut freed = 0;
+    for area in areas {
+        let dir = PathBuf::from(&area);
+        let leftovers: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name == STAGING
+                    || [".skilld-staged-", ".skilld-old-", ".skilld-unpack-"]
+                        .iter()
+                        .any(|p| name.starts_with(p))
+            })
+            .map(|e| e.path())
+            .collect();
+        for path in leftovers {
+            freed += size_of_tree(&path);
+            match std::fs::remove_dir_all(&path) {
+                Ok(()) => {
+                    tracing::warn!(path = %path.display(), "removed what an interrupted install left")
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot remove what an interrupted install left")
+                }
+            }
+        }
+        let in_use = installs
+            .iter()
+            .any(|r| Path::new(&r.path).parent() == Some(dir.as_path()));
+        if !in_use {
+            let path = area.clone();
+            index
+                .write(move |conn| crate::index::staging::forget(conn, &path))
+                .await?;
+        }
+    }
+    Ok(freed)
+}
+
+/// Bytes under `path`, links not followed.
+fn size_of_tree(path: &Path) -> u64 {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return 0;
+    };
+    if !meta.is_dir() {
+        return meta.len();
+    }
+    std::fs::read_dir(path)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| size_of_tree(&e.path()))
+        .sum()
 }
 
 fn test_delay() {
@@ -108,9 +202,38 @@ pub async fn replace(
         return Err(SwapError::Io(e));
     }
     let path = pending.path.clone();
-    index
+    let finished = index
         .write(move |conn| installs::finish(conn, &path, record.as_ref()))
-        .await?;
+        .await;
+    if let Err(e) = finished {
+        // The index cannot say what is on disk: put the disk back the way
+        // the index has it, before anyone is told anything.
+        let (d, s, x) = (
+            dest.to_path_buf(),
+            staged.to_path_buf(),
+            displaced.to_path_buf(),
+        );
+        let undone = tokio::task::spawn_blocking(move || unswap(&d, &s, &x)).await;
+        if !matches!(undone, Ok(Ok(()))) {
+            tracing::error!(path = %dest.display(), "cannot undo a swap whose record failed; it is settled at the next start");
+        }
+        let path = pending.path.clone();
+        let _ = index
+            .write(move |conn| installs::abandon(conn, &path))
+            .await;
+        return Err(SwapError::Record(e));
+    }
+    Ok(())
+}
+
+/// Undo [`swap`]: the new folder back to `staged`, the old one (if any)
+/// back to `dest`.
+fn unswap(dest: &Path, staged: &Path, displaced: &Path) -> std::io::Result<()> {
+    std::fs::rename(dest, staged)?;
+    if std::fs::symlink_metadata(displaced).is_ok() {
+        std::fs::rename(displaced, dest)?;
+    }
+    sync_parent(dest);
     Ok(())
 }
 
@@ -134,9 +257,19 @@ pub async fn take_away(index: &Index, dest: &Path, displaced: &Path) -> Result<(
         return Err(SwapError::Io(e));
     }
     let path = pending.path.clone();
-    index
+    let finished = index
         .write(move |conn| installs::finish(conn, &path, None))
-        .await?;
+        .await;
+    if let Err(e) = finished {
+        if let Err(undo) = std::fs::rename(displaced, dest) {
+            tracing::error!(path = %dest.display(), error = %undo, "cannot undo a removal whose record failed; it is settled at the next start");
+        }
+        let path = pending.path.clone();
+        let _ = index
+            .write(move |conn| installs::abandon(conn, &path))
+            .await;
+        return Err(SwapError::Record(e));
+    }
     Ok(())
 }
 
@@ -147,6 +280,10 @@ pub enum SwapError {
     Io(std::io::Error),
     #[error(transparent)]
     Index(#[from] IndexError),
+    #[error(
+        "the change could not be recorded in the index ({0}); it was undone on disk, so the folder is as it was. Free some disk space and try again"
+    )]
+    Record(IndexError),
 }
 
 /// Finish or undo every swap a crash interrupted; how many there were.
@@ -200,4 +337,106 @@ pub async fn recover(index: &Index) -> Result<usize, IndexError> {
         }
     }
     Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(path: &Path) -> InstallRow {
+        InstallRow {
+            name: "x".into(),
+            target: "dir".into(),
+            path: path.display().to_string(),
+            source_ref: "r.io/x:1".into(),
+            registry: Some("r.io".into()),
+            repository: "r.io/x".into(),
+            digest: "sha256:1".into(),
+            version: Some("1".into()),
+            content_hash: "sha256:2".into(),
+            status: "ok".into(),
+            pinned: false,
+            installed_at: "now".into(),
+            installed_by: "cli".into(),
+            previous_ref: None,
+            previous_digest: None,
+            previous_version: None,
+            signer: None,
+        }
+    }
+
+    /// The final index write fails (as on a full disk): the folder is put
+    /// back before `replace` answers, so disk and index agree at once.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_failed_record_is_undone_on_disk_before_the_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(&dir.path().join("index.db")).unwrap();
+        let parent = dir.path().join("skills");
+        std::fs::create_dir(&parent).unwrap();
+        let dest = parent.join("x");
+        std::fs::create_dir(&dest).unwrap();
+        std::fs::write(dest.join("SKILL.md"), "old").unwrap();
+        let staged = sibling(&dest, "staged");
+        std::fs::create_dir(&staged).unwrap();
+        std::fs::write(staged.join("SKILL.md"), "new").unwrap();
+        let displaced = sibling(&dest, "old");
+        index
+            .write(|conn| {
+                conn.execute_batch(
+                    "CREATE TRIGGER full BEFORE INSERT ON installs BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+                )
+            })
+            .await
+            .unwrap();
+        let err = replace(&index, &dest, &staged, &displaced, Some(row(&dest)))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, SwapError::Record(_)), "{err}");
+        assert!(err.to_string().contains("undone"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(dest.join("SKILL.md")).unwrap(),
+            "old"
+        );
+        assert!(
+            staged.exists(),
+            "the new folder is back where it was staged"
+        );
+        assert!(index.read(installs::pending).await.unwrap().is_empty());
+        assert!(index.read(installs::all).await.unwrap().is_empty());
+
+        // A fresh install (nothing there before) leaves no folder either.
+        std::fs::remove_dir_all(&dest).unwrap();
+        replace(&index, &dest, &staged, &displaced, Some(row(&dest)))
+            .await
+            .unwrap_err();
+        assert!(!dest.exists());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_sweep_empties_staging_areas_and_keeps_skills() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(&dir.path().join("index.db")).unwrap();
+        let parent = dir.path().join("skills");
+        std::fs::create_dir(&parent).unwrap();
+        std::fs::create_dir(parent.join("kept")).unwrap();
+        let staged = sibling(&parent.join("x"), "staged");
+        std::fs::create_dir(&staged).unwrap();
+        std::fs::write(staged.join("SKILL.md"), "half").unwrap();
+        std::fs::create_dir(parent.join(".skilld-old-x-1-2")).unwrap();
+        claim_area(&index, &parent).await.unwrap();
+        let freed = sweep(&index).await.unwrap();
+        assert_eq!(freed, 4);
+        let left: Vec<_> = std::fs::read_dir(&parent)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["kept"]);
+        assert!(
+            index
+                .read(crate::index::staging::all)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
 }

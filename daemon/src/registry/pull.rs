@@ -253,6 +253,9 @@ async fn finish_inner(
         (None, Some(d)) => format!("{}@{d}", reference.repository()),
     };
     catalog.tag(&name, &descriptor).await?;
+    catalog
+        .record_origin(&descriptor.digest, &reference.repository())
+        .await?;
     Ok((name, descriptor))
 }
 

@@ -228,6 +228,13 @@ pub async fn open_state(config: &Config) -> Result<(Index, Catalog, EventBus), S
     if recovered > 0 {
         tracing::warn!(recovered, "finished or undid installs a crash interrupted");
     }
+    let freed = crate::install::swap::sweep(&index).await?;
+    if freed > 0 {
+        tracing::warn!(
+            freed,
+            "removed what interrupted installs left in target folders"
+        );
+    }
     let events = EventBus::new();
     crate::install::drift::recheck_all(&index, &events).await?;
     Ok((index, catalog, events))

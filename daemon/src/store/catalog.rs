@@ -90,9 +90,12 @@ impl Catalog {
             .map_err(CatalogError::from)
     }
 
-    /// Point tag `name` at `descriptor`, in index.json and in the index.
+    /// Point tag `name` at `descriptor`, in index.json and in the index. A
+    /// name that is a reference is kept in its canonical form, so one image
+    /// has one name whichever spelling of its registry was used.
     pub async fn tag(&self, name: &str, descriptor: &Descriptor) -> Result<RefRow, CatalogError> {
-        let (name, descriptor) = (name.to_string(), descriptor.clone());
+        let name = Reference::parse(name).map_or_else(|_| name.to_string(), |r| r.to_string());
+        let descriptor = descriptor.clone();
         let row = self
             .blocking(move |store| {
                 let row = row_for(store, &name, &descriptor)?;
@@ -105,6 +108,29 @@ impl Catalog {
             .write(move |conn| refs::upsert(conn, &stored))
             .await?;
         Ok(row)
+    }
+
+    /// Record that the manifest `digest` came from the registry repository
+    /// `repository` (see [`crate::index::origins`]).
+    pub async fn record_origin(
+        &self,
+        digest: &Digest,
+        repository: &str,
+    ) -> Result<(), CatalogError> {
+        let (digest, repository) = (digest.to_string(), repository.to_string());
+        self.index
+            .write(move |conn| crate::index::origins::record(conn, &digest, &repository))
+            .await?;
+        Ok(())
+    }
+
+    /// The registry repositories the manifest `digest` came from.
+    pub async fn origins(&self, digest: &Digest) -> Result<Vec<String>, CatalogError> {
+        let digest = digest.to_string();
+        Ok(self
+            .index
+            .read(move |conn| crate::index::origins::of(conn, &digest))
+            .await?)
     }
 
     /// Remove tag `name`; what it pointed at.

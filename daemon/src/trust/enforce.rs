@@ -2,6 +2,11 @@
 //! (install, upgrade by hand or by the scheduler, rollback, `pull -o`), and
 //! the explicit `pull --verify --key` check.
 //!
+//! An image is judged by the rule of the reference it is installed by and
+//! by the rule of every registry repository its manifest was pulled from
+//! (the store records them): a local tag of a pulled image (`skillc tag
+//! quay.io/acme/x:1 mine/x:1`) meets quay.io/acme's rule, not the default.
+//!
 //! Signatures come from, in order: those fetched beside the image's blobs
 //! ([`prefetch`]), the store (kept by an earlier check, `save` or `load`),
 //! the image's registry. Verified ones from a registry are kept in the
@@ -28,8 +33,9 @@ use crate::store::digest::Digest;
 pub struct Verdict {
     /// Fingerprint of the key whose signature verified, under a signed rule.
     pub signer: Option<String>,
-    /// Verified signatures fetched from the registry, for the store.
-    fetched: Option<Arc<Signatures>>,
+    /// Verified signatures fetched from the registry, for the store, with
+    /// the repository they were found for.
+    fetched: Option<(Reference, Arc<Signatures>)>,
 }
 
 impl Verdict {
@@ -37,11 +43,11 @@ impl Verdict {
     /// the image is written (so that work never slows the write): for
     /// rollback, `save` and offline checks. A failure only costs a later
     /// fetch.
-    pub fn keep_signatures(self, state: &State, reference: &Reference, digest: &Digest) {
-        let Some(found) = self.fetched else {
+    pub fn keep_signatures(self, state: &State, digest: &Digest) {
+        let Some((subject, found)) = self.fetched else {
             return;
         };
-        let (state, repository, digest) = (state.clone(), reference.repository(), digest.clone());
+        let (state, repository, digest) = (state.clone(), subject.repository(), digest.clone());
         tokio::spawn(async move {
             let kept = signatures::keep(
                 state.catalog(),
@@ -85,17 +91,63 @@ pub fn precheck(state: &State, reference: &Reference) -> Result<(), ApiError> {
     }
 }
 
-/// Decide whether the image `reference` at `digest` may be written to disk.
+/// Decide whether the image `reference` at `digest` may be written to disk:
+/// under its own rule, and under the rule of every repository the store
+/// says it was pulled from. The first signer found is the one recorded.
 pub async fn check(
     state: &State,
     reference: &Reference,
     digest: &Digest,
     prefetched: Option<Arc<Signatures>>,
 ) -> Result<Verdict, ApiError> {
+    let mut verdict = check_one(state, reference, digest, prefetched, None).await?;
+    let origins = state.catalog().origins(digest).await.map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("cannot read where {digest} came from: {e}"),
+        )
+    })?;
+    for origin in origins {
+        if origin == reference.repository() {
+            continue;
+        }
+        let Ok(mut subject) = Reference::parse(&origin) else {
+            continue;
+        };
+        subject.digest = Some(digest.clone());
+        let judged = check_one(state, &subject, digest, None, Some(reference)).await?;
+        if verdict.signer.is_none() {
+            verdict = judged;
+        }
+    }
+    Ok(verdict)
+}
+
+/// [`check`] under the rule of `reference` alone; `named`, when the image
+/// is installed under another name than `reference` (its origin), goes in
+/// the refusal so the user sees why that rule applies.
+async fn check_one(
+    state: &State,
+    reference: &Reference,
+    digest: &Digest,
+    prefetched: Option<Arc<Signatures>>,
+    named: Option<&Reference>,
+) -> Result<Verdict, ApiError> {
     let repository = reference.repository();
     let applied = state.config().trust.rule_for(reference);
+    let came_from = named
+        .map(|n| {
+            format!("{n} was pulled from {repository}, so it is judged by that registry's rule: ")
+        })
+        .unwrap_or_default();
     match applied.rule.kind {
-        RuleType::Reject => Err(rejected(&applied, reference)),
+        RuleType::Reject => Err(refusal(
+            &applied,
+            &repository,
+            format!(
+                "{came_from}{reference} is refused by {applied}, which rejects every image in its scope; nothing was written. Change the trust section of config.yaml to allow it"
+            ),
+        )),
         RuleType::Accept => Ok(Verdict {
             signer: None,
             fetched: None,
@@ -105,19 +157,19 @@ pub async fn check(
                 refusal(
                     &applied,
                     &repository,
-                    format!("{applied}: {e}; nothing was written"),
+                    format!("{came_from}{applied}: {e}; nothing was written"),
                 )
             })?;
             match require_signature(state, reference, digest, &keys, prefetched).await {
                 Ok((signer, fetched)) => Ok(Verdict {
                     signer: Some(signer),
-                    fetched,
+                    fetched: fetched.map(|f| (reference.clone(), f)),
                 }),
                 Err(why) => Err(refusal(
                     &applied,
                     &repository,
                     format!(
-                        "{reference} ({digest}) is refused by {applied}: {why}; nothing was written. Sign it with `skillc sign {reference} --key cosign.key` using a key the rule trusts"
+                        "{came_from}{reference} ({digest}) is refused by {applied}: {why}; nothing was written. Sign it with `skillc sign {reference} --key cosign.key` using a key the rule trusts"
                     ),
                 )),
             }
@@ -168,7 +220,7 @@ pub async fn check_keys(
         })?;
     Ok(Verdict {
         signer: Some(signer),
-        fetched,
+        fetched: fetched.map(|f| (reference.clone(), f)),
     })
 }
 
