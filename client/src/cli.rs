@@ -276,33 +276,33 @@ pub enum Command {
         force: bool,
     },
     /// Remove an installed skill.
+    ///
+    /// Every install of NAME (in the target given with -t) is removed, each
+    /// on its own: one edited by hand is kept (unless --force) and reported,
+    /// the others go. Exit 1 when any could not be removed.
     Remove {
-        name: String,
-        #[arg(short = 't', long = "target", value_name = "T")]
-        target: Option<String>,
+        #[command(flatten)]
+        which: Which,
         /// Remove even if edited by hand (a backup is kept).
         #[arg(long)]
         force: bool,
     },
     /// Go back to the version installed before (from the store, no network).
     Rollback {
-        name: String,
-        #[arg(short = 't', long = "target", value_name = "T")]
-        target: Option<String>,
+        #[command(flatten)]
+        which: Which,
         #[arg(long)]
         force: bool,
     },
     /// Keep a skill at its version: upgrades leave it alone.
     Pin {
-        name: String,
-        #[arg(short = 't', long = "target", value_name = "T")]
-        target: Option<String>,
+        #[command(flatten)]
+        which: Which,
     },
     /// Let upgrades move a pinned skill again.
     Unpin {
-        name: String,
-        #[arg(short = 't', long = "target", value_name = "T")]
-        target: Option<String>,
+        #[command(flatten)]
+        which: Which,
     },
     /// Run an upgrade check now (the daemon also runs one every check_interval).
     Check,
@@ -431,4 +431,18 @@ impl From<FormatArg> for ImageFormat {
 fn parse_state(s: &str) -> Result<Lifecycle, String> {
     Lifecycle::parse(s)
         .ok_or_else(|| "expected testing, published, deprecated or archived".to_string())
+}
+
+/// Which installs a remove, rollback, pin or unpin acts on.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Which {
+    /// The skill's name.
+    pub name: String,
+    /// Only the installs in this target.
+    #[arg(short = 't', long = "target", value_name = "T")]
+    pub target: Option<String>,
+    /// Only the install in this folder (the DIR it was installed into with
+    /// `install -o DIR`), when several folders hold NAME.
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: Option<std::path::PathBuf>,
 }

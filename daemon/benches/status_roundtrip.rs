@@ -155,7 +155,7 @@ fn main() {
             }
         }
         token.cancel();
-        daemon.await.unwrap().unwrap();
+        drop(daemon.await.unwrap().unwrap());
     });
 }
 

@@ -143,7 +143,7 @@ impl Config {
     /// Read `paths.config_file`; a missing file gives the defaults.
     pub fn load(paths: Paths) -> Result<Config, ConfigError> {
         let path = &paths.config_file;
-        let mut file = match std::fs::read_to_string(path) {
+        let mut file = match crate::user_file::read_regular_text(path, 4 << 20) {
             Ok(text) => parse(path, &text)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => ConfigFile::default(),
             Err(source) => {

@@ -25,6 +25,7 @@ pub mod state;
 pub mod store;
 pub mod trust;
 pub mod upgrade;
+pub mod user_file;
 
 pub use config::Config;
 pub use server::{Bound, StartError, bind, run};

@@ -97,7 +97,8 @@ fn start(args: Args) -> anyhow::Result<()> {
         .max_blocking_threads(4)
         .enable_all()
         .build()?;
-    runtime.block_on(async {
+    let grace = config.limits.shutdown_grace;
+    let held = runtime.block_on(async {
         // Signals first: a SIGTERM that arrives as soon as the socket exists
         // must take the clean path, not kill the process.
         let token = CancellationToken::new();
@@ -110,7 +111,14 @@ fn start(args: Args) -> anyhow::Result<()> {
             }
             None => skilld::bind(&config)?,
         };
-        skilld::run(config, bound, token).await?;
-        anyhow::Ok(())
-    })
+        let held = skilld::run(config, bound, token).await?;
+        anyhow::Ok(held)
+    })?;
+    // Blocking work may still run (a read, a hash, a blob write): it gets
+    // the grace period, then the process exits. The lock goes with the
+    // process, never before it, so a second daemon can never share the data
+    // folder with what is left of this one.
+    runtime.shutdown_timeout(grace);
+    std::mem::forget(held);
+    std::process::exit(0)
 }

@@ -31,6 +31,7 @@ struct Inner {
     registries: Registries,
     target_env: TargetEnv,
     watch: WatchHandle,
+    folders: crate::install::folders::FolderLocks,
     health: crate::upgrade::Health,
     started: Instant,
     shutdown: CancellationToken,
@@ -58,6 +59,7 @@ impl State {
                 registries,
                 target_env: TargetEnv::from_process(),
                 watch: WatchHandle::default(),
+                folders: Default::default(),
                 health: crate::upgrade::Health::default(),
                 catalog,
                 events,
@@ -90,6 +92,11 @@ impl State {
     /// Tell the folder watcher that installs changed.
     pub fn watch(&self) -> &WatchHandle {
         &self.inner.watch
+    }
+
+    /// One writer per target folder (installs, upgrades, rollbacks, removals).
+    pub fn folders(&self) -> &crate::install::folders::FolderLocks {
+        &self.inner.folders
     }
 
     /// The environment agent folders are resolved in.

@@ -120,6 +120,10 @@ pub struct RemoveRequest {
     pub name: String,
     #[serde(default)]
     pub target: Option<String>,
+    /// The install's folder (absolute), to pick one of several installs of
+    /// `name` (`skillc remove NAME -o DIR` sends `DIR/NAME`).
+    #[serde(default)]
+    pub path: Option<PathBuf>,
     #[serde(default)]
     pub force: bool,
 }
@@ -131,6 +135,9 @@ pub struct RollbackRequest {
     pub name: String,
     #[serde(default)]
     pub target: Option<String>,
+    /// The install's folder (absolute), as for [`RemoveRequest::path`].
+    #[serde(default)]
+    pub path: Option<PathBuf>,
     #[serde(default)]
     pub force: bool,
 }
@@ -142,14 +149,33 @@ pub struct PinRequest {
     pub name: String,
     #[serde(default)]
     pub target: Option<String>,
+    /// The install's folder (absolute), as for [`RemoveRequest::path`].
+    #[serde(default)]
+    pub path: Option<PathBuf>,
     pub pinned: bool,
 }
 
-/// What a remove, rollback or pin changed.
+/// What a remove, rollback or pin changed, install by install: the ones
+/// it changed, and the ones it could not change with why (each is also in
+/// the history). When every matching install failed, the route answers the
+/// first failure as an error instead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeResponse {
     pub changed: Vec<Installed>,
     pub backups: Vec<PathBuf>,
+    #[serde(default)]
+    pub failed: Vec<ChangeFailure>,
+}
+
+/// One install a remove, rollback or pin could not change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeFailure {
+    pub name: String,
+    pub target: String,
+    pub path: PathBuf,
+    /// The error code it would have been answered with alone.
+    pub code: crate::ErrorCode,
+    pub message: String,
 }
 
 /// Request of `POST /v1/upgrade`.

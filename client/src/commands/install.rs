@@ -10,6 +10,7 @@ use skilld_proto::install::{
     UpgradeResponse,
 };
 
+use crate::cli::Which;
 use crate::ctx::Ctx;
 use crate::error::ClientError;
 use crate::render;
@@ -218,78 +219,98 @@ pub async fn upgrade(
     })
 }
 
-fn show_change(ctx: &Ctx, verb: &str, r: &ChangeResponse) {
+/// Print what changed and what failed; exit 1 when anything failed.
+fn show_change(ctx: &Ctx, verb: &str, r: &ChangeResponse) -> ExitCode {
     for backup in &r.backups {
         ctx.say(format!("kept the edited folder in {}", backup.display()));
     }
     for i in &r.changed {
         ctx.say(format!(
-            "{verb} {} {} ({})",
+            "{verb} {} {} ({}, {})",
             i.name,
             i.version.as_deref().unwrap_or("-"),
-            i.target
+            i.target,
+            i.path.display()
         ));
     }
+    for f in &r.failed {
+        eprintln!(
+            "skillc: {} ({}, {}): {}",
+            f.name,
+            f.target,
+            f.path.display(),
+            f.message
+        );
+    }
+    if r.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
-pub async fn remove(
+/// `-o DIR` → the install folder `DIR/NAME`, absolute.
+fn install_path(which: &Which) -> Result<Option<std::path::PathBuf>, ClientError> {
+    which
+        .output
+        .as_deref()
+        .map(|dir| absolute(dir).map(|d| d.join(&which.name)))
+        .transpose()
+}
+
+/// Post a change request and report it.
+async fn change<R: serde::Serialize>(
     ctx: &Ctx,
-    name: &str,
-    target: Option<&str>,
-    force: bool,
+    route: &str,
+    request: &R,
+    verb: &str,
 ) -> Result<ExitCode, ClientError> {
+    let (r, answer): (ChangeResponse, _) = ctx.post(route, request).await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer);
+        return Ok(if r.failed.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
+    Ok(show_change(ctx, verb, &r))
+}
+
+pub async fn remove(ctx: &Ctx, which: &Which, force: bool) -> Result<ExitCode, ClientError> {
     let request = RemoveRequest {
-        name: name.into(),
-        target: target.map(str::to_string),
+        name: which.name.clone(),
+        target: which.target.clone(),
+        path: install_path(which)?,
         force,
     };
-    let (r, answer): (ChangeResponse, _) = ctx.post(REMOVE_ROUTE, &request).await?;
-    if ctx.cli.json {
-        ctx.print_json(&answer)
-    } else {
-        show_change(ctx, "removed", &r)
-    }
-    Ok(ExitCode::SUCCESS)
+    change(ctx, REMOVE_ROUTE, &request, "removed").await
 }
 
-pub async fn rollback(
-    ctx: &Ctx,
-    name: &str,
-    target: Option<&str>,
-    force: bool,
-) -> Result<ExitCode, ClientError> {
+pub async fn rollback(ctx: &Ctx, which: &Which, force: bool) -> Result<ExitCode, ClientError> {
     let request = RollbackRequest {
-        name: name.into(),
-        target: target.map(str::to_string),
+        name: which.name.clone(),
+        target: which.target.clone(),
+        path: install_path(which)?,
         force,
     };
-    let (r, answer): (ChangeResponse, _) = ctx.post(ROLLBACK_ROUTE, &request).await?;
-    if ctx.cli.json {
-        ctx.print_json(&answer)
-    } else {
-        show_change(ctx, "rolled back to", &r)
-    }
-    Ok(ExitCode::SUCCESS)
+    change(ctx, ROLLBACK_ROUTE, &request, "rolled back to").await
 }
 
-pub async fn pin(
-    ctx: &Ctx,
-    name: &str,
-    target: Option<&str>,
-    pinned: bool,
-) -> Result<ExitCode, ClientError> {
+pub async fn pin(ctx: &Ctx, which: &Which, pinned: bool) -> Result<ExitCode, ClientError> {
     let request = PinRequest {
-        name: name.into(),
-        target: target.map(str::to_string),
+        name: which.name.clone(),
+        target: which.target.clone(),
+        path: install_path(which)?,
         pinned,
     };
-    let (r, answer): (ChangeResponse, _) = ctx.post(PIN_ROUTE, &request).await?;
-    if ctx.cli.json {
-        ctx.print_json(&answer)
-    } else {
-        show_change(ctx, if pinned { "pinned" } else { "unpinned" }, &r)
-    }
-    Ok(ExitCode::SUCCESS)
+    change(
+        ctx,
+        PIN_ROUTE,
+        &request,
+        if pinned { "pinned" } else { "unpinned" },
+    )
+    .await
 }
 
 pub async fn check(ctx: &Ctx) -> Result<ExitCode, ClientError> {

@@ -85,18 +85,10 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
             dry_run,
             force,
         } => install::upgrade(ctx, names, *all, target.as_deref(), *dry_run, *force).await,
-        Command::Remove {
-            name,
-            target,
-            force,
-        } => install::remove(ctx, name, target.as_deref(), *force).await,
-        Command::Rollback {
-            name,
-            target,
-            force,
-        } => install::rollback(ctx, name, target.as_deref(), *force).await,
-        Command::Pin { name, target } => install::pin(ctx, name, target.as_deref(), true).await,
-        Command::Unpin { name, target } => install::pin(ctx, name, target.as_deref(), false).await,
+        Command::Remove { which, force } => install::remove(ctx, which, *force).await,
+        Command::Rollback { which, force } => install::rollback(ctx, which, *force).await,
+        Command::Pin { which } => install::pin(ctx, which, true).await,
+        Command::Unpin { which } => install::pin(ctx, which, false).await,
         Command::Check => install::check(ctx).await,
         Command::Policy {
             name,

@@ -100,52 +100,52 @@ pub async fn list(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
     Ok(json(hyper::StatusCode::OK, &ListResponse { installs }))
 }
 
+/// The install a request selects; a path must be absolute.
+fn selector<'a>(
+    name: &'a str,
+    target: Option<&'a str>,
+    path: Option<&'a std::path::Path>,
+) -> Result<ops::Selector<'a>, ApiError> {
+    if path.is_some_and(|p| !p.is_absolute()) {
+        return Err(ApiError::new(
+            skilld_proto::ErrorCode::InvalidRequest,
+            "the install path must be absolute (skillc sends one)",
+        ));
+    }
+    Ok(ops::Selector { name, target, path })
+}
+
 pub async fn remove(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
     let request: RemoveRequest = body::read_json(req, &state.config().limits).await?;
-    let (changed, backups) = ops::remove(
-        state,
+    let which = selector(
         &request.name,
         request.target.as_deref(),
-        request.force,
-    )
-    .await?;
-    Ok(json(
-        hyper::StatusCode::OK,
-        &ChangeResponse { changed, backups },
-    ))
+        request.path.as_deref(),
+    )?;
+    let outcomes = ops::remove(state, which, request.force).await?;
+    Ok(json(hyper::StatusCode::OK, &outcomes.into_response()?))
 }
 
 pub async fn rollback(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
     let request: RollbackRequest = body::read_json(req, &state.config().limits).await?;
-    let (changed, backups) = ops::rollback(
-        state,
+    let which = selector(
         &request.name,
         request.target.as_deref(),
-        request.force,
-    )
-    .await?;
-    Ok(json(
-        hyper::StatusCode::OK,
-        &ChangeResponse { changed, backups },
-    ))
+        request.path.as_deref(),
+    )?;
+    let outcomes = ops::rollback(state, which, request.force).await?;
+    Ok(json(hyper::StatusCode::OK, &outcomes.into_response()?))
 }
 
 pub async fn pin(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
     let request: PinRequest = body::read_json(req, &state.config().limits).await?;
-    let changed = ops::pin(
-        state,
+    let which = selector(
         &request.name,
         request.target.as_deref(),
-        request.pinned,
-    )
-    .await?;
-    Ok(json(
-        hyper::StatusCode::OK,
-        &ChangeResponse {
-            changed,
-            backups: Vec::new(),
-        },
-    ))
+        request.path.as_deref(),
+    )?;
+    let outcomes = ops::pin(state, which, request.pinned).await?;
+    Ok(json(hyper::StatusCode::OK, &outcomes.into_response()?))
 }
 
 pub async fn upgrade(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
@@ -242,6 +242,7 @@ pub async fn policy(state: &State, req: Request<Incoming>) -> Result<ApiResponse
         &ChangeResponse {
             changed,
             backups: Vec::new(),
+            failed: Vec::new(),
         },
     ))
 }

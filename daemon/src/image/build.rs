@@ -43,6 +43,10 @@ pub struct Built {
     pub size: u64,
 }
 
+/// The latest `SOURCE_DATE_EPOCH` accepted: the last second an RFC 3339
+/// date (the `created` annotation) can name.
+pub const MAX_EPOCH: i64 = 253_402_300_799;
+
 /// Why a build failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -75,9 +79,9 @@ pub fn build(
         ));
     }
     let epoch = match spec.epoch {
-        Some(e) if e < 0 => {
+        Some(e) if !(0..=MAX_EPOCH).contains(&e) => {
             return Err(BuildError::Invalid(format!(
-                "SOURCE_DATE_EPOCH={e} is negative; use seconds since 1970"
+                "SOURCE_DATE_EPOCH={e} is out of range; use seconds since 1970, from 0 to {MAX_EPOCH} (9999-12-31T23:59:59Z)"
             )));
         }
         Some(e) => Some(e as u64),

@@ -7,7 +7,6 @@
 //! fixed header (mtime 0, no file name, OS "unknown"). The same folder thus
 //! gives the same bytes on any machine, whatever its file times and owners.
 
-use std::fs::File;
 use std::io::{self, Read, Write};
 
 use flate2::{Compression, GzBuilder};
@@ -107,7 +106,8 @@ pub fn write<W: Write>(
             Kind::File { size, executable } => {
                 let mode = if *executable { 0o755 } else { 0o644 };
                 let mut h = header(tar::EntryType::Regular, mode, *size, mtime);
-                let file = File::open(&entry.abs)?;
+                // Swapped for a FIFO since the walk? Refused, never blocked on.
+                let file = crate::user_file::open_regular(&entry.abs)?;
                 let mut reader = SizedReader {
                     inner: file.take(*size),
                     remaining: *size,

@@ -85,6 +85,8 @@ pub async fn install_into(
     by: &str,
     action: Action,
 ) -> Result<Applied, ApiError> {
+    // One writer per target folder: concurrent installs into it queue.
+    let _folder = state.folders().lock(parent).await;
     let result = match crate::trust::enforce::check(
         state,
         &image.reference,

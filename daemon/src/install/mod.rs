@@ -8,6 +8,7 @@
 
 pub mod apply;
 pub mod drift;
+pub mod folders;
 pub mod list;
 pub mod ops;
 pub mod provenance;
@@ -59,7 +60,10 @@ pub fn resolve_targets(
                 "-o must be an absolute path (skillc sends one)",
             ));
         }
-        return Ok(vec![(targets::DIR_TARGET.to_string(), dir.to_path_buf())]);
+        let dir = folders::canonical_folder(dir)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("-o: {e}")))?;
+        refuse_file(&dir)?;
+        return Ok(vec![(targets::DIR_TARGET.to_string(), dir)]);
     }
     if let Some(p) = project
         && !p.is_absolute()
@@ -84,10 +88,29 @@ pub fn resolve_targets(
                 "no home folder is known to the daemon (HOME is unset); use -o DIR or --project",
             )
         })?;
+        let dir = folders::canonical_folder(&dir)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("target {name}: {e}")))?;
+        refuse_file(&dir)?;
         out.push((name, dir));
     }
     out.dedup();
     Ok(out)
+}
+
+/// A target folder that exists as something else (a file) is the
+/// caller's mistake, said before anything is staged.
+fn refuse_file(dir: &Path) -> Result<(), ApiError> {
+    match std::fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!(
+                "{} is {}, not a folder; skills are installed into a folder: name another one",
+                dir.display(),
+                crate::user_file::kind_of(&m)
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Move a hand-edited or foreign folder out of the way, into the backups.

@@ -67,34 +67,112 @@ pub async fn resolve_image(
     })
 }
 
+/// Which installs a remove, rollback or pin is about: a name, in one
+/// target or all, or the one install at `path`.
+#[derive(Debug, Clone, Copy)]
+pub struct Selector<'a> {
+    pub name: &'a str,
+    pub target: Option<&'a str>,
+    pub path: Option<&'a Path>,
+}
+
 /// Installs named `name` (in `target`, if given).
 pub async fn matching(
     state: &State,
     name: &str,
     target: Option<&str>,
 ) -> Result<Vec<InstallRow>, ApiError> {
+    select(
+        state,
+        Selector {
+            name,
+            target,
+            path: None,
+        },
+    )
+    .await
+}
+
+/// The installs `selector` names; `not_found` when there are none.
+pub async fn select(state: &State, selector: Selector<'_>) -> Result<Vec<InstallRow>, ApiError> {
+    let Selector { name, target, path } = selector;
     if let Some(t) = target
         && t != targets::DIR_TARGET
     {
         targets::find(t).map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))?;
     }
+    // The folder as the index has it: its parent resolved, as at install.
+    let path = match path {
+        Some(p) => {
+            let parent = p.parent().ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    "the install path names no folder",
+                )
+            })?;
+            let parent = super::folders::canonical_folder(parent)
+                .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e))?;
+            Some(parent.join(p.file_name().unwrap_or_default()))
+        }
+        None => None,
+    };
     let rows: Vec<InstallRow> = state
         .index()
         .read(installs::all)
         .await?
         .into_iter()
-        .filter(|r| r.name == name && target.is_none_or(|t| r.target == t))
+        .filter(|r| {
+            r.name == name
+                && target.is_none_or(|t| r.target == t)
+                && path.as_ref().is_none_or(|p| Path::new(&r.path) == p)
+        })
         .collect();
     if rows.is_empty() {
-        let place = target
-            .map(|t| format!(" in target {t}"))
-            .unwrap_or_default();
+        let place = match (&path, target) {
+            (Some(p), _) => format!(" at {}", p.display()),
+            (None, Some(t)) => format!(" in target {t}"),
+            (None, None) => String::new(),
+        };
         return Err(ApiError::new(
             ErrorCode::NotFound,
             format!("no skill named {name:?} is installed{place}; see `skillc list`"),
         ));
     }
     Ok(rows)
+}
+
+/// The outcome of a change over several installs: what changed, backups,
+/// what failed and why.
+#[derive(Debug, Default)]
+pub struct Outcomes {
+    pub changed: Vec<Installed>,
+    pub backups: Vec<PathBuf>,
+    pub failed: Vec<(InstallRow, ApiError)>,
+}
+
+impl Outcomes {
+    /// The wire answer; when nothing changed and something failed, the
+    /// first failure as the error (one install: the same answer as before).
+    pub fn into_response(mut self) -> Result<skilld_proto::install::ChangeResponse, ApiError> {
+        if self.changed.is_empty() && !self.failed.is_empty() {
+            return Err(self.failed.swap_remove(0).1);
+        }
+        Ok(skilld_proto::install::ChangeResponse {
+            changed: self.changed,
+            backups: self.backups,
+            failed: self
+                .failed
+                .into_iter()
+                .map(|(row, e)| skilld_proto::install::ChangeFailure {
+                    name: row.name,
+                    target: row.target,
+                    path: PathBuf::from(row.path),
+                    code: e.code(),
+                    message: e.0.message,
+                })
+                .collect(),
+        })
+    }
 }
 
 /// A history entry about `row` (no version change).
@@ -120,82 +198,132 @@ fn entry(
     }
 }
 
-/// Remove the installs named `name`.
+/// Remove the installs `selector` names, each on its own: a hand-edited
+/// one is refused (kept) unless `force`, the others go.
 pub async fn remove(
     state: &State,
-    name: &str,
-    target: Option<&str>,
+    selector: Selector<'_>,
     force: bool,
-) -> Result<(Vec<Installed>, Vec<PathBuf>), ApiError> {
-    let rows = matching(state, name, target).await?;
-    for row in &rows {
-        if !force && super::is_modified(row) {
-            super::audit(
-                state,
-                entry(
-                    row,
-                    "remove",
-                    "cli",
-                    "refused",
-                    Some("edited by hand".into()),
-                ),
-            )
-            .await;
-            return Err(ApiError::new(
-                ErrorCode::Conflict,
-                format!(
-                    "{} was edited by hand since it was installed; nothing was removed. Use --force to remove it (the edited copy is kept in a backup folder)",
-                    row.path
-                ),
-            ));
-        }
-    }
-    let (mut changed, mut backups) = (Vec::new(), Vec::new());
+) -> Result<Outcomes, ApiError> {
+    let rows = select(state, selector).await?;
+    let mut out = Outcomes::default();
     for row in rows {
-        let dest = PathBuf::from(&row.path);
-        let exists = std::fs::symlink_metadata(&dest).is_ok();
-        if exists && super::is_modified(&row) {
-            backups.push(super::backup(state, &dest, &row.name)?);
+        match remove_one(state, &row, force).await {
+            Ok((wire, backup)) => {
+                out.changed.push(wire);
+                out.backups.extend(backup);
+            }
+            Err(e) => {
+                let outcome = if e.code() == ErrorCode::Conflict {
+                    "refused"
+                } else {
+                    "failed"
+                };
+                super::audit(
+                    state,
+                    entry(&row, "remove", "cli", outcome, Some(e.0.message.clone())),
+                )
+                .await;
+                out.failed.push((row, e));
+            }
         }
-        let displaced = super::swap::sibling(&dest, "old");
-        if std::fs::symlink_metadata(&dest).is_ok() {
-            super::swap::take_away(state.index(), &dest, &displaced)
-                .await
-                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-            let _ = std::fs::remove_dir_all(&displaced);
-        } else {
-            let path = row.path.clone();
-            state
-                .index()
-                .write(move |conn| installs::delete(conn, &path))
-                .await?;
-        }
-        state.watch().refresh().await;
-        tracing::info!(name = %row.name, target = %row.target, "removed");
-        let mut event = EventBus::event(EventKind::Removed);
-        event.skill = Some(row.name.clone());
-        event.target = Some(row.target.clone());
-        event.from_version = row.version.clone();
-        event.from_digest = Some(row.digest.clone());
-        state.events().emit(event);
-        super::audit(state, entry(&row, "remove", "cli", "ok", None)).await;
-        let mut wire = to_wire(&row);
-        wire.status = "removed".into();
-        changed.push(wire);
     }
-    Ok((changed, backups))
+    Ok(out)
+}
+
+async fn remove_one(
+    state: &State,
+    row: &InstallRow,
+    force: bool,
+) -> Result<(Installed, Option<PathBuf>), ApiError> {
+    let dest = PathBuf::from(&row.path);
+    let parent = dest.parent().map(Path::to_path_buf).unwrap_or_default();
+    let _folder = state.folders().lock(&parent).await;
+    let modified = super::is_modified(row);
+    if modified && !force {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "{} was edited by hand since it was installed; nothing was removed. Use --force to remove it (the edited copy is kept in a backup folder)",
+                row.path
+            ),
+        ));
+    }
+    let mut backup = None;
+    if std::fs::symlink_metadata(&dest).is_ok() && modified {
+        backup = Some(super::backup(state, &dest, &row.name)?);
+    }
+    if std::fs::symlink_metadata(&dest).is_ok() {
+        let displaced = super::swap::sibling(&dest, "old");
+        super::swap::take_away(state.index(), &dest, &displaced)
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+        let _ = std::fs::remove_dir_all(&displaced);
+        let _ = std::fs::remove_dir(parent.join(super::swap::STAGING));
+    } else {
+        let path = row.path.clone();
+        state
+            .index()
+            .write(move |conn| installs::delete(conn, &path))
+            .await?;
+    }
+    state.watch().refresh().await;
+    tracing::info!(name = %row.name, target = %row.target, path = %row.path, "removed");
+    let mut event = EventBus::event(EventKind::Removed);
+    event.skill = Some(row.name.clone());
+    event.target = Some(row.target.clone());
+    event.from_version = row.version.clone();
+    event.from_digest = Some(row.digest.clone());
+    state.events().emit(event);
+    super::audit(state, entry(row, "remove", "cli", "ok", None)).await;
+    let mut wire = to_wire(row);
+    wire.status = "removed".into();
+    Ok((wire, backup))
 }
 
 /// Go back to the version installed before, from the store.
 pub async fn rollback(
     state: &State,
-    name: &str,
-    target: Option<&str>,
+    selector: Selector<'_>,
     force: bool,
-) -> Result<(Vec<Installed>, Vec<PathBuf>), ApiError> {
-    let rows = matching(state, name, target).await?;
-    let (mut changed, mut backups) = (Vec::new(), Vec::new());
+) -> Result<Outcomes, ApiError> {
+    let rows = select(state, selector).await?;
+    let mut out = Outcomes::default();
     for row in rows {
+        match rollback_one(state, &row, force).await {
+            Ok(applied) => {
+                out.backups.extend(applied.backup);
+                out.changed.push(applied.installed);
+            }
+            // install_into has recorded it in the history already, except
+            // a refusal before it (no earlier version): record that here.
+            Err(e) => {
+                if e.code() == ErrorCode::Conflict && row.previous_digest.is_none() {
+                    super::audit(
+                        state,
+                        entry(
+                            &row,
+                            "rollback",
+                            "cli",
+                            "refused",
+                            Some(e.0.message.clone()),
+                        ),
+                    )
+                    .await;
+                }
+                out.failed.push((row, e));
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn rollback_one(
+    state: &State,
+    row: &InstallRow,
+    force: bool,
+) -> Result<apply::Applied, ApiError> {
+    {
         let (Some(previous_ref), Some(previous_digest)) =
             (row.previous_ref.clone(), row.previous_digest.clone())
         else {
@@ -233,7 +361,7 @@ pub async fn rollback(
             signatures: None,
             pulled_tag: None,
         };
-        let applied = apply::install_into(
+        apply::install_into(
             state,
             &row.target,
             &parent,
@@ -242,41 +370,41 @@ pub async fn rollback(
             "cli",
             apply::Action::Rollback,
         )
-        .await?;
-        backups.extend(applied.backup);
-        changed.push(applied.installed);
+        .await
     }
-    Ok((changed, backups))
 }
 
-/// Pin or unpin the installs named `name`.
+/// Pin or unpin the installs `selector` names.
 pub async fn pin(
     state: &State,
-    name: &str,
-    target: Option<&str>,
+    selector: Selector<'_>,
     pinned: bool,
-) -> Result<Vec<Installed>, ApiError> {
-    let rows = matching(state, name, target).await?;
-    let mut changed = Vec::new();
+) -> Result<Outcomes, ApiError> {
+    let rows = select(state, selector).await?;
+    let mut out = Outcomes::default();
     for mut row in rows {
         let path = row.path.clone();
-        state
+        let written = state
             .index()
             .write(move |conn| installs::set_pinned(conn, &path, pinned))
-            .await?;
-        super::audit(
-            state,
-            entry(
-                &row,
-                if pinned { "pin" } else { "unpin" },
-                "cli",
-                "ok",
-                None,
-            ),
-        )
-        .await;
-        row.pinned = pinned;
-        changed.push(to_wire(&row));
+            .await;
+        let action = if pinned { "pin" } else { "unpin" };
+        match written {
+            Ok(_) => {
+                super::audit(state, entry(&row, action, "cli", "ok", None)).await;
+                row.pinned = pinned;
+                out.changed.push(to_wire(&row));
+            }
+            Err(e) => {
+                let e = ApiError::from(e);
+                super::audit(
+                    state,
+                    entry(&row, action, "cli", "failed", Some(e.0.message.clone())),
+                )
+                .await;
+                out.failed.push((row, e));
+            }
+        }
     }
-    Ok(changed)
+    Ok(out)
 }

@@ -44,6 +44,10 @@ fn walk(dir: &Path, rel: &str, hasher: &mut Sha256) -> std::io::Result<()> {
         } else if meta.is_dir() {
             hasher.update(format!("D {path}\0").as_bytes());
             walk(&entry.path(), &path, hasher)?;
+        } else if !meta.is_file() {
+            // A FIFO, socket or device put there by hand: its kind counts,
+            // it is never opened (a FIFO would block the check for ever).
+            hasher.update(format!("S {path}\0{:o}\0", meta.permissions().mode()).as_bytes());
         } else {
             let exec = meta.permissions().mode() & 0o111 != 0;
             hasher.update(format!("F {path}\0{exec}\0{}\0", meta.len()).as_bytes());

@@ -185,7 +185,7 @@ fn candidates(host: &str, repository: &str) -> Vec<String> {
 }
 
 fn read_auth_file(path: &Path) -> Result<Option<AuthFile>, CredentialError> {
-    match std::fs::read(path) {
+    match crate::user_file::read_regular(path, 4 << 20) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(CredentialError::Read {
             path: path.to_path_buf(),

@@ -13,8 +13,16 @@ use crate::oci::{self, Manifest};
 use crate::store::MAX_JSON_BLOB;
 use crate::store::digest::Digest;
 
-/// Manifest media types accepted.
-pub const MANIFEST_TYPES: &[&str] = &[oci::MANIFEST_V1, oci::DOCKER_MANIFEST_V2];
+/// Manifest media types asked for. Index types are asked for too, though
+/// not installed: without them a registry answers 404 for an index, and
+/// the user would read "not found" for a tag that is there.
+pub const MANIFEST_TYPES: &[&str] = &[
+    oci::MANIFEST_V1,
+    oci::DOCKER_MANIFEST_V2,
+    oci::INDEX_V1,
+    DOCKER_MANIFEST_LIST,
+];
+const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 const DOCKER_LAYER: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 /// Layer media types of the two skill forms.
 pub const LAYER_TYPES: &[&str] = &[
@@ -156,10 +164,13 @@ fn check_manifest(
             reference: name.clone(),
             message: format!("the manifest is not JSON: {e}"),
         })?;
-    if value.get("manifests").is_some() {
+    if let Some(children) = value.get("manifests") {
+        let count = children.as_array().map_or(0, Vec::len);
         return Err(RegistryError::Unsupported {
             reference: name,
-            found: "an image index (a multi-platform list); a skill is a single manifest".into(),
+            found: format!(
+                "an image index of {count} manifest(s) (a multi-platform list, or an image with attestations as `docker buildx` pushes by default); skilld installs a skill pushed as a single manifest: push it with `skillc push`, or with `docker buildx build --provenance=false --sbom=false`"
+            ),
         });
     }
     let manifest: Manifest = serde_json::from_value(value).map_err(|e| RegistryError::Invalid {
@@ -173,6 +184,33 @@ fn check_manifest(
         digest,
         manifest,
     })
+}
+
+/// Media types with their counts, at most four kinds named: a hostile
+/// manifest of a thousand layers must not make a message of 45 KB.
+fn summarise(types: &[&str]) -> String {
+    const SHOWN: usize = 4;
+    let mut counted: Vec<(&str, usize)> = Vec::new();
+    for t in types {
+        match counted.iter_mut().find(|(seen, _)| seen == t) {
+            Some((_, n)) => *n += 1,
+            None => counted.push((t, 1)),
+        }
+    }
+    let shown: Vec<String> = counted
+        .iter()
+        .take(SHOWN)
+        .map(|(t, n)| {
+            // A media type is at most 255 characters by the spec.
+            let t: String = t.chars().take(255).collect();
+            if *n == 1 { t } else { format!("{n} × {t}") }
+        })
+        .collect();
+    let mut out = shown.join(", ");
+    if counted.len() > SHOWN {
+        out.push_str(&format!(" and {} other type(s)", counted.len() - SHOWN));
+    }
+    out
 }
 
 /// Refuse anything that is not one of the two skill forms.
@@ -192,10 +230,26 @@ pub fn check_form(name: &str, manifest: &Manifest) -> Result<(), RegistryError> 
     found.push_str(&format!(
         ", {} layer(s): {}",
         layer_types.len(),
-        layer_types.join(", ")
+        summarise(&layer_types)
     ));
     Err(RegistryError::Unsupported {
         reference: name.to_string(),
         found,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layer_types_are_summarised() {
+        let many = vec!["application/x"; 1000];
+        assert_eq!(summarise(&many), "1000 × application/x");
+        let varied: Vec<String> = (0..1000).map(|i| format!("type/{i}")).collect();
+        let refs: Vec<&str> = varied.iter().map(String::as_str).collect();
+        let out = summarise(&refs);
+        assert!(out.len() < 200, "{out}");
+        assert!(out.ends_with("and 996 other type(s)"), "{out}");
+    }
 }

@@ -63,7 +63,7 @@ pub fn reqwest_client(
         .user_agent(concat!("skilld/", env!("CARGO_PKG_VERSION")))
         .danger_accept_invalid_certs(config.insecure);
     if let Some(ca) = &config.ca_file {
-        let pem = std::fs::read(ca).map_err(|e| RegistryError::Tls {
+        let pem = crate::user_file::read_regular(ca, 4 << 20).map_err(|e| RegistryError::Tls {
             host: host.to_string(),
             detail: format!("cannot read ca_file {}: {e}", ca.display()),
         })?;
@@ -219,10 +219,11 @@ impl Transport {
         let scheme = self.scheme(host, config, &http).await;
         let mut extra = Vec::new();
         if let Some(ca) = &config.ca_file {
-            let data = std::fs::read(ca).map_err(|e| RegistryError::Tls {
-                host: host.to_string(),
-                detail: format!("cannot read ca_file {}: {e}", ca.display()),
-            })?;
+            let data =
+                crate::user_file::read_regular(ca, 4 << 20).map_err(|e| RegistryError::Tls {
+                    host: host.to_string(),
+                    detail: format!("cannot read ca_file {}: {e}", ca.display()),
+                })?;
             extra.push(Certificate {
                 encoding: CertificateEncoding::Pem,
                 data,

@@ -159,13 +159,23 @@ pub fn bind(config: &Config) -> Result<Bound, StartError> {
     })
 }
 
+/// The daemon lock, still held after [`run`] returns: blocking work (a file
+/// read, a hash, a blob write) may outlive the server, and no second daemon
+/// may use the data folder until it is done. Drop it once that work is over
+/// (`main` exits the process instead, after a grace period).
+#[derive(Debug)]
+#[must_use = "dropping it releases the daemon lock"]
+pub struct Stopped {
+    _lock: LockFile,
+}
+
 /// Serve the API on `bound` until `shutdown` is cancelled, then drain and
-/// clean up. Returns once the socket is removed and the lock released.
+/// clean up. Returns once the socket is removed; the lock is handed back.
 pub async fn run(
     config: Config,
     bound: Bound,
     shutdown: CancellationToken,
-) -> Result<(), StartError> {
+) -> Result<Stopped, StartError> {
     let state_parts = open_state(&config).await?;
     let listener =
         UnixListener::from_std(
@@ -200,9 +210,15 @@ pub async fn run(
     activation::ready();
     serve(listener, state, socket::euid()).await;
     activation::stopping();
-    drop(bound);
+    let Bound {
+        listener,
+        socket,
+        _lock: lock,
+    } = bound;
+    drop(listener);
+    drop(socket);
     tracing::info!("skilld stopped");
-    Ok(())
+    Ok(Stopped { _lock: lock })
 }
 
 /// Open the index and the store, and bring the index in line with the store.

@@ -84,7 +84,7 @@ fn read_small(path: &Path, name: &str, problems: &mut Vec<Problem>) -> Option<St
         ));
         return None;
     }
-    match std::fs::read(path) {
+    match crate::user_file::read_regular(path, MAX_METADATA_FILE) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Some(text),
             Err(_) => {

@@ -8,7 +8,7 @@
 //! load added is removed again.
 
 use std::collections::{BTreeSet, HashSet};
-use std::fs::File;
+
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -155,17 +155,23 @@ fn load_inner(
         path: input.to_path_buf(),
         reason,
     };
-    let file = File::open(input).map_err(|source| ArchiveError::Io {
+    // A FIFO or device is refused before a byte is read (a FIFO would block
+    // for ever); nothing read from the file is ever echoed in a message, as
+    // the file may be anything the user can read.
+    let file = crate::user_file::open_regular(input).map_err(|source| ArchiveError::Io {
         path: input.to_path_buf(),
         op: "open",
         source,
     })?;
+    let not_tar = || {
+        invalid("it is not an OCI image layout archive (a tar file as `skillc save` or `skopeo copy ... oci-archive:FILE` writes)".into())
+    };
     let mut archive = tar::Archive::new(io::BufReader::new(file));
     let mut index: Option<ImageIndex> = None;
     let mut seen: HashSet<Digest> = HashSet::new();
     let (mut entries_read, mut bytes) = (0u64, 0u64);
-    for entry in archive.entries().map_err(|e| invalid(e.to_string()))? {
-        let mut entry = entry.map_err(|e| invalid(e.to_string()))?;
+    for entry in archive.entries().map_err(|_| not_tar())? {
+        let mut entry = entry.map_err(|_| not_tar())?;
         entries_read += 1;
         if entries_read > limits.max_entries {
             return Err(invalid(format!("more than {} entries", limits.max_entries)));
@@ -173,6 +179,8 @@ fn load_inner(
         let name = String::from_utf8_lossy(&entry.path_bytes())
             .trim_start_matches("./")
             .to_string();
+        // Names go into messages: short, and escaped by `{:?}`.
+        let shown: String = name.chars().take(80).collect();
         let kind = entry.header().entry_type();
         if kind.is_dir()
             && matches!(
@@ -183,9 +191,9 @@ fn load_inner(
             continue;
         }
         if kind != tar::EntryType::Regular && kind != tar::EntryType::Continuous {
-            return Err(invalid(format!("{name:?} is not a regular file")));
+            return Err(invalid(format!("{shown:?} is not a regular file")));
         }
-        let size = entry.header().size().map_err(|e| invalid(e.to_string()))?;
+        let size = entry.header().size().map_err(|_| not_tar())?;
         bytes += size;
         if bytes > limits.max_bytes {
             return Err(invalid(format!(
@@ -200,9 +208,7 @@ fn load_inner(
                     return Err(invalid("index.json is too large".into()));
                 }
                 let mut text = Vec::new();
-                entry
-                    .read_to_end(&mut text)
-                    .map_err(|e| invalid(e.to_string()))?;
+                entry.read_to_end(&mut text).map_err(|_| not_tar())?;
                 index = Some(
                     serde_json::from_slice(&text)
                         .map_err(|e| invalid(format!("index.json: {e}")))?,
@@ -210,21 +216,21 @@ fn load_inner(
             }
             other => {
                 let hex = other.strip_prefix("blobs/sha256/").ok_or_else(|| {
-                    invalid(format!("{other:?} does not belong in an image layout"))
+                    invalid(format!("{shown:?} does not belong in an image layout"))
                 })?;
-                let digest =
-                    Digest::parse(&format!("sha256:{hex}")).map_err(|e| invalid(e.to_string()))?;
+                let digest = Digest::parse(&format!("sha256:{hex}"))
+                    .map_err(|_| invalid(format!("{shown:?} is not named by a sha256 digest")))?;
                 if store.has_blob(&digest) {
                     // Still read it through to check the archive is sound.
                     let mut hasher_sink = crate::image::layer::HashingWriter::new(io::sink());
-                    io::copy(&mut entry, &mut hasher_sink).map_err(|e| invalid(e.to_string()))?;
+                    io::copy(&mut entry, &mut hasher_sink).map_err(|_| not_tar())?;
                     let (_, actual, _) = hasher_sink.finish();
                     if actual != digest {
                         return Err(invalid(format!("blob {digest} does not match its content")));
                     }
                 } else {
                     let mut writer = store.writer()?;
-                    io::copy(&mut entry, &mut writer).map_err(|e| invalid(e.to_string()))?;
+                    io::copy(&mut entry, &mut writer).map_err(|_| not_tar())?;
                     store.commit(writer, Some(&digest)).map_err(|e| match e {
                         StoreError::DigestMismatch { .. } => invalid(format!(
                             "blob {digest} does not match its content; nothing was loaded"

@@ -43,13 +43,17 @@ pub fn generate(password: &str) -> Result<(String, String, String), KeyError> {
     Ok((private, public, fingerprint))
 }
 
+/// Largest key file read (a PEM key is a few hundred bytes).
+const MAX_KEY_FILE: u64 = 64 * 1024;
+
 /// The signer in an encrypted private key file.
 pub fn signer(path: &Path, password: &str) -> Result<(SigStoreSigner, String), KeyError> {
-    let pem = std::fs::read(path).map_err(|source| KeyError::Io {
-        path: path.to_path_buf(),
-        op: "read",
-        source,
-    })?;
+    let pem =
+        crate::user_file::read_regular(path, MAX_KEY_FILE).map_err(|source| KeyError::Io {
+            path: path.to_path_buf(),
+            op: "read",
+            source,
+        })?;
     let pair = SigStoreKeyPair::from_encrypted_pem(&pem, password.as_bytes()).map_err(|e| {
         KeyError::Invalid(format!(
             "cannot open {}: {e} (wrong password? it is read from COSIGN_PASSWORD or asked for)",
@@ -65,11 +69,12 @@ pub fn signer(path: &Path, password: &str) -> Result<(SigStoreSigner, String), K
 
 /// A verification key from a public key file, and its fingerprint.
 pub fn verifier(path: &Path) -> Result<(CosignVerificationKey, String), KeyError> {
-    let pem = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
-        path: path.to_path_buf(),
-        op: "read",
-        source,
-    })?;
+    let pem =
+        crate::user_file::read_regular_text(path, MAX_KEY_FILE).map_err(|source| KeyError::Io {
+            path: path.to_path_buf(),
+            op: "read",
+            source,
+        })?;
     let key = CosignVerificationKey::try_from_pem(pem.as_bytes()).map_err(|e| {
         KeyError::Invalid(format!(
             "{} is not a public key cosign can use: {e}",
