@@ -114,9 +114,19 @@ pub fn extract(
         .prefix("unpack-")
         .tempdir_in(&area)
         .map_err(io(&area))?;
-    let (name, unpacked) = unpack_image(store, manifest, tmp.path(), fallback_name, limits)?;
+    let unpacked = unpack_image(store, manifest, tmp.path(), fallback_name, limits);
+    let (name, unpacked) = match unpacked {
+        Ok(done) => done,
+        Err(e) => {
+            drop(tmp);
+            let _ = std::fs::remove_dir(&area);
+            return Err(e);
+        }
+    };
     let dest = parent.join(&name);
     if std::fs::symlink_metadata(&dest).is_ok() {
+        drop(tmp);
+        let _ = std::fs::remove_dir(&area);
         return Err(ExtractError::Exists(dest));
     }
     let kept = tmp.keep();

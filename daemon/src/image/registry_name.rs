@@ -29,7 +29,7 @@ pub fn canonical(input: &str) -> Result<String, String> {
     let port = match port {
         None => None,
         Some(p) => {
-            if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(format!("port {p:?} is not a number from 1 to 65535"));
             }
             match p.parse::<u16>() {
@@ -166,6 +166,7 @@ mod tests {
             ("QUAY.IO", "quay.io"),
             ("quay.io:443", "quay.io"),
             ("quay.io:0443", "quay.io"),
+            ("127.0.0.1:005000", "127.0.0.1:5000"),
             ("127.0.0.1:5000", "127.0.0.1:5000"),
             ("127.0.0.1:05000", "127.0.0.1:5000"),
             ("LOCALHOST:5000", "localhost:5000"),

@@ -290,6 +290,7 @@ async fn install_inner(
         .await??;
     let cleanup = |dir: &Path| {
         let _ = std::fs::remove_dir_all(dir);
+        swap::tidy_area(parent);
     };
     let dest = parent.join(&staged.name);
     let dest_str = dest.display().to_string();
@@ -399,7 +400,7 @@ async fn install_inner(
     }
     let _ = std::fs::remove_dir_all(&displaced);
     // Empty now, unless another install is staging there.
-    let _ = std::fs::remove_dir(parent.join(swap::STAGING));
+    swap::tidy_area(parent);
     state.watch().refresh().await;
     tracing::info!(name = %record.name, target, path = %record.path, digest = %record.digest, by, "installed");
     Ok(Applied {

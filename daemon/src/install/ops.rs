@@ -259,7 +259,7 @@ async fn remove_one(
             .await
             .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
         let _ = std::fs::remove_dir_all(&displaced);
-        let _ = std::fs::remove_dir(parent.join(super::swap::STAGING));
+        super::swap::tidy_area(&parent);
     } else {
         let path = row.path.clone();
         state

@@ -49,6 +49,7 @@ pub fn stage(
     let result = fill(store, source, &dir, limits);
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&dir);
+        swap::tidy_area(parent);
     }
     let (name, files) = result?;
     let content_hash = tree::digest(&dir).map_err(io(&dir))?;

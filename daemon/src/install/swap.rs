@@ -56,6 +56,11 @@ pub fn sibling(dest: &Path, role: &str) -> PathBuf {
     area.join(format!("{role}-{name}-{unique}"))
 }
 
+/// Remove `parent`'s staging folder if nothing is staged there any more.
+pub fn tidy_area(parent: &Path) {
+    let _ = std::fs::remove_dir(parent.join(STAGING));
+}
+
 /// Record `parent` as a folder skilld stages in, before anything is
 /// written there.
 pub async fn claim_area(index: &Index, parent: &Path) -> Result<(), IndexError> {

@@ -4,6 +4,7 @@
 //! - [`registry`]: CNCF distribution (`docker-registry`) in three variants.
 //! - [`http`]: raw HTTP/1.1 over the Unix socket, for malformed requests a
 //!   well-behaved client would never send.
+//! - [`raw`]: pushing hand-made (hostile) images to the real registry.
 //! - [`skills`]: publishing a skill's versions, reading installs and history.
 //! - [`wait`]: polling with a deadline instead of sleeping.
 
@@ -12,6 +13,7 @@ pub mod fake;
 pub mod generate;
 pub mod home;
 pub mod http;
+pub mod raw;
 pub mod registry;
 pub mod skills;
 pub mod tools;

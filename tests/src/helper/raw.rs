@@ -1,0 +1,93 @@
+//! Pushing hand-made images to a real registry: any manifest, config and
+//! blobs, byte for byte as given (hostile layers, image indexes, manifests
+//! no tool would write), through the distribution API with Python's
+//! standard library, so the registry stores exactly what the test made.
+
+use std::process::Command;
+
+use super::Run;
+use super::tools::require;
+
+const PUSH_PY: &str = r#"
+import hashlib, sys, urllib.request
+host, repo, tag, media_type = sys.argv[1:5]
+base = f"http://{host}/v2/{repo}"
+def put_blob(data):
+    d = "sha256:" + hashlib.sha256(data).hexdigest()
+    loc = urllib.request.urlopen(urllib.request.Request(base + "/blobs/uploads/", method="POST")).headers["Location"]
+    sep = "&" if "?" in loc else "?"
+    url = loc if loc.startswith("http") else f"http://{host}{loc}"
+    urllib.request.urlopen(urllib.request.Request(f"{url}{sep}digest={d}", data=data, method="PUT", headers={"Content-Type": "application/octet-stream"}))
+for path in sys.argv[6:]:
+    put_blob(open(path, "rb").read())
+manifest = open(sys.argv[5], "rb").read()
+urllib.request.urlopen(urllib.request.Request(f"{base}/manifests/{tag}", data=manifest, method="PUT", headers={"Content-Type": media_type}))
+"#;
+
+/// `sha256:<hex>` of `data`.
+pub fn digest(data: &[u8]) -> String {
+    use sha2::Digest as _;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(data)))
+}
+
+/// Push `blobs` and then `manifest` (of `media_type`) as `repo:tag` to the
+/// plain-HTTP registry at `host`.
+pub fn push(host: &str, repo: &str, tag: &str, media_type: &str, manifest: &[u8], blobs: &[&[u8]]) {
+    require("python3", "python3");
+    let dir = tempfile::tempdir().unwrap();
+    let manifest_path = dir.path().join("manifest");
+    std::fs::write(&manifest_path, manifest).unwrap();
+    let mut args = vec![
+        "-c".to_string(),
+        PUSH_PY.to_string(),
+        host.to_string(),
+        repo.to_string(),
+        tag.to_string(),
+        media_type.to_string(),
+        manifest_path.display().to_string(),
+    ];
+    for (i, blob) in blobs.iter().enumerate() {
+        let path = dir.path().join(format!("blob{i}"));
+        std::fs::write(&path, blob).unwrap();
+        args.push(path.display().to_string());
+    }
+    let run = Run::of(Command::new("python3").args(&args));
+    assert_eq!(run.code, Some(0), "push {repo}:{tag}: {}", run.stderr);
+}
+
+/// An OCI image manifest of `config` and `layers` (gzip tar layers).
+pub fn image_manifest(config: &[u8], layers: &[&[u8]]) -> Vec<u8> {
+    let layers: Vec<serde_json::Value> = layers
+        .iter()
+        .map(|l| {
+            serde_json::json!({
+                "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                "digest": digest(l),
+                "size": l.len(),
+            })
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(config), "size": config.len()},
+        "layers": layers,
+    }))
+    .unwrap()
+}
+
+/// Push a one-layer image of `layer` as `repo:tag`; its manifest digest.
+pub fn push_image(host: &str, repo: &str, tag: &str, layer: &[u8]) -> String {
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let manifest = image_manifest(config, &[layer]);
+    push(
+        host,
+        repo,
+        tag,
+        "application/vnd.oci.image.manifest.v1+json",
+        &manifest,
+        &[config, layer],
+    );
+    digest(&manifest)
+}
