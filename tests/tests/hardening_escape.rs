@@ -267,7 +267,7 @@ fn every_spelling_of_a_registry_meets_the_rule_written_for_it() {
     for reference in [
         format!("127.1:{port}/acme/tool:1.1.0"),
         format!("127.0.0.1.:{port}/acme/tool:1.1.0"),
-        format!("127.0.0.1:0/acme/tool:1.1.0"),
+        "127.0.0.1:0/acme/tool:1.1.0".to_string(),
     ] {
         let run = home
             .skillc(&["install", &reference, "-o", out.to_str().unwrap()])
