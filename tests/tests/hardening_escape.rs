@@ -278,6 +278,19 @@ fn every_spelling_of_a_registry_meets_the_rule_written_for_it() {
             run.stderr
         );
     }
+    // A character outside [a-z0-9._-] inside a name once spun a daemon
+    // thread for ever: now a prompt refusal, and the daemon still answers.
+    for reference in ["acme/toOl:1", "acme/to%ol:1"] {
+        let run = home
+            .skillc(&["install", reference, "-o", out.to_str().unwrap()])
+            .expect_code(1);
+        assert!(
+            run.stderr.contains("name component"),
+            "{reference}: {}",
+            run.stderr
+        );
+    }
+    home.skillc(&["--no-autostart", "status"]).expect_code(0);
     // `upgrade --all` has nothing to move: nothing was installed.
     let list = home.skillc(&["--json", "list"]).expect_code(0).json();
     assert_eq!(list["installs"], serde_json::json!([]));
@@ -288,6 +301,7 @@ fn malformed_scopes_stop_the_daemon_with_the_line() {
     // (scope as written, what the message says)
     let cases = [
         ("127.0.0.1:5000/ACME", "not a repository name component"),
+        ("quay.io/aCme", "not a repository name component"),
         ("http://127.0.0.1:5000/acme", "scheme"),
         ("docker://quay.io/acme", "scheme"),
         ("127.0.0.1:5000/acme/*", "wildcard"),

@@ -24,14 +24,17 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
+        // Hex digits are read as bytes: slicing the text at byte offsets
+        // would panic on a multi-byte character after '%'.
+        let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                Ok(b) => {
-                    out.push(b);
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
                     i += 3;
                     continue;
                 }
-                Err(_) => out.push(b'%'),
+                _ => out.push(b'%'),
             },
             b'+' => out.push(b' '),
             b => out.push(b),
@@ -94,4 +97,18 @@ pub async fn history(state: &State, req: Request<Incoming>) -> Result<ApiRespons
         .read(move |conn| history::list(conn, skill.as_deref()))
         .await?;
     Ok(json(hyper::StatusCode::OK, &HistoryResponse { entries }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn percent_decoding_never_panics() {
+        assert_eq!(percent_decode("hello%2Dworld+x"), "hello-world x");
+        assert_eq!(percent_decode("%aé"), "%aé");
+        assert_eq!(percent_decode("%é%"), "%é%");
+        assert_eq!(percent_decode("%4"), "%4");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
 }

@@ -55,6 +55,11 @@ pub(crate) fn component_ok(c: &str) -> bool {
         while i < bytes.len() && matches!(bytes[i], b'.' | b'_' | b'-') {
             i += 1;
         }
+        // Any other byte (an upper-case letter, ':', '%') is not allowed;
+        // without this the loop would never move past it.
+        if i == start {
+            return false;
+        }
         let sep = &c[start..i];
         let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|b| b == b'-');
         if !ok {
@@ -220,6 +225,11 @@ mod tests {
             "x-",
             "a/../b",
             "host:99999/x",
+            // A byte outside [a-z0-9._-] inside a component once made this
+            // loop for ever (found by the property tests).
+            "acme/aXb",
+            "acme/a%b:1",
+            "quay.io/a:b/c",
         ] {
             assert!(Reference::parse(s).is_err(), "{s}");
         }

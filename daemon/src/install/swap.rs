@@ -76,8 +76,17 @@ pub async fn claim_area(index: &Index, parent: &Path) -> Result<(), IndexError> 
 /// the skills. Areas with nothing of skilld's left are forgotten. The bytes
 /// freed.
 pub async fn sweep(index: &Index) -> Result<u64, IndexError> {
-    let areas = index.read(crate::index::staging::all).await?;
     let installs = index.read(installs::all).await?;
+    // Recorded areas, and the folders of installs made before areas were
+    // recorded (an older skilld's leftovers are there).
+    let mut areas = index.read(crate::index::staging::all).await?;
+    areas.extend(
+        installs
+            .iter()
+            .filter_map(|r| Path::new(&r.path).parent().map(|p| p.display().to_string())),
+    );
+    areas.sort();
+    areas.dedup();
     let mut freed = 0;
     for area in areas {
         let dir = PathBuf::from(&area);
