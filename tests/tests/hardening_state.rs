@@ -415,3 +415,62 @@ fn an_out_of_range_source_date_epoch_is_a_clear_error() {
     );
     home.skillc(&["--no-autostart", "status"]).expect_code(0);
 }
+
+#[test]
+fn an_image_index_and_a_thousand_layers_get_short_true_messages() {
+    use skilld_tests::helper::raw::{image_manifest, push, push_image};
+    let registry = Registry::start(Variant::Anonymous);
+    let host = registry.host();
+    let layer = b"not even a tar";
+    let child = push_image(&host, "acme/multi", "child", layer);
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": child, "size": 1,
+                       "platform": {"architecture": "amd64", "os": "linux"}}],
+    }))
+    .unwrap();
+    push(
+        &host,
+        "acme/multi",
+        "1.0.0",
+        "application/vnd.oci.image.index.v1+json",
+        &index,
+        &[],
+    );
+    let home = Home::new();
+    let out = home.root().join("out");
+    let run = home
+        .skillc(&[
+            "install",
+            &format!("{host}/acme/multi:1.0.0"),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .expect_code(1);
+    assert!(run.stderr.contains("an image index"), "{}", run.stderr);
+    assert!(!run.stderr.contains("not found"), "{}", run.stderr);
+    // A thousand layers: refused, in a message of a few lines.
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let layers: Vec<&[u8]> = vec![&layer[..]; 1000];
+    let manifest = image_manifest(config, &layers);
+    push(
+        &host,
+        "acme/layers",
+        "1.0.0",
+        "application/vnd.oci.image.manifest.v1+json",
+        &manifest,
+        &[config, layer],
+    );
+    let run = home
+        .skillc(&["pull", &format!("{host}/acme/layers:1.0.0")])
+        .expect_code(1);
+    assert!(run.stderr.contains("1000 layer(s)"), "{}", run.stderr);
+    assert!(
+        run.stderr.len() < 1000,
+        "{} bytes: {}",
+        run.stderr.len(),
+        run.stderr
+    );
+}
