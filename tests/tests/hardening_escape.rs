@@ -213,29 +213,32 @@ fn the_watcher_follows_no_links_and_watches_only_skilld_folders() {
     assert!(watches > 0 && watches < 20, "{watches} inotify watches");
 }
 
-#[test]
-fn every_spelling_of_a_registry_meets_the_rule_written_for_it() {
-    let registry = Registry::start(Variant::Anonymous);
-    let (host, port) = (registry.host(), registry.port());
+/// A skill author's home that published `tool` at `versions` under
+/// `<host>/<namespace>` for each `(namespace, version)`, and a key pair
+/// `team.{key,pub}` nothing is signed with.
+fn author_with_key(host: &str, published: &[(&str, &str)]) -> (Home, std::path::PathBuf) {
     let author = Home::with_env(&[("COSIGN_PASSWORD", "pw".as_ref())]);
-    publish(
-        &author,
-        &format!("{host}/acme"),
-        "tool",
-        "1.1.0",
-        "published",
-    );
-    publish(
-        &author,
-        &format!("{host}/blocked"),
-        "tool",
-        "1.0.0",
-        "published",
-    );
+    for (namespace, version) in published {
+        publish(
+            &author,
+            &format!("{host}/{namespace}"),
+            "tool",
+            version,
+            "published",
+        );
+    }
     let key = author.root().join("team");
     author
         .skillc(&["keygen", "--output-key-prefix", key.to_str().unwrap()])
         .expect_code(0);
+    (author, key)
+}
+
+#[test]
+fn every_spelling_of_a_registry_meets_the_rule_written_for_it() {
+    let registry = Registry::start(Variant::Anonymous);
+    let (host, port) = (registry.host(), registry.port());
+    let (_author, key) = author_with_key(&host, &[("acme", "1.1.0"), ("blocked", "1.0.0")]);
     let home = Home::new();
     home.write_config(&format!(
         "trust:\n  scopes:\n    127.0.0.1:{port}/acme: {{type: signed, keys: [{}]}}\n    127.0.0.1:{port}/blocked: {{type: reject}}\n",
@@ -340,18 +343,7 @@ fn malformed_scopes_stop_the_daemon_with_the_line() {
 fn a_retagged_image_meets_the_rule_of_where_it_came_from() {
     let registry = Registry::start(Variant::Anonymous);
     let (host, port) = (registry.host(), registry.port());
-    let author = Home::with_env(&[("COSIGN_PASSWORD", "pw".as_ref())]);
-    publish(
-        &author,
-        &format!("{host}/acme"),
-        "tool",
-        "1.0.0",
-        "published",
-    );
-    let key = author.root().join("team");
-    author
-        .skillc(&["keygen", "--output-key-prefix", key.to_str().unwrap()])
-        .expect_code(0);
+    let (_author, key) = author_with_key(&host, &[("acme", "1.0.0")]);
     let home = Home::new();
     home.write_config(&format!(
         "trust:\n  scopes:\n    127.0.0.1:{port}/acme: {{type: signed, keys: [{}]}}\n",

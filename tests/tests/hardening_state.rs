@@ -52,25 +52,27 @@ fn loadable_besides(dir: &Path, allowed: &str) -> Vec<String> {
         .collect()
 }
 
+/// A registry holding `acme/tool` 1.0.0 and 1.1.0, both published (and the
+/// author's home, which must outlive the test's use of the registry).
+fn two_versions() -> (Registry, Home) {
+    let registry = Registry::start(Variant::Anonymous);
+    let author = Home::new();
+    for version in ["1.0.0", "1.1.0"] {
+        publish(
+            &author,
+            &format!("{}/acme", registry.host()),
+            "tool",
+            version,
+            "published",
+        );
+    }
+    (registry, author)
+}
+
 #[test]
 fn a_crash_mid_install_leaves_nothing_an_agent_loads_and_nothing_after_restart() {
-    let registry = Registry::start(Variant::Anonymous);
+    let (registry, _author) = two_versions();
     let host = registry.host();
-    let author = Home::new();
-    publish(
-        &author,
-        &format!("{host}/acme"),
-        "tool",
-        "1.0.0",
-        "published",
-    );
-    publish(
-        &author,
-        &format!("{host}/acme"),
-        "tool",
-        "1.1.0",
-        "published",
-    );
     let home = Home::with_env(&[("SKILLD_TEST_SWAP_DELAY_MS", "3000".as_ref())]);
     let target = home.root().join("skills");
     let mut daemon = home.start_daemon();
@@ -133,23 +135,8 @@ fn sql(home: &Home, sql: &str) {
 
 #[test]
 fn a_failed_final_index_write_is_undone_before_the_answer() {
-    let registry = Registry::start(Variant::Anonymous);
+    let (registry, _author) = two_versions();
     let host = registry.host();
-    let author = Home::new();
-    publish(
-        &author,
-        &format!("{host}/acme"),
-        "tool",
-        "1.0.0",
-        "published",
-    );
-    publish(
-        &author,
-        &format!("{host}/acme"),
-        "tool",
-        "1.1.0",
-        "published",
-    );
     let home = Home::new();
     let target = home.root().join("skills");
     home.skillc(&[

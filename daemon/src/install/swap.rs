@@ -228,16 +228,26 @@ pub async fn replace(
             displaced.to_path_buf(),
         );
         let undone = tokio::task::spawn_blocking(move || unswap(&d, &s, &x)).await;
-        if !matches!(undone, Ok(Ok(()))) {
-            tracing::error!(path = %dest.display(), "cannot undo a swap whose record failed; it is settled at the next start");
-        }
-        let path = pending.path.clone();
-        let _ = index
-            .write(move |conn| installs::abandon(conn, &path))
-            .await;
-        return Err(SwapError::Record(e));
+        return Err(undone_record(index, &pending.path, matches!(undone, Ok(Ok(()))), e).await);
     }
     Ok(())
+}
+
+/// After the disk change of a failed record was undone (or not): drop the
+/// pending row if the index lets us (else the next start settles it, and
+/// finds the disk as the row says), and the error to answer.
+async fn undone_record(index: &Index, path: &str, undone: bool, error: IndexError) -> SwapError {
+    if !undone {
+        tracing::error!(
+            path,
+            "cannot undo a change whose record failed; it is settled at the next start"
+        );
+    }
+    let path = path.to_string();
+    let _ = index
+        .write(move |conn| installs::abandon(conn, &path))
+        .await;
+    SwapError::Record(error)
 }
 
 /// Undo [`swap`]: the new folder back to `staged`, the old one (if any)
@@ -275,14 +285,8 @@ pub async fn take_away(index: &Index, dest: &Path, displaced: &Path) -> Result<(
         .write(move |conn| installs::finish(conn, &path, None))
         .await;
     if let Err(e) = finished {
-        if let Err(undo) = std::fs::rename(displaced, dest) {
-            tracing::error!(path = %dest.display(), error = %undo, "cannot undo a removal whose record failed; it is settled at the next start");
-        }
-        let path = pending.path.clone();
-        let _ = index
-            .write(move |conn| installs::abandon(conn, &path))
-            .await;
-        return Err(SwapError::Record(e));
+        let undone = std::fs::rename(displaced, dest).is_ok();
+        return Err(undone_record(index, &pending.path, undone, e).await);
     }
     Ok(())
 }
