@@ -51,6 +51,13 @@ pub async fn pull(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
     if request.output.is_some() {
         crate::trust::enforce::precheck(state, &reference)?;
     }
+    // One identity per folder, as for installs.
+    let mut request = request;
+    if let Some(dir) = &request.output {
+        let dir = crate::install::folders::canonical_folder(dir)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("-o: {e}")))?;
+        request.output = Some(dir);
+    }
     let (tx, response) = ndjson::<PullResponse>();
     let state = state.clone();
     tokio::spawn(async move {
