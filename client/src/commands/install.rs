@@ -234,13 +234,8 @@ fn show_change(ctx: &Ctx, verb: &str, r: &ChangeResponse) -> ExitCode {
         ));
     }
     for f in &r.failed {
-        eprintln!(
-            "skillc: {} ({}, {}): {}",
-            f.name,
-            f.target,
-            f.path.display(),
-            f.message
-        );
+        // The message names the folder already.
+        eprintln!("skillc: {} ({}): {}", f.name, f.target, f.message);
     }
     if r.failed.is_empty() {
         ExitCode::SUCCESS
