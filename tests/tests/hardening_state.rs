@@ -461,3 +461,28 @@ fn an_image_index_and_a_thousand_layers_get_short_true_messages() {
         run.stderr
     );
 }
+
+#[test]
+fn installs_recorded_with_an_old_spelling_get_the_canonical_one_at_start() {
+    let (registry, _author) = two_versions();
+    let (host, port) = (registry.host(), registry.port());
+    let home = Home::new();
+    let target = home.root().join("skills");
+    home.skillc(&[
+        "install",
+        &format!("{host}/acme/tool:1.0.0"),
+        "-o",
+        target.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    home.skillc(&["daemon", "stop"]).expect_code(0);
+    // As an older skilld recorded an install typed with a leading-zero port.
+    sql(
+        &home,
+        &format!(
+            "UPDATE installs SET source_ref = '127.0.0.1:0{port}/acme/tool:1.0.0', registry = '127.0.0.1:0{port}', repository = '127.0.0.1:0{port}/acme/tool';"
+        ),
+    );
+    let list = installs(&home);
+    assert_eq!(list[0]["source"], format!("{host}/acme/tool:1.0.0"));
+}

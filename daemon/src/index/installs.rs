@@ -138,6 +138,22 @@ pub fn set_policy(conn: &Connection, path: &str, policy: &str) -> rusqlite::Resu
     Ok(())
 }
 
+/// Rewrite the source of the install at `path` (an older skilld kept
+/// registries as they were typed; see [`crate::image::registry_name`]).
+pub fn set_source(
+    conn: &Connection,
+    path: &str,
+    source_ref: &str,
+    registry: Option<&str>,
+    repository: &str,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE installs SET source_ref = ?2, registry = ?3, repository = ?4 WHERE path = ?1",
+        params![path, source_ref, registry, repository],
+    )?;
+    Ok(())
+}
+
 pub fn set_pinned(conn: &Connection, path: &str, pinned: bool) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE installs SET pinned = ?2 WHERE path = ?1",

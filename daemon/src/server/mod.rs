@@ -244,6 +244,7 @@ pub async fn open_state(config: &Config) -> Result<(Index, Catalog, EventBus), S
     if recovered > 0 {
         tracing::warn!(recovered, "finished or undid installs a crash interrupted");
     }
+    canonical_sources(&index).await?;
     let freed = crate::install::swap::sweep(&index).await?;
     if freed > 0 {
         tracing::warn!(
@@ -254,6 +255,38 @@ pub async fn open_state(config: &Config) -> Result<(Index, Catalog, EventBus), S
     let events = EventBus::new();
     crate::install::drift::recheck_all(&index, &events).await?;
     Ok((index, catalog, events))
+}
+
+/// Give installs recorded by an older skilld (which kept a registry as it
+/// was typed: `127.0.0.1:05000`, `LOCALHOST:5000`) their canonical source,
+/// so the trust policy, upgrades and `list` see one name per registry.
+async fn canonical_sources(index: &Index) -> Result<(), IndexError> {
+    use crate::image::reference::Reference;
+    let rows = index.read(crate::index::installs::all).await?;
+    for row in rows {
+        let Ok(reference) = Reference::parse(&row.source_ref) else {
+            continue;
+        };
+        let canonical = reference.to_string();
+        if canonical == row.source_ref && reference.registry == row.registry {
+            continue;
+        }
+        tracing::info!(from = %row.source_ref, to = %canonical, "install source written in its canonical form");
+        let (path, repository) = (row.path.clone(), reference.repository());
+        let registry = reference.registry.clone();
+        index
+            .write(move |conn| {
+                crate::index::installs::set_source(
+                    conn,
+                    &path,
+                    &canonical,
+                    registry.as_deref(),
+                    &repository,
+                )
+            })
+            .await?;
+    }
+    Ok(())
 }
 
 /// The accept loop. `allowed_uid` is the only peer uid served.
