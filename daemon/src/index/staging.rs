@@ -11,6 +11,12 @@ pub fn record(conn: &Connection, path: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Whether `path` is recorded already.
+pub fn contains(conn: &Connection, path: &str) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare_cached("SELECT 1 FROM staging_areas WHERE path = ?1")?;
+    stmt.exists(params![path])
+}
+
 /// Every folder skilld has staged in.
 pub fn all(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     let mut stmt = conn.prepare_cached("SELECT path FROM staging_areas ORDER BY path")?;

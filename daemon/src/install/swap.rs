@@ -65,6 +65,14 @@ pub fn tidy_area(parent: &Path) {
 /// written there.
 pub async fn claim_area(index: &Index, parent: &Path) -> Result<(), IndexError> {
     let path = parent.display().to_string();
+    // Known already (the usual case): a read, no write.
+    let lookup = path.clone();
+    if index
+        .read(move |conn| crate::index::staging::contains(conn, &lookup))
+        .await?
+    {
+        return Ok(());
+    }
     index
         .write(move |conn| crate::index::staging::record(conn, &path))
         .await
