@@ -211,3 +211,45 @@ proptest! {
         prop_assert!(!dir.path().join("a").exists() && !dir.path().join("b").exists());
     }
 }
+
+/// Text with the shapes YAML front matter and cards are made of: keys,
+/// colons, dashes, quotes, anchors, tags, brackets, line ends, and any
+/// Unicode now and then.
+fn yamlish() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("---\n".to_string()),
+        Just("name: ".to_string()),
+        Just("description: ".to_string()),
+        Just("metadata:\n  ".to_string()),
+        Just("version: ".to_string()),
+        Just("apiVersion: skillimage.io/v1alpha1\n".to_string()),
+        Just("kind: SkillCard\n".to_string()),
+        Just("&a [*a, *a]\n".to_string()),
+        Just("!!binary ".to_string()),
+        Just("\r\n".to_string()),
+        Just("\u{feff}".to_string()),
+        "[a-z0-9 :\"'{}\\[\\],#|>-]{0,12}",
+        any::<String>().prop_map(|s| s.chars().take(8).collect()),
+    ];
+    proptest::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// SKILL.md and skill.yaml checks answer (valid or problems) on any
+    /// text: no panic, no hang, whatever a hostile skill holds.
+    #[test]
+    fn skill_metadata_checks_answer_on_any_text(text in yamlish()) {
+        let mut problems = Vec::new();
+        let md = skilld::skill::frontmatter::check(&text, "demo", true, &mut problems);
+        let _ = skilld::skill::card::check(&text, md.as_ref(), &mut problems);
+    }
+
+    #[test]
+    fn digests_parse_or_are_refused(text in "(sha256:)?[0-9a-fA-Fxz:]{0,70}") {
+        if let Ok(d) = skilld::store::digest::Digest::parse(&text) {
+            prop_assert_eq!(skilld::store::digest::Digest::parse(d.as_str()).ok(), Some(d.clone()));
+        }
+    }
+}
