@@ -377,6 +377,17 @@ fn remove_rollback_and_pin_act_on_the_install_named_and_report_each() {
         1,
         "{removes:?}"
     );
+    // No earlier version: refused, and recorded.
+    let run = home
+        .skillc(&["rollback", "hello-world", "-o", b.to_str().unwrap()])
+        .expect_code(1);
+    assert!(run.stderr.contains("no earlier version"), "{}", run.stderr);
+    assert!(
+        history(&home)
+            .iter()
+            .any(|e| e["action"] == "rollback" && e["outcome"] == "refused"),
+        "the refused rollback is in the history"
+    );
     // Nothing at that folder: not found, naming it.
     let run = home
         .skillc(&["rollback", "hello-world", "-o", a.to_str().unwrap()])

@@ -295,24 +295,8 @@ pub async fn rollback(
                 out.backups.extend(applied.backup);
                 out.changed.push(applied.installed);
             }
-            // install_into has recorded it in the history already, except
-            // a refusal before it (no earlier version): record that here.
-            Err(e) => {
-                if e.code() == ErrorCode::Conflict && row.previous_digest.is_none() {
-                    super::audit(
-                        state,
-                        entry(
-                            &row,
-                            "rollback",
-                            "cli",
-                            "refused",
-                            Some(e.0.message.clone()),
-                        ),
-                    )
-                    .await;
-                }
-                out.failed.push((row, e));
-            }
+            // Recorded in the history already (by rollback_one or install_into).
+            Err(e) => out.failed.push((row, e)),
         }
     }
     Ok(out)
@@ -323,55 +307,78 @@ async fn rollback_one(
     row: &InstallRow,
     force: bool,
 ) -> Result<apply::Applied, ApiError> {
-    {
-        let (Some(previous_ref), Some(previous_digest)) =
-            (row.previous_ref.clone(), row.previous_digest.clone())
-        else {
-            return Err(ApiError::new(
-                ErrorCode::Conflict,
-                format!(
-                    "{} in {} has no earlier version to roll back to",
-                    row.name, row.target
-                ),
-            ));
-        };
-        let digest = Digest::parse(&previous_digest)
-            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-        let lookup = digest.clone();
-        let manifest = state.catalog().blocking(move |store| store.manifest(&lookup)).await.map_err(|_| {
-            ApiError::new(ErrorCode::Conflict, format!("the earlier version {previous_ref} is no longer in the store; install it again by reference"))
-        })?;
-        let descriptor = Descriptor {
-            media_type: manifest.0.media_type.clone().unwrap_or_default(),
-            digest,
-            size: manifest.1,
-            artifact_type: manifest.0.artifact_type.clone(),
-            annotations: Default::default(),
-        };
-        let reference = Reference::parse(&previous_ref)?;
-        let parent = Path::new(&row.path)
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        let image = Image {
-            reference,
-            descriptor,
-            manifest: manifest.0,
-            // No network on a rollback: the store's signatures, else the registry's.
-            signatures: None,
-            pulled_tag: None,
-        };
-        apply::install_into(
-            state,
-            &row.target,
-            &parent,
-            &image,
-            force,
-            "cli",
-            apply::Action::Rollback,
-        )
+    // A failure before the install is recorded here; install_into records
+    // its own outcome.
+    let image = match earlier_image(state, row).await {
+        Ok(image) => image,
+        Err(e) => {
+            let outcome = if e.code() == ErrorCode::Conflict {
+                "refused"
+            } else {
+                "failed"
+            };
+            let message = Some(e.0.message.clone());
+            super::audit(state, entry(row, "rollback", "cli", outcome, message)).await;
+            return Err(e);
+        }
+    };
+    let parent = Path::new(&row.path)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    apply::install_into(
+        state,
+        &row.target,
+        &parent,
+        &image,
+        force,
+        "cli",
+        apply::Action::Rollback,
+    )
+    .await
+}
+
+/// The version installed before `row`'s, from the store.
+async fn earlier_image(state: &State, row: &InstallRow) -> Result<Image, ApiError> {
+    let (Some(previous_ref), Some(previous_digest)) =
+        (row.previous_ref.clone(), row.previous_digest.clone())
+    else {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "{} in {} has no earlier version to roll back to",
+                row.name, row.target
+            ),
+        ));
+    };
+    let digest = Digest::parse(&previous_digest)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    let lookup = digest.clone();
+    let (manifest, size) = state
+        .catalog()
+        .blocking(move |store| store.manifest(&lookup))
         .await
-    }
+        .map_err(|_| {
+            ApiError::new(
+                ErrorCode::Conflict,
+                format!("the earlier version {previous_ref} is no longer in the store; install it again by reference"),
+            )
+        })?;
+    let descriptor = Descriptor {
+        media_type: manifest.media_type.clone().unwrap_or_default(),
+        digest,
+        size,
+        artifact_type: manifest.artifact_type.clone(),
+        annotations: Default::default(),
+    };
+    Ok(Image {
+        reference: Reference::parse(&previous_ref)?,
+        descriptor,
+        manifest,
+        // No network on a rollback: the store's signatures, else the registry's.
+        signatures: None,
+        pulled_tag: None,
+    })
 }
 
 /// Pin or unpin the installs `selector` names.
