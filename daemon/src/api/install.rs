@@ -100,6 +100,30 @@ pub async fn list(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
     Ok(json(hyper::StatusCode::OK, &ListResponse { installs }))
 }
 
+/// The wire answer of a remove, rollback or pin; when nothing changed and
+/// something failed, the first failure as the error (one install: the same
+/// answer as a single change).
+fn change_response(mut outcomes: ops::Outcomes) -> Result<ChangeResponse, ApiError> {
+    if outcomes.changed.is_empty() && !outcomes.failed.is_empty() {
+        return Err(outcomes.failed.swap_remove(0).1);
+    }
+    Ok(ChangeResponse {
+        changed: outcomes.changed,
+        backups: outcomes.backups,
+        failed: outcomes
+            .failed
+            .into_iter()
+            .map(|(row, e)| skilld_proto::install::ChangeFailure {
+                name: row.name,
+                target: row.target,
+                path: std::path::PathBuf::from(row.path),
+                code: e.code(),
+                message: e.0.message,
+            })
+            .collect(),
+    })
+}
+
 /// The install a request selects; a path must be absolute.
 fn selector<'a>(
     name: &'a str,
@@ -123,7 +147,7 @@ pub async fn remove(state: &State, req: Request<Incoming>) -> Result<ApiResponse
         request.path.as_deref(),
     )?;
     let outcomes = ops::remove(state, which, request.force).await?;
-    Ok(json(hyper::StatusCode::OK, &outcomes.into_response()?))
+    Ok(json(hyper::StatusCode::OK, &change_response(outcomes)?))
 }
 
 pub async fn rollback(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
@@ -134,7 +158,7 @@ pub async fn rollback(state: &State, req: Request<Incoming>) -> Result<ApiRespon
         request.path.as_deref(),
     )?;
     let outcomes = ops::rollback(state, which, request.force).await?;
-    Ok(json(hyper::StatusCode::OK, &outcomes.into_response()?))
+    Ok(json(hyper::StatusCode::OK, &change_response(outcomes)?))
 }
 
 pub async fn pin(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
@@ -145,7 +169,7 @@ pub async fn pin(state: &State, req: Request<Incoming>) -> Result<ApiResponse, A
         request.path.as_deref(),
     )?;
     let outcomes = ops::pin(state, which, request.pinned).await?;
-    Ok(json(hyper::StatusCode::OK, &outcomes.into_response()?))
+    Ok(json(hyper::StatusCode::OK, &change_response(outcomes)?))
 }
 
 pub async fn upgrade(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {

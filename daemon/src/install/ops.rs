@@ -150,31 +150,6 @@ pub struct Outcomes {
     pub failed: Vec<(InstallRow, ApiError)>,
 }
 
-impl Outcomes {
-    /// The wire answer; when nothing changed and something failed, the
-    /// first failure as the error (one install: the same answer as before).
-    pub fn into_response(mut self) -> Result<skilld_proto::install::ChangeResponse, ApiError> {
-        if self.changed.is_empty() && !self.failed.is_empty() {
-            return Err(self.failed.swap_remove(0).1);
-        }
-        Ok(skilld_proto::install::ChangeResponse {
-            changed: self.changed,
-            backups: self.backups,
-            failed: self
-                .failed
-                .into_iter()
-                .map(|(row, e)| skilld_proto::install::ChangeFailure {
-                    name: row.name,
-                    target: row.target,
-                    path: PathBuf::from(row.path),
-                    code: e.code(),
-                    message: e.0.message,
-                })
-                .collect(),
-        })
-    }
-}
-
 /// A history entry about `row` (no version change).
 fn entry(
     row: &InstallRow,
