@@ -162,3 +162,78 @@ impl From<crate::image::extract::ExtractError> for ApiError {
         }
     }
 }
+
+impl From<crate::store::catalog::FindError> for ApiError {
+    fn from(e: crate::store::catalog::FindError) -> ApiError {
+        use crate::store::catalog::FindError as F;
+        match e {
+            F::Reference(e) => e.into(),
+            F::Catalog(e) => e.into(),
+            F::NotFound {
+                message,
+                reference,
+                tags,
+            } => {
+                let error = ApiError::new(ErrorCode::NotFound, message);
+                match reference {
+                    Some(reference) => error
+                        .with_details(serde_json::json!({ "reference": reference, "tags": tags })),
+                    None => error,
+                }
+            }
+        }
+    }
+}
+
+impl From<crate::trust::enforce::TrustError> for ApiError {
+    fn from(e: crate::trust::enforce::TrustError) -> ApiError {
+        use crate::trust::enforce::TrustError as T;
+        match e {
+            T::Refused {
+                message,
+                rule: Some(rule),
+                kind,
+                repository,
+            } => ApiError::new(ErrorCode::Untrusted, message).with_details(serde_json::json!({
+                "rule": rule,
+                "type": kind,
+                "repository": repository,
+            })),
+            T::Refused {
+                message,
+                rule: None,
+                repository,
+                ..
+            } => ApiError::new(ErrorCode::Untrusted, message)
+                .with_details(serde_json::json!({ "repository": repository })),
+            T::BadKeys(message) => ApiError::new(ErrorCode::InvalidRequest, message),
+            T::Origins { .. } => {
+                tracing::error!(error = %e, "trust check failed");
+                ApiError::new(ErrorCode::Internal, e.to_string())
+            }
+        }
+    }
+}
+
+impl From<crate::install::InstallError> for ApiError {
+    fn from(e: crate::install::InstallError) -> ApiError {
+        use crate::install::InstallError as I;
+        match e {
+            I::Invalid(message) => ApiError::new(ErrorCode::InvalidRequest, message),
+            I::NotFound(message) => ApiError::new(ErrorCode::NotFound, message),
+            I::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
+            I::Trust(e) => e.into(),
+            I::Reference(e) => e.into(),
+            I::Find(e) => e.into(),
+            I::Extract(e) => e.into(),
+            I::Registry(e) => e.into(),
+            I::Transfer(e) => e.into(),
+            I::Catalog(e) => e.into(),
+            I::Index(e) => e.into(),
+            I::Internal(message) => {
+                tracing::error!(error = %message, "install failure");
+                ApiError::new(ErrorCode::Internal, message)
+            }
+        }
+    }
+}

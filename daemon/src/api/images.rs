@@ -36,57 +36,7 @@ pub async fn resolve_local(
     catalog: &Catalog,
     input: &str,
 ) -> Result<(Reference, Descriptor), ApiError> {
-    let by_digest = |digest: Digest| async move {
-        let refs = catalog.blocking(|store| store.refs()).await?;
-        refs.into_iter()
-            .find(|(_, d)| d.digest == digest)
-            .and_then(|(name, d)| Some((Reference::parse(&name).ok()?, d)))
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::NotFound,
-                    format!("no local image has digest {digest}; see `skillc images`"),
-                )
-            })
-    };
-    if let Ok(digest) = Digest::parse(input) {
-        return by_digest(digest).await;
-    }
-    let reference = Reference::parse(input)?;
-    if let Some(digest) = reference.digest.clone() {
-        return by_digest(digest).await;
-    }
-    let reference = if reference.tag.is_some() {
-        reference
-    } else {
-        reference.with_tag("latest")
-    };
-    let name = reference.to_string();
-    let lookup = name.clone();
-    if let Some(descriptor) = catalog
-        .blocking(move |store| store.resolve(&lookup))
-        .await?
-    {
-        return Ok((reference, descriptor));
-    }
-    let siblings: Vec<String> = catalog
-        .in_repository(&reference.repository())
-        .await?
-        .into_iter()
-        .map(|r| r.tag)
-        .collect();
-    let message = if siblings.is_empty() {
-        format!(
-            "no image {name} in the local store; build it with `skillc build`, or see `skillc images`"
-        )
-    } else {
-        format!(
-            "no image {name} in the local store; {} has tags: {}",
-            reference.repository(),
-            siblings.join(", ")
-        )
-    };
-    Err(ApiError::new(ErrorCode::NotFound, message)
-        .with_details(serde_json::json!({ "reference": name, "tags": siblings })))
+    Ok(catalog.find(input).await?)
 }
 
 pub async fn list(state: &State) -> Result<ApiResponse, ApiError> {

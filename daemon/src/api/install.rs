@@ -52,7 +52,7 @@ pub async fn install(state: &State, req: Request<Incoming>) -> Result<ApiRespons
         for (target, _) in &places {
             apply::record_refusal(state, target, &reference, &refused).await;
         }
-        return Err(refused);
+        return Err(refused.into());
     }
     let (tx, response) = ndjson::<InstallResponse>();
     let state = state.clone();
@@ -105,7 +105,7 @@ pub async fn list(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
 /// answer as a single change).
 fn change_response(mut outcomes: ops::Outcomes) -> Result<ChangeResponse, ApiError> {
     if outcomes.changed.is_empty() && !outcomes.failed.is_empty() {
-        return Err(outcomes.failed.swap_remove(0).1);
+        return Err(outcomes.failed.swap_remove(0).1.into());
     }
     Ok(ChangeResponse {
         changed: outcomes.changed,
@@ -113,12 +113,15 @@ fn change_response(mut outcomes: ops::Outcomes) -> Result<ChangeResponse, ApiErr
         failed: outcomes
             .failed
             .into_iter()
-            .map(|(row, e)| skilld_proto::install::ChangeFailure {
-                name: row.name,
-                target: row.target,
-                path: std::path::PathBuf::from(row.path),
-                code: e.code(),
-                message: e.0.message,
+            .map(|(row, e)| {
+                let e = ApiError::from(e);
+                skilld_proto::install::ChangeFailure {
+                    name: row.name,
+                    target: row.target,
+                    path: std::path::PathBuf::from(row.path),
+                    code: e.code(),
+                    message: e.0.message,
+                }
             })
             .collect(),
     })

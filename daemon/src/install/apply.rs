@@ -2,12 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use skilld_proto::ErrorCode;
 use skilld_proto::install::Installed;
 
+use super::error::InstallError;
 use super::stage::{self, Source};
 use super::swap;
-use crate::api::ApiError;
 use crate::events::EventBus;
 use crate::image::reference::Reference;
 use crate::image::unpack::UnpackLimits;
@@ -84,7 +83,7 @@ pub async fn install_into(
     force: bool,
     by: &str,
     action: Action,
-) -> Result<Applied, ApiError> {
+) -> Result<Applied, InstallError> {
     // One writer per target folder: concurrent installs into it queue.
     let _folder = state.folders().lock(parent).await;
     let result = match crate::trust::enforce::check(
@@ -115,11 +114,14 @@ pub async fn install_into(
             // The scheduler meets the same untrusted version at every
             // check: say so once, not every few hours.
             forget_pulled(state, image).await;
+            let is_refusal = matches!(refused, crate::trust::enforce::TrustError::Refused { .. });
             if by == "auto" && already_refused(state, target, image).await {
-                return Err(refused);
+                return Err(refused.into());
             }
-            refusal_event(state, target, image, &refused);
-            Err(refused)
+            if is_refusal {
+                refusal_event(state, target, image, &refused);
+            }
+            Err(refused.into())
         }
     };
     let version = image.manifest.annotations.get(annotation::VERSION).cloned();
@@ -142,14 +144,11 @@ pub async fn install_into(
             )
         }
         Err(e) => {
-            let outcome = match e.code() {
-                ErrorCode::Conflict | ErrorCode::Untrusted => "refused",
-                _ => "failed",
-            };
+            let outcome = if e.is_refusal() { "refused" } else { "failed" };
             (
                 image.reference.name().to_string(),
                 outcome,
-                Some(e.0.message.clone()),
+                Some(e.to_string()),
                 None,
             )
         }
@@ -201,13 +200,18 @@ async fn already_refused(state: &State, target: &str, image: &Image) -> bool {
 }
 
 /// Tell subscribers that the trust policy refused `image` for `target`.
-fn refusal_event(state: &State, target: &str, image: &Image, refused: &ApiError) {
+fn refusal_event(
+    state: &State,
+    target: &str,
+    image: &Image,
+    refused: &crate::trust::enforce::TrustError,
+) {
     let mut event = EventBus::event(EventKind::TrustRefused);
     event.skill = Some(image.reference.name().to_string());
     event.target = Some(target.to_string());
     event.to_version = image.manifest.annotations.get(annotation::VERSION).cloned();
     event.to_digest = Some(image.descriptor.digest.to_string());
-    event.message = Some(refused.0.message.clone());
+    event.message = Some(refused.to_string());
     state.events().emit(event);
 }
 
@@ -217,12 +221,12 @@ pub async fn record_refusal(
     state: &State,
     target: &str,
     reference: &Reference,
-    refused: &ApiError,
+    refused: &crate::trust::enforce::TrustError,
 ) {
     let mut event = EventBus::event(EventKind::TrustRefused);
     event.skill = Some(reference.name().to_string());
     event.target = Some(target.to_string());
-    event.message = Some(refused.0.message.clone());
+    event.message = Some(refused.to_string());
     state.events().emit(event);
     super::audit(
         state,
@@ -237,7 +241,7 @@ pub async fn record_refusal(
             from_digest: None,
             to_digest: None,
             outcome: "refused".into(),
-            message: Some(refused.0.message.clone()),
+            message: Some(refused.to_string()),
         },
     )
     .await;
@@ -259,7 +263,7 @@ async fn install_inner(
     force: bool,
     by: &str,
     signer: Option<String>,
-) -> Result<Applied, ApiError> {
+) -> Result<Applied, InstallError> {
     let (reference, descriptor, manifest) = (&image.reference, &image.descriptor, &image.manifest);
     let source_name = reference.to_string();
     let fallback = reference.name().to_string();
@@ -304,29 +308,23 @@ async fn install_inner(
         Some(row) if row.repository != reference.repository() => {
             if !force {
                 cleanup(&staged.dir);
-                return Err(ApiError::new(
-                    ErrorCode::Conflict,
-                    format!(
-                        "{} already holds a skill named {:?} installed from {}; this one comes from {}. Two different skills with one name cannot share a target: remove the other first, or use --force to replace it (a backup is kept)",
-                        dest.display(),
-                        staged.name,
-                        row.source_ref,
-                        source_name
-                    ),
-                ));
+                return Err(InstallError::conflict(format!(
+                    "{} already holds a skill named {:?} installed from {}; this one comes from {}. Two different skills with one name cannot share a target: remove the other first, or use --force to replace it (a backup is kept)",
+                    dest.display(),
+                    staged.name,
+                    row.source_ref,
+                    source_name
+                )));
             }
             backup_needed = true;
         }
         Some(row) if super::is_modified(row) => {
             if !force {
                 cleanup(&staged.dir);
-                return Err(ApiError::new(
-                    ErrorCode::Conflict,
-                    format!(
-                        "{} was edited by hand since it was installed; nothing was changed. Use --force to replace it (the edited copy is kept in a backup folder)",
-                        dest.display()
-                    ),
-                ));
+                return Err(InstallError::conflict(format!(
+                    "{} was edited by hand since it was installed; nothing was changed. Use --force to replace it (the edited copy is kept in a backup folder)",
+                    dest.display()
+                )));
             }
             backup_needed = true;
         }
@@ -334,13 +332,10 @@ async fn install_inner(
         None if std::fs::symlink_metadata(&dest).is_ok() => {
             if !force {
                 cleanup(&staged.dir);
-                return Err(ApiError::new(
-                    ErrorCode::Conflict,
-                    format!(
-                        "{} exists and was not installed by skilld; nothing was changed. Use --force to replace it (it is kept in a backup folder)",
-                        dest.display()
-                    ),
-                ));
+                return Err(InstallError::conflict(format!(
+                    "{} exists and was not installed by skilld; nothing was changed. Use --force to replace it (it is kept in a backup folder)",
+                    dest.display()
+                )));
             }
             backup_needed = true;
         }
@@ -396,7 +391,7 @@ async fn install_inner(
     .await
     {
         cleanup(&staged.dir);
-        return Err(ApiError::new(ErrorCode::Internal, e.to_string()));
+        return Err(InstallError::internal(e.to_string()));
     }
     let _ = std::fs::remove_dir_all(&displaced);
     // Empty now, unless another install is staging there.

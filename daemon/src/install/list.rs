@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 
 use skilld_proto::install::Installed;
 
+use super::error::InstallError;
 use super::{targets, to_wire};
-use crate::api::ApiError;
 use crate::index::installs;
 use crate::state::State;
 
 /// Every install, plus skill folders in known targets that skilld did not install.
-pub async fn list(state: &State, target: Option<&str>) -> Result<Vec<Installed>, ApiError> {
+pub async fn list(state: &State, target: Option<&str>) -> Result<Vec<Installed>, InstallError> {
     let rows = state.index().read(installs::all).await?;
     let mut out: Vec<Installed> = Vec::new();
     let mut known: BTreeSet<PathBuf> = BTreeSet::new();

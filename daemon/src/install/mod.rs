@@ -8,6 +8,7 @@
 
 pub mod apply;
 pub mod drift;
+pub mod error;
 pub mod folders;
 pub mod list;
 pub mod ops;
@@ -21,12 +22,11 @@ pub mod watch;
 
 use std::path::{Path, PathBuf};
 
-use skilld_proto::ErrorCode;
 use skilld_proto::install::Installed;
 
-use crate::api::ApiError;
 use crate::index::installs::InstallRow;
 use crate::state::State;
+pub use error::InstallError;
 
 /// An install's view for the wire.
 pub fn to_wire(row: &InstallRow) -> Installed {
@@ -52,24 +52,22 @@ pub fn resolve_targets(
     names: &[String],
     project: Option<&Path>,
     output: Option<&Path>,
-) -> Result<Vec<(String, PathBuf)>, ApiError> {
+) -> Result<Vec<(String, PathBuf)>, InstallError> {
     if let Some(dir) = output {
         if !dir.is_absolute() {
-            return Err(ApiError::new(
-                ErrorCode::InvalidRequest,
+            return Err(InstallError::invalid(
                 "-o must be an absolute path (skillc sends one)",
             ));
         }
         let dir = folders::canonical_folder(dir)
-            .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("-o: {e}")))?;
+            .map_err(|e| InstallError::invalid(format!("-o: {e}")))?;
         refuse_file(&dir)?;
         return Ok(vec![(targets::DIR_TARGET.to_string(), dir)]);
     }
     if let Some(p) = project
         && !p.is_absolute()
     {
-        return Err(ApiError::new(
-            ErrorCode::InvalidRequest,
+        return Err(InstallError::invalid(
             "--project must be an absolute path (skillc sends one)",
         ));
     }
@@ -80,16 +78,14 @@ pub fn resolve_targets(
     };
     let mut out = Vec::new();
     for name in names {
-        let target = targets::find(&name)
-            .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))?;
+        let target = targets::find(&name).map_err(|e| InstallError::invalid(e.to_string()))?;
         let (dir, _) = target.resolve(state.target_env(), project).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::InvalidRequest,
+            InstallError::invalid(
                 "no home folder is known to the daemon (HOME is unset); use -o DIR or --project",
             )
         })?;
         let dir = folders::canonical_folder(&dir)
-            .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("target {name}: {e}")))?;
+            .map_err(|e| InstallError::invalid(format!("target {name}: {e}")))?;
         refuse_file(&dir)?;
         out.push((name, dir));
     }
@@ -99,32 +95,25 @@ pub fn resolve_targets(
 
 /// A target folder that exists as something else (a file) is the
 /// caller's mistake, said before anything is staged.
-fn refuse_file(dir: &Path) -> Result<(), ApiError> {
+fn refuse_file(dir: &Path) -> Result<(), InstallError> {
     match std::fs::metadata(dir) {
-        Ok(m) if !m.is_dir() => Err(ApiError::new(
-            ErrorCode::InvalidRequest,
-            format!(
-                "{} is {}, not a folder; skills are installed into a folder: name another one",
-                dir.display(),
-                crate::user_file::kind_of(&m)
-            ),
-        )),
+        Ok(m) if !m.is_dir() => Err(InstallError::invalid(format!(
+            "{} is {}, not a folder; skills are installed into a folder: name another one",
+            dir.display(),
+            crate::user_file::kind_of(&m)
+        ))),
         _ => Ok(()),
     }
 }
 
 /// Move a hand-edited or foreign folder out of the way, into the backups.
-pub fn backup(state: &State, folder: &Path, name: &str) -> Result<PathBuf, ApiError> {
+pub fn backup(state: &State, folder: &Path, name: &str) -> Result<PathBuf, InstallError> {
     let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
         .to_string()
         .replace(':', "");
     let dir = state.config().paths.data_dir.join("backups");
-    std::fs::create_dir_all(&dir).map_err(|e| {
-        ApiError::new(
-            ErrorCode::Internal,
-            format!("cannot create {}: {e}", dir.display()),
-        )
-    })?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| InstallError::internal(format!("cannot create {}: {e}", dir.display())))?;
     let mut target = dir.join(format!("{name}-{stamp}"));
     let mut n = 1;
     while target.exists() {
@@ -134,14 +123,11 @@ pub fn backup(state: &State, folder: &Path, name: &str) -> Result<PathBuf, ApiEr
     // Same filesystem: a rename; otherwise copy is not attempted (never lose
     // the edit half-way): the caller reports the error.
     std::fs::rename(folder, &target).map_err(|e| {
-        ApiError::new(
-            ErrorCode::Conflict,
-            format!(
-                "cannot move {} to the backup folder {}: {e}; nothing was changed",
-                folder.display(),
-                target.display()
-            ),
-        )
+        InstallError::conflict(format!(
+            "cannot move {} to the backup folder {}: {e}; nothing was changed",
+            folder.display(),
+            target.display()
+        ))
     })?;
     Ok(target)
 }

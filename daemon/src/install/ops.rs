@@ -4,14 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use skilld_proto::ErrorCode;
 use skilld_proto::install::Installed;
 use skilld_proto::stream::Progress;
 
 use super::apply::{self, Image};
+use super::error::InstallError;
 use super::{targets, to_wire};
-use crate::api::ApiError;
-use crate::api::images::resolve_local;
 use crate::events::EventBus;
 use crate::image::reference::Reference;
 use crate::index::installs::{self, InstallRow};
@@ -19,6 +17,7 @@ use crate::oci::Descriptor;
 use crate::registry::fetch::fetch_manifest;
 use crate::registry::pull;
 use crate::state::State;
+use crate::store::catalog::FindError;
 use crate::store::digest::Digest;
 use skilld_proto::events::{EventKind, HistoryEntry};
 
@@ -27,12 +26,12 @@ pub async fn resolve_image(
     state: &State,
     input: &str,
     progress: &(dyn Fn(Progress) + Sync),
-) -> Result<Image, ApiError> {
+) -> Result<Image, InstallError> {
     let parsed = Reference::parse(input)?;
     let (mut signatures, mut pulled_tag) = (None, None);
-    let (reference, descriptor) = match resolve_local(state.catalog(), input).await {
+    let (reference, descriptor) = match state.catalog().find(input).await {
         Ok(found) => found,
-        Err(e) if e.code() == ErrorCode::NotFound && parsed.registry.is_some() => {
+        Err(FindError::NotFound { .. }) if parsed.registry.is_some() => {
             let wanted = if parsed.tag.is_some() || parsed.digest.is_some() {
                 parsed.clone()
             } else {
@@ -51,7 +50,7 @@ pub async fn resolve_image(
             pulled_tag = Some(pulled.name);
             (wanted, pulled.descriptor)
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let digest = descriptor.digest.clone();
     let (manifest, _) = state
@@ -81,7 +80,7 @@ pub async fn matching(
     state: &State,
     name: &str,
     target: Option<&str>,
-) -> Result<Vec<InstallRow>, ApiError> {
+) -> Result<Vec<InstallRow>, InstallError> {
     select(
         state,
         Selector {
@@ -94,24 +93,23 @@ pub async fn matching(
 }
 
 /// The installs `selector` names; `not_found` when there are none.
-pub async fn select(state: &State, selector: Selector<'_>) -> Result<Vec<InstallRow>, ApiError> {
+pub async fn select(
+    state: &State,
+    selector: Selector<'_>,
+) -> Result<Vec<InstallRow>, InstallError> {
     let Selector { name, target, path } = selector;
     if let Some(t) = target
         && t != targets::DIR_TARGET
     {
-        targets::find(t).map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))?;
+        targets::find(t).map_err(|e| InstallError::invalid(e.to_string()))?;
     }
     // The folder as the index has it: its parent resolved, as at install.
     let path = match path {
         Some(p) => {
-            let parent = p.parent().ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::InvalidRequest,
-                    "the install path names no folder",
-                )
-            })?;
-            let parent = super::folders::canonical_folder(parent)
-                .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e))?;
+            let parent = p
+                .parent()
+                .ok_or_else(|| InstallError::invalid("the install path names no folder"))?;
+            let parent = super::folders::canonical_folder(parent).map_err(InstallError::invalid)?;
             Some(parent.join(p.file_name().unwrap_or_default()))
         }
         None => None,
@@ -133,10 +131,9 @@ pub async fn select(state: &State, selector: Selector<'_>) -> Result<Vec<Install
             (None, Some(t)) => format!(" in target {t}"),
             (None, None) => String::new(),
         };
-        return Err(ApiError::new(
-            ErrorCode::NotFound,
-            format!("no skill named {name:?} is installed{place}; see `skillc list`"),
-        ));
+        return Err(InstallError::not_found(format!(
+            "no skill named {name:?} is installed{place}; see `skillc list`"
+        )));
     }
     Ok(rows)
 }
@@ -147,7 +144,7 @@ pub async fn select(state: &State, selector: Selector<'_>) -> Result<Vec<Install
 pub struct Outcomes {
     pub changed: Vec<Installed>,
     pub backups: Vec<PathBuf>,
-    pub failed: Vec<(InstallRow, ApiError)>,
+    pub failed: Vec<(InstallRow, InstallError)>,
 }
 
 /// A history entry about `row` (no version change).
@@ -179,7 +176,7 @@ pub async fn remove(
     state: &State,
     selector: Selector<'_>,
     force: bool,
-) -> Result<Outcomes, ApiError> {
+) -> Result<Outcomes, InstallError> {
     let rows = select(state, selector).await?;
     let mut out = Outcomes::default();
     for row in rows {
@@ -189,14 +186,10 @@ pub async fn remove(
                 out.backups.extend(backup);
             }
             Err(e) => {
-                let outcome = if e.code() == ErrorCode::Conflict {
-                    "refused"
-                } else {
-                    "failed"
-                };
+                let outcome = if e.is_refusal() { "refused" } else { "failed" };
                 super::audit(
                     state,
-                    entry(&row, "remove", "cli", outcome, Some(e.0.message.clone())),
+                    entry(&row, "remove", "cli", outcome, Some(e.to_string())),
                 )
                 .await;
                 out.failed.push((row, e));
@@ -210,19 +203,16 @@ async fn remove_one(
     state: &State,
     row: &InstallRow,
     force: bool,
-) -> Result<(Installed, Option<PathBuf>), ApiError> {
+) -> Result<(Installed, Option<PathBuf>), InstallError> {
     let dest = PathBuf::from(&row.path);
     let parent = dest.parent().map(Path::to_path_buf).unwrap_or_default();
     let _folder = state.folders().lock(&parent).await;
     let modified = super::is_modified(row);
     if modified && !force {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            format!(
-                "{} was edited by hand since it was installed; nothing was removed. Use --force to remove it (the edited copy is kept in a backup folder)",
-                row.path
-            ),
-        ));
+        return Err(InstallError::conflict(format!(
+            "{} was edited by hand since it was installed; nothing was removed. Use --force to remove it (the edited copy is kept in a backup folder)",
+            row.path
+        )));
     }
     let mut backup = None;
     if std::fs::symlink_metadata(&dest).is_ok() && modified {
@@ -232,7 +222,7 @@ async fn remove_one(
         let displaced = super::swap::sibling(&dest, "old");
         super::swap::take_away(state.index(), &dest, &displaced)
             .await
-            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+            .map_err(|e| InstallError::internal(e.to_string()))?;
         let _ = std::fs::remove_dir_all(&displaced);
         super::swap::tidy_area(&parent);
     } else {
@@ -261,7 +251,7 @@ pub async fn rollback(
     state: &State,
     selector: Selector<'_>,
     force: bool,
-) -> Result<Outcomes, ApiError> {
+) -> Result<Outcomes, InstallError> {
     let rows = select(state, selector).await?;
     let mut out = Outcomes::default();
     for row in rows {
@@ -281,18 +271,14 @@ async fn rollback_one(
     state: &State,
     row: &InstallRow,
     force: bool,
-) -> Result<apply::Applied, ApiError> {
+) -> Result<apply::Applied, InstallError> {
     // A failure before the install is recorded here; install_into records
     // its own outcome.
     let image = match earlier_image(state, row).await {
         Ok(image) => image,
         Err(e) => {
-            let outcome = if e.code() == ErrorCode::Conflict {
-                "refused"
-            } else {
-                "failed"
-            };
-            let message = Some(e.0.message.clone());
+            let outcome = if e.is_refusal() { "refused" } else { "failed" };
+            let message = Some(e.to_string());
             super::audit(state, entry(row, "rollback", "cli", outcome, message)).await;
             return Err(e);
         }
@@ -314,28 +300,24 @@ async fn rollback_one(
 }
 
 /// The version installed before `row`'s, from the store.
-async fn earlier_image(state: &State, row: &InstallRow) -> Result<Image, ApiError> {
+async fn earlier_image(state: &State, row: &InstallRow) -> Result<Image, InstallError> {
     let (Some(previous_ref), Some(previous_digest)) =
         (row.previous_ref.clone(), row.previous_digest.clone())
     else {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            format!(
-                "{} in {} has no earlier version to roll back to",
-                row.name, row.target
-            ),
-        ));
+        return Err(InstallError::conflict(format!(
+            "{} in {} has no earlier version to roll back to",
+            row.name, row.target
+        )));
     };
-    let digest = Digest::parse(&previous_digest)
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    let digest =
+        Digest::parse(&previous_digest).map_err(|e| InstallError::internal(e.to_string()))?;
     let lookup = digest.clone();
     let (manifest, size) = state
         .catalog()
         .blocking(move |store| store.manifest(&lookup))
         .await
         .map_err(|_| {
-            ApiError::new(
-                ErrorCode::Conflict,
+            InstallError::conflict(
                 format!("the earlier version {previous_ref} is no longer in the store; install it again by reference"),
             )
         })?;
@@ -361,7 +343,7 @@ pub async fn pin(
     state: &State,
     selector: Selector<'_>,
     pinned: bool,
-) -> Result<Outcomes, ApiError> {
+) -> Result<Outcomes, InstallError> {
     let rows = select(state, selector).await?;
     let mut out = Outcomes::default();
     for mut row in rows {
@@ -378,10 +360,10 @@ pub async fn pin(
                 out.changed.push(to_wire(&row));
             }
             Err(e) => {
-                let e = ApiError::from(e);
+                let e = InstallError::from(e);
                 super::audit(
                     state,
-                    entry(&row, action, "cli", "failed", Some(e.0.message.clone())),
+                    entry(&row, action, "cli", "failed", Some(e.to_string())),
                 )
                 .await;
                 out.failed.push((row, e));

@@ -8,8 +8,8 @@ use skilld_proto::images::Lifecycle;
 use skilld_proto::install::UpgradeOutcome;
 
 use super::apply;
+use super::error::InstallError;
 use super::ops::resolve_image;
-use crate::api::ApiError;
 use crate::image::lifecycle::release_version;
 use crate::image::reference::Reference;
 use crate::index::installs::InstallRow;
@@ -21,7 +21,7 @@ use crate::state::State;
 pub async fn published_versions(
     state: &State,
     row: &InstallRow,
-) -> Result<Vec<(semver::Version, String)>, ApiError> {
+) -> Result<Vec<(semver::Version, String)>, InstallError> {
     let repository = Reference::parse(&format!("{}:latest", row.repository))?;
     let tags: Vec<(String, Option<Lifecycle>)> = if repository.registry.is_some() {
         remote::tags(state.registries(), &repository)
@@ -50,7 +50,7 @@ pub async fn published_versions(
 pub async fn newer(
     state: &State,
     row: &InstallRow,
-) -> Result<Option<(semver::Version, String)>, ApiError> {
+) -> Result<Option<(semver::Version, String)>, InstallError> {
     let current = row
         .version
         .as_deref()
@@ -69,7 +69,7 @@ pub async fn upgrade_to(
     tag: &str,
     force: bool,
     by: &str,
-) -> Result<apply::Applied, ApiError> {
+) -> Result<apply::Applied, InstallError> {
     let image = resolve_image(state, &format!("{}:{tag}", row.repository), &|_| {}).await?;
     let parent = Path::new(&row.path)
         .parent()
@@ -111,7 +111,7 @@ pub async fn upgrade_one(
         Ok(found) => found,
         Err(e) => {
             outcome.result = "failed".into();
-            outcome.message = Some(e.0.message);
+            outcome.message = Some(e.to_string());
             return (outcome, None);
         }
     };
@@ -140,7 +140,7 @@ pub async fn upgrade_one(
         }
         Err(e) => {
             outcome.result = failure_result(&e).into();
-            outcome.message = Some(e.0.message);
+            outcome.message = Some(e.to_string());
             (outcome, None)
         }
     }
@@ -148,9 +148,10 @@ pub async fn upgrade_one(
 
 /// An upgrade's result when it did not happen: `untrusted` when the trust
 /// policy refused the new version, else `failed`.
-pub fn failure_result(e: &ApiError) -> &'static str {
-    match e.code() {
-        skilld_proto::ErrorCode::Untrusted => "untrusted",
-        _ => "failed",
+pub fn failure_result(e: &InstallError) -> &'static str {
+    if e.is_untrusted() {
+        "untrusted"
+    } else {
+        "failed"
     }
 }

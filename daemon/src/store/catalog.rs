@@ -22,6 +22,29 @@ pub enum CatalogError {
     Index(#[from] IndexError),
 }
 
+/// Why a local image was not found.
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    #[error(transparent)]
+    Reference(#[from] crate::image::reference::BadReference),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// Nothing local by that name; `reference` and the repository's other
+    /// `tags` when a name (not a digest) was asked for.
+    #[error("{message}")]
+    NotFound {
+        message: String,
+        reference: Option<String>,
+        tags: Vec<String>,
+    },
+}
+
+impl From<StoreError> for FindError {
+    fn from(e: StoreError) -> FindError {
+        FindError::Catalog(e.into())
+    }
+}
+
 /// Cheap-to-clone handle on the store and the index together.
 #[derive(Clone, Debug)]
 pub struct Catalog {
@@ -131,6 +154,60 @@ impl Catalog {
             .index
             .read(move |conn| crate::index::origins::of(conn, &digest))
             .await?)
+    }
+
+    /// Find `input` (a reference, or a bare manifest digest) in the store.
+    pub async fn find(&self, input: &str) -> Result<(Reference, Descriptor), FindError> {
+        let by_digest = |digest: Digest| async move {
+            let refs = self.blocking(|store| store.refs()).await?;
+            refs.into_iter()
+                .find(|(_, d)| d.digest == digest)
+                .and_then(|(name, d)| Some((Reference::parse(&name).ok()?, d)))
+                .ok_or_else(|| FindError::NotFound {
+                    message: format!("no local image has digest {digest}; see `skillc images`"),
+                    reference: None,
+                    tags: Vec::new(),
+                })
+        };
+        if let Ok(digest) = Digest::parse(input) {
+            return by_digest(digest).await;
+        }
+        let reference = Reference::parse(input)?;
+        if let Some(digest) = reference.digest.clone() {
+            return by_digest(digest).await;
+        }
+        let reference = if reference.tag.is_some() {
+            reference
+        } else {
+            reference.with_tag("latest")
+        };
+        let name = reference.to_string();
+        let lookup = name.clone();
+        if let Some(descriptor) = self.blocking(move |store| store.resolve(&lookup)).await? {
+            return Ok((reference, descriptor));
+        }
+        let tags: Vec<String> = self
+            .in_repository(&reference.repository())
+            .await?
+            .into_iter()
+            .map(|r| r.tag)
+            .collect();
+        let message = if tags.is_empty() {
+            format!(
+                "no image {name} in the local store; build it with `skillc build`, or see `skillc images`"
+            )
+        } else {
+            format!(
+                "no image {name} in the local store; {} has tags: {}",
+                reference.repository(),
+                tags.join(", ")
+            )
+        };
+        Err(FindError::NotFound {
+            message,
+            reference: Some(name),
+            tags,
+        })
     }
 
     /// Remove tag `name`; what it pointed at.

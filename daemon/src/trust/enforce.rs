@@ -17,13 +17,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde_json::json;
-use skilld_proto::ErrorCode;
-
 use super::keys;
 use super::policy::{Applied, RuleType};
 use super::signatures::{self, Key, Signatures};
-use crate::api::ApiError;
 use crate::image::reference::Reference;
 use crate::state::State;
 use crate::store::digest::Digest;
@@ -63,15 +59,36 @@ impl Verdict {
     }
 }
 
-fn refusal(applied: &Applied<'_>, repository: &str, message: String) -> ApiError {
-    ApiError::new(ErrorCode::Untrusted, message).with_details(json!({
-        "rule": applied.name,
-        "type": applied.rule.kind.as_str(),
-        "repository": repository,
-    }))
+/// Why an image may not be written (or a trust check could not be made).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TrustError {
+    /// The policy, or `pull --verify`, refused the image: `rule` and its
+    /// `kind` name the policy rule (none for `--verify`).
+    #[error("{message}")]
+    Refused {
+        message: String,
+        rule: Option<String>,
+        kind: Option<&'static str>,
+        repository: String,
+    },
+    /// Keys given with `--verify --key` cannot be used.
+    #[error("{0}")]
+    BadKeys(String),
+    /// Where the image came from cannot be read.
+    #[error("cannot read where {digest} came from: {message}")]
+    Origins { digest: Digest, message: String },
 }
 
-fn rejected(applied: &Applied<'_>, reference: &Reference) -> ApiError {
+fn refusal(applied: &Applied<'_>, repository: &str, message: String) -> TrustError {
+    TrustError::Refused {
+        message,
+        rule: Some(applied.name.clone()),
+        kind: Some(applied.rule.kind.as_str()),
+        repository: repository.to_string(),
+    }
+}
+
+fn rejected(applied: &Applied<'_>, reference: &Reference) -> TrustError {
     refusal(
         applied,
         &reference.repository(),
@@ -83,7 +100,7 @@ fn rejected(applied: &Applied<'_>, reference: &Reference) -> ApiError {
 
 /// Whether the policy lets `reference` be fetched at all: `reject` refuses
 /// before any network traffic. Other rules are decided by [`check`].
-pub fn precheck(state: &State, reference: &Reference) -> Result<(), ApiError> {
+pub fn precheck(state: &State, reference: &Reference) -> Result<(), TrustError> {
     let applied = state.config().trust.rule_for(reference);
     match applied.rule.kind {
         RuleType::Reject => Err(rejected(&applied, reference)),
@@ -99,14 +116,16 @@ pub async fn check(
     reference: &Reference,
     digest: &Digest,
     prefetched: Option<Arc<Signatures>>,
-) -> Result<Verdict, ApiError> {
+) -> Result<Verdict, TrustError> {
     let mut verdict = check_one(state, reference, digest, prefetched, None).await?;
-    let origins = state.catalog().origins(digest).await.map_err(|e| {
-        ApiError::new(
-            ErrorCode::Internal,
-            format!("cannot read where {digest} came from: {e}"),
-        )
-    })?;
+    let origins = state
+        .catalog()
+        .origins(digest)
+        .await
+        .map_err(|e| TrustError::Origins {
+            digest: digest.clone(),
+            message: e.to_string(),
+        })?;
     for origin in origins {
         if origin == reference.repository() {
             continue;
@@ -132,7 +151,7 @@ async fn check_one(
     digest: &Digest,
     prefetched: Option<Arc<Signatures>>,
     named: Option<&Reference>,
-) -> Result<Verdict, ApiError> {
+) -> Result<Verdict, TrustError> {
     let repository = reference.repository();
     let applied = state.config().trust.rule_for(reference);
     let came_from = named
@@ -206,17 +225,17 @@ pub async fn check_keys(
     reference: &Reference,
     digest: &Digest,
     paths: &[PathBuf],
-) -> Result<Verdict, ApiError> {
-    let keys =
-        load_keys(paths).map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))?;
+) -> Result<Verdict, TrustError> {
+    let keys = load_keys(paths).map_err(|e| TrustError::BadKeys(e.to_string()))?;
     let (signer, fetched) = require_signature(state, reference, digest, &keys, None)
         .await
         .map_err(|why| {
-            ApiError::new(
-                ErrorCode::Untrusted,
-                format!("{reference} ({digest}) is not verified by the given keys: {why}; nothing was unpacked"),
-            )
-            .with_details(json!({ "repository": reference.repository() }))
+            TrustError::Refused {
+                message: format!("{reference} ({digest}) is not verified by the given keys: {why}; nothing was unpacked"),
+                rule: None,
+                kind: None,
+                repository: reference.repository(),
+            }
         })?;
     Ok(Verdict {
         signer: Some(signer),

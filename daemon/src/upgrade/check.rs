@@ -189,7 +189,7 @@ async fn consider(
             Ok(_) => outcome.result = "upgraded".into(),
             Err(e) => {
                 outcome.result = crate::install::select::failure_result(&e).into();
-                outcome.message = Some(e.0.message);
+                outcome.message = Some(e.to_string());
             }
         }
         return Some(outcome);
