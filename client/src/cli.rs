@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCompleter;
 use skilld_proto::images::{ImageFormat, Lifecycle, MediaTypes};
 
 /// skillc: the command-line client of skilld, which distributes AI agent
@@ -57,6 +58,7 @@ pub enum Command {
     /// Give a local image another name: skillc tag SRC DST.
     Tag {
         /// The image to tag (name:tag, or a digest).
+        #[arg(add = ArgValueCompleter::new(crate::complete::images))]
         source: String,
         /// The new name:tag.
         target: String,
@@ -67,6 +69,7 @@ pub enum Command {
     /// and is not in the store is read from the registry (never its layer).
     Inspect {
         /// name:tag, name@digest, or a digest.
+        #[arg(add = ArgValueCompleter::new(crate::complete::images))]
         reference: String,
         /// Read the registry even if the image is in the local store.
         #[arg(long)]
@@ -77,6 +80,7 @@ pub enum Command {
     /// Blobs the registry already has are not sent again.
     Push {
         /// The local image: HOST[:PORT]/NAME:TAG, or any local name with DESTINATION.
+        #[arg(add = ArgValueCompleter::new(crate::complete::images))]
         reference: String,
         /// Where to push it (HOST[:PORT]/NAME[:TAG]).
         destination: Option<String>,
@@ -127,7 +131,7 @@ pub enum Command {
     /// air-gapped transfer; `skillc load` reads it back.
     Save {
         /// Local images.
-        #[arg(required = true)]
+        #[arg(required = true, add = ArgValueCompleter::new(crate::complete::images))]
         references: Vec<String>,
         /// The .tar to write.
         #[arg(short = 'o', long = "output", value_name = "FILE", required = true)]
@@ -192,7 +196,7 @@ pub enum Command {
     /// Remove tags from the local store; `skillc prune` then frees the space.
     Rmi {
         /// name:tag, or a digest to remove every tag of that image.
-        #[arg(required = true)]
+        #[arg(required = true, add = ArgValueCompleter::new(crate::complete::images))]
         references: Vec<String>,
     },
     /// Delete blobs that no tag and no installed skill needs.
@@ -205,6 +209,7 @@ pub enum Command {
     /// the layer is the same.
     Promote {
         /// The image to promote (name:tag).
+        #[arg(add = ArgValueCompleter::new(crate::complete::images))]
         reference: String,
         /// The state to move to: testing, published, deprecated or archived.
         #[arg(long, value_parser = parse_state)]
@@ -230,10 +235,12 @@ pub enum Command {
     /// skilld did not install, is replaced only with --force, and then kept
     /// in a backup folder first.
     Install {
+        /// A local image (name:tag) or HOST[:PORT]/NAME:TAG.
+        #[arg(add = ArgValueCompleter::new(crate::complete::images))]
         reference: String,
         /// Target(s): claude, agents, cursor, windsurf, opencode, openclaw,
         /// codex, gemini, copilot, goose (default: install.default_target).
-        #[arg(short = 't', long = "target", value_name = "T")]
+        #[arg(short = 't', long = "target", value_name = "T", add = ArgValueCompleter::new(crate::complete::targets))]
         targets: Vec<String>,
         /// Use the targets of a project (DIR, default the current folder).
         #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = ".")]
@@ -249,7 +256,7 @@ pub enum Command {
     #[command(visible_alias = "ls")]
     List {
         /// Only this target.
-        #[arg(short = 't', long = "target", value_name = "T")]
+        #[arg(short = 't', long = "target", value_name = "T", add = ArgValueCompleter::new(crate::complete::targets))]
         target: Option<String>,
         /// Ask the registries for newer published versions (adds LATEST).
         #[arg(long)]
@@ -263,10 +270,12 @@ pub enum Command {
     /// Only published versions count: strict semver without pre-release,
     /// never draft, testing, deprecated or archived. Pinned skills stay.
     Upgrade {
+        /// Installed skills to upgrade (or --all).
+        #[arg(add = ArgValueCompleter::new(crate::complete::installed))]
         names: Vec<String>,
         #[arg(long)]
         all: bool,
-        #[arg(short = 't', long = "target", value_name = "T")]
+        #[arg(short = 't', long = "target", value_name = "T", add = ArgValueCompleter::new(crate::complete::targets))]
         target: Option<String>,
         /// Say what would change, change nothing.
         #[arg(long)]
@@ -311,10 +320,12 @@ pub enum Command {
     /// patch: same major.minor; minor (default) or auto: same major;
     /// major: any newer; notify: only report; pin: never.
     Policy {
+        /// The installed skill.
+        #[arg(add = ArgValueCompleter::new(crate::complete::installed))]
         name: String,
         /// auto, patch, minor, major, notify or pin.
         policy: String,
-        #[arg(short = 't', long = "target", value_name = "T")]
+        #[arg(short = 't', long = "target", value_name = "T", add = ArgValueCompleter::new(crate::complete::targets))]
         target: Option<String>,
     },
     /// Print the daemon's recent events; with --follow, keep printing new ones.
@@ -328,10 +339,28 @@ pub enum Command {
     /// Every change to installs (by you or the scheduler) and its outcome.
     History {
         /// Only this skill.
+        #[arg(add = ArgValueCompleter::new(crate::complete::installed))]
         name: Option<String>,
     },
     /// Show the daemon's version, protocol, paths and what it holds.
     Status,
+    /// Print the shell code that makes SHELL complete skillc's commands.
+    ///
+    /// Completion is dynamic: the shell asks skillc, which completes
+    /// subcommands and flags, and asks a running daemon (never starting one,
+    /// and waiting at most 300 ms) for installed skill names, targets and
+    /// local images. Add to your shell's start-up file:
+    ///
+    ///   bash:        source <(skillc completions bash)       (~/.bashrc)
+    ///   zsh:         source <(skillc completions zsh)        (~/.zshrc)
+    ///   fish:        skillc completions fish | source        (~/.config/fish/config.fish)
+    ///   powershell:  skillc completions powershell | Out-String | Invoke-Expression
+    ///   elvish:      eval (skillc completions elvish | slurp)
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        #[arg(value_parser = ["bash", "zsh", "fish", "powershell", "elvish"])]
+        shell: String,
+    },
     /// Start, stop or query the background daemon.
     #[command(subcommand)]
     Daemon(DaemonCommand),
@@ -437,9 +466,10 @@ fn parse_state(s: &str) -> Result<Lifecycle, String> {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Which {
     /// The skill's name.
+    #[arg(add = ArgValueCompleter::new(crate::complete::installed))]
     pub name: String,
     /// Only the installs in this target.
-    #[arg(short = 't', long = "target", value_name = "T")]
+    #[arg(short = 't', long = "target", value_name = "T", add = ArgValueCompleter::new(crate::complete::targets))]
     pub target: Option<String>,
     /// Only the install in this folder (the DIR it was installed into with
     /// `install -o DIR`), when several folders hold NAME.

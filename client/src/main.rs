@@ -8,6 +8,7 @@
 mod autostart;
 mod cli;
 mod commands;
+mod complete;
 mod conn;
 mod ctx;
 mod error;
@@ -25,6 +26,9 @@ use conn::Conn;
 use ctx::Ctx;
 
 fn main() -> ExitCode {
+    // A shell asking for completions (COMPLETE=bash ...) is answered here,
+    // and the process exits.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
     let cli = Cli::parse();
     let overrides = Overrides {
         socket: cli.socket.clone(),

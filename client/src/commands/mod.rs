@@ -109,6 +109,7 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
             local,
         } => trust::verify(ctx, reference, keys, *local).await,
         Command::Status => daemon::status(ctx).await,
+        Command::Completions { shell } => completions(shell),
         Command::Daemon(DaemonCommand::Status) => daemon::daemon_status(ctx).await,
         Command::Daemon(DaemonCommand::Start) => daemon::start(ctx).await,
         Command::Daemon(DaemonCommand::Stop) => daemon::stop(ctx).await,
@@ -116,4 +117,18 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
         Command::Service(ServiceCommand::Uninstall) => service::uninstall(ctx),
         Command::Service(ServiceCommand::Status) => service::status(ctx),
     }
+}
+
+/// `skillc completions SHELL`: the registration script of clap_complete's
+/// dynamic completion for SHELL (see `crate::complete`).
+fn completions(shell: &str) -> Result<ExitCode, ClientError> {
+    let shells = clap_complete::env::Shells::builtins();
+    let completer = shells
+        .completer(shell)
+        .ok_or_else(|| ClientError::Other(format!("no completion for the shell {shell:?}")))?;
+    let mut out = std::io::stdout().lock();
+    completer
+        .write_registration("COMPLETE", "skillc", "skillc", "skillc", &mut out)
+        .map_err(|e| ClientError::Other(format!("cannot write the completion script: {e}")))?;
+    Ok(ExitCode::SUCCESS)
 }
