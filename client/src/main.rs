@@ -6,9 +6,7 @@
 #![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
 
 mod autostart;
-mod cli;
 mod commands;
-mod complete;
 mod conn;
 mod ctx;
 mod error;
@@ -21,9 +19,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use skilld_proto::paths::{Overrides, Paths};
 
-use cli::Cli;
 use conn::Conn;
 use ctx::Ctx;
+use skillc::cli::{self, Cli};
 
 fn main() -> ExitCode {
     // A shell asking for completions (COMPLETE=bash ...) is answered here,

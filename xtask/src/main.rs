@@ -1,0 +1,95 @@
+//! Project tasks. `cargo run -p xtask -- man` writes skillc's man pages into
+//! `docs/man/` from the same clap definitions the binary parses, one page per
+//! command and subcommand (`skillc.1`, `skillc-install.1`, ...); a test
+//! checks the committed pages match the code, so CI fails when they drift.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::CommandFactory;
+
+/// Where the pages live, from the workspace root.
+const MAN_DIR: &str = "docs/man";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["man"] => match write_pages(&workspace().join(MAN_DIR)) {
+            Ok(pages) => {
+                println!("wrote {} man pages to {MAN_DIR}/", pages.len());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("xtask: cannot write the man pages: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        _ => {
+            eprintln!(
+                "usage: cargo run -p xtask -- man   (write skillc's man pages to {MAN_DIR}/)"
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Write every page into `dir` (made if missing, stale pages removed); their
+/// file names, sorted.
+fn write_pages(dir: &Path) -> std::io::Result<Vec<String>> {
+    std::fs::create_dir_all(dir)?;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "1") {
+            std::fs::remove_file(path)?;
+        }
+    }
+    let cmd = skillc::cli::Cli::command();
+    clap_mangen::generate_to(cmd, dir)?;
+    let mut pages: Vec<String> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<Result<_, _>>()?;
+    pages.sort();
+    Ok(pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_man_pages_match_the_code() {
+        let fresh = tempfile::tempdir().unwrap();
+        let pages = write_pages(fresh.path()).unwrap();
+        assert!(pages.len() > 40, "one page per command: {pages:?}");
+        assert!(pages.contains(&"skillc-install.1".to_string()));
+        let committed = workspace().join(MAN_DIR);
+        let mut stale = Vec::new();
+        for page in &pages {
+            let want = std::fs::read(fresh.path().join(page)).unwrap();
+            if std::fs::read(committed.join(page)).ok() != Some(want) {
+                stale.push(page.clone());
+            }
+        }
+        let extra: Vec<String> = std::fs::read_dir(&committed)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.ends_with(".1") && !pages.contains(n))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(
+            stale.is_empty() && extra.is_empty(),
+            "docs/man is out of date (changed: {stale:?}, no longer made: {extra:?}); run `cargo run -p xtask -- man` and commit docs/man"
+        );
+    }
+}
