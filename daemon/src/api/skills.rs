@@ -39,6 +39,13 @@ fn skill_dir(path: &Path) -> Result<PathBuf, ApiError> {
                 path.display()
             ),
         )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!(
+                "{} does not exist; give the folder that holds the skill's SKILL.md",
+                path.display()
+            ),
+        )),
         Err(e) => Err(ApiError::new(
             ErrorCode::NotFound,
             format!("cannot open {}: {e}", path.display()),

@@ -13,6 +13,12 @@ use crate::state::State;
 
 /// Every install, plus skill folders in known targets that skilld did not install.
 pub async fn list(state: &State, target: Option<&str>) -> Result<Vec<Installed>, InstallError> {
+    // A typo must not read as "nothing installed".
+    if let Some(t) = target
+        && t != targets::DIR_TARGET
+    {
+        targets::find(t).map_err(|e| InstallError::invalid(e.to_string()))?;
+    }
     let rows = state.index().read(installs::all).await?;
     let mut out: Vec<Installed> = Vec::new();
     let mut known: BTreeSet<PathBuf> = BTreeSet::new();

@@ -50,6 +50,12 @@ pub async fn resolve_image(
             pulled_tag = Some(pulled.name);
             (wanted, pulled.descriptor)
         }
+        Err(FindError::NotFound { message, .. }) if parsed.registry.is_none() => {
+            // A newcomer's `install acme/tool` may expect a default registry.
+            return Err(InstallError::not_found(format!(
+                "{message}. {input} names no registry, and skilld adds none: to install from a registry, name it, e.g. quay.io/{input}"
+            )));
+        }
         Err(e) => return Err(e.into()),
     };
     let digest = descriptor.digest.clone();

@@ -123,8 +123,36 @@ pub const DIR_TARGET: &str = "dir";
 
 /// Why a target name is not known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown target {0:?}; known targets: {known}", known = names().join(", "))]
+#[error("unknown target {0:?}{hint}; known targets: {known}", hint = nearest(.0).map(|n| format!(" (did you mean {n:?}?)")).unwrap_or_default(), known = names().join(", "))]
 pub struct UnknownTarget(pub String);
+
+/// The target (or `dir`) whose name is closest to `name`, if it is close:
+/// at most two edits away, and fewer than half of the name.
+fn nearest(name: &str) -> Option<&'static str> {
+    names()
+        .into_iter()
+        .chain([DIR_TARGET])
+        .map(|n| (edit_distance(name, n), n))
+        .filter(|(d, _)| *d <= 2 && *d * 2 < name.chars().count().max(1))
+        .min()
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance (names are short).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
 
 /// Every target name.
 pub fn names() -> Vec<&'static str> {
@@ -167,6 +195,26 @@ impl Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typo_gets_the_nearest_target() {
+        for (typo, hint) in [
+            ("claud", Some("claude")),
+            ("cursr", Some("cursor")),
+            ("agent", Some("agents")),
+            ("xyz", None),
+            ("d", None),
+        ] {
+            let message = find(typo).unwrap_err().to_string();
+            match hint {
+                Some(h) => assert!(
+                    message.contains(&format!("did you mean {h:?}")),
+                    "{message}"
+                ),
+                None => assert!(!message.contains("did you mean"), "{message}"),
+            }
+        }
+    }
 
     fn env() -> TargetEnv {
         TargetEnv {

@@ -159,6 +159,15 @@ fn check_manifest(
             actual: digest.to_string(),
         });
     }
+    if looks_like_html(&bytes) {
+        return Err(RegistryError::Invalid {
+            reference: name,
+            message: format!(
+                "{} answered with an HTML page, not a registry's JSON (a proxy or a login page in the way?); check the registry's address and any proxy settings",
+                source.registry.as_deref().unwrap_or("the registry")
+            ),
+        });
+    }
     let value: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| RegistryError::Invalid {
             reference: name.clone(),
@@ -184,6 +193,19 @@ fn check_manifest(
         digest,
         manifest,
     })
+}
+
+/// Whether `bytes` start like an HTML document (after white space).
+fn looks_like_html(bytes: &[u8]) -> bool {
+    let start: Vec<u8> = bytes
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take(15)
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    start.starts_with(b"<!doctype html")
+        || start.starts_with(b"<html")
+        || start.starts_with(b"<head")
 }
 
 /// Media types with their counts, at most four kinds named: a hostile
