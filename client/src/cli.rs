@@ -344,6 +344,15 @@ pub enum Command {
     },
     /// Show the daemon's version, protocol, paths and what it holds.
     Status,
+    /// Check this machine's skilld set-up, and say how to fix what is wrong.
+    ///
+    /// The daemon (answering, same protocol), the user service, the socket
+    /// and data folders, config.yaml as it is on disk now, free disk space,
+    /// every target folder, every registry in use (reachable, TLS, where
+    /// credentials come from; never a secret), the trust policy's keys, and
+    /// what interrupted installs left. Exit 1 when any check fails; --json
+    /// for a support ticket.
+    Doctor,
     /// Print the shell code that makes SHELL complete skillc's commands.
     ///
     /// Completion is dynamic: the shell asks skillc, which completes

@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod config;
+pub mod doctor;
 pub mod events;
 pub mod image;
 pub mod index;

@@ -1,6 +1,7 @@
 //! One function per command: flags in, request out, answer printed.
 
 mod daemon;
+mod doctor;
 mod events;
 mod images;
 mod install;
@@ -110,6 +111,7 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
         } => trust::verify(ctx, reference, keys, *local).await,
         Command::Status => daemon::status(ctx).await,
         Command::Completions { shell } => completions(shell),
+        Command::Doctor => doctor::doctor(ctx).await,
         Command::Daemon(DaemonCommand::Status) => daemon::daemon_status(ctx).await,
         Command::Daemon(DaemonCommand::Start) => daemon::start(ctx).await,
         Command::Daemon(DaemonCommand::Stop) => daemon::stop(ctx).await,

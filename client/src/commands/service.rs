@@ -207,6 +207,26 @@ pub fn uninstall(ctx: &Ctx) -> Result<ExitCode, ClientError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The user service: (unit files or agent plist installed, socket unit
+/// active), or `None`
+/// when the files' folder cannot be known (no HOME).
+pub fn state() -> Option<(bool, bool)> {
+    let files: Vec<PathBuf> = if cfg!(target_os = "macos") {
+        vec![agent_path().ok()?]
+    } else {
+        let dir = unit_dir().ok()?;
+        vec![dir.join("skilld.socket"), dir.join("skilld.service")]
+    };
+    let installed = files.iter().all(|f| f.is_file());
+    let active = installed
+        && !cfg!(target_os = "macos")
+        && try_run(
+            "systemctl",
+            &["--user", "is-active", "--quiet", "skilld.socket"],
+        );
+    Some((installed, active))
+}
+
 pub fn status(ctx: &Ctx) -> Result<ExitCode, ClientError> {
     let files: Vec<PathBuf> = if cfg!(target_os = "macos") {
         vec![agent_path()?]

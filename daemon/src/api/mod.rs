@@ -5,6 +5,7 @@
 //! daemon of another protocol on any route.
 
 pub mod body;
+pub mod doctor;
 pub mod error;
 pub mod events;
 pub mod images;
@@ -97,6 +98,10 @@ async fn route(state: &State, req: Request<Incoming>) -> Result<ApiResponse, Api
         routes::BUILD_ROUTE => match method {
             Method::POST => skills::build(state, req).await,
             _ => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
+        },
+        skilld_proto::doctor::DOCTOR_ROUTE => match method {
+            Method::GET => doctor::get(state).await,
+            _ => Err(ApiError::method_not_allowed(&method, &path, &["GET"])),
         },
         routes::IMAGES_ROUTE => match method {
             Method::GET => images::list(state).await,
