@@ -12,6 +12,7 @@
 //! - [`state`]: the shared handle every handler receives.
 
 pub mod api;
+pub mod cli;
 pub mod config;
 pub mod doctor;
 pub mod events;

@@ -1,42 +1,12 @@
 //! `skilld`: parse flags, set up logging and signals, call [`skilld::run`].
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use skilld::cli::Args;
 use skilld::proto::paths::{Overrides, Paths};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
-
-/// The skilld daemon: keeps agent skills, installed from OCI registries, in
-/// place and current. It runs in the foreground and serves a JSON API on a
-/// private Unix socket; `skillc` is its client and starts it on demand.
-#[derive(Debug, Parser)]
-#[command(name = "skilld", version, about, long_about = None)]
-struct Args {
-    /// Keep config, data and socket under DIR (config.yaml, store/,
-    /// index.db, run/skilld.sock).
-    #[arg(long, env = "SKILLD_HOME", value_name = "DIR")]
-    home: Option<PathBuf>,
-
-    /// Listen on this socket path.
-    #[arg(long, env = "SKILLD_SOCKET", value_name = "PATH")]
-    socket: Option<PathBuf>,
-
-    /// Read configuration from FILE instead of the default config.yaml.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-
-    /// Exit after limits.idle_timeout with no client and no upgrade check due
-    /// soon (skillc's autostart passes this; implied under socket activation).
-    #[arg(long)]
-    exit_when_idle: bool,
-
-    /// More logging: -v for debug, -vv for trace. SKILLD_LOG (an EnvFilter
-    /// such as `skilld=debug,hyper=info`) wins when set.
-    #[arg(short, long, action = clap::ArgAction::Count)]
-    verbose: u8,
-}
 
 fn init_logging(verbose: u8) {
     let default = match verbose {

@@ -1,7 +1,8 @@
-//! Project tasks. `cargo run -p xtask -- man` writes skillc's man pages into
-//! `docs/man/` from the same clap definitions the binary parses, one page per
-//! command and subcommand (`skillc.1`, `skillc-install.1`, ...); a test
-//! checks the committed pages match the code, so CI fails when they drift.
+//! Project tasks. `cargo run -p xtask -- man` writes the man pages into
+//! `docs/man/` from the same clap definitions the binaries parse: `skilld.1`,
+//! and one page per skillc command and subcommand (`skillc.1`,
+//! `skillc-install.1`, ...); a test checks the committed pages match the
+//! code, so CI fails when they drift.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -52,8 +53,10 @@ fn write_pages(dir: &Path) -> std::io::Result<Vec<String>> {
             std::fs::remove_file(path)?;
         }
     }
-    let cmd = skillc::cli::Cli::command();
-    clap_mangen::generate_to(cmd, dir)?;
+    clap_mangen::generate_to(skillc::cli::Cli::command(), dir)?;
+    let mut page = Vec::new();
+    clap_mangen::Man::new(skilld::cli::Args::command()).render(&mut page)?;
+    std::fs::write(dir.join("skilld.1"), page)?;
     let mut pages: Vec<String> = std::fs::read_dir(dir)?
         .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
         .collect::<Result<_, _>>()?;
@@ -71,6 +74,7 @@ mod tests {
         let pages = write_pages(fresh.path()).unwrap();
         assert!(pages.len() > 40, "one page per command: {pages:?}");
         assert!(pages.contains(&"skillc-install.1".to_string()));
+        assert!(pages.contains(&"skilld.1".to_string()));
         let committed = workspace().join(MAN_DIR);
         let mut stale = Vec::new();
         for page in &pages {
