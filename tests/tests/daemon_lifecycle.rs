@@ -250,3 +250,32 @@ fn an_index_from_a_newer_skilld_is_refused_and_kept() {
         !home.socket().exists()
     });
 }
+
+/// A daemon keeps its lock until its process ends, and its process gives
+/// blocking work (here a swap held by the test delay) the shutdown grace:
+/// a start in that moment, socket gone but lock still held, waits for the
+/// lock instead of failing with "already runs".
+#[test]
+fn a_start_while_the_old_daemon_finishes_blocking_work_waits_for_it() {
+    let home = Home::with_env(&[("SKILLD_TEST_SWAP_DELAY_MS", "1500".as_ref())]);
+    home.write_config("limits:\n  shutdown_grace: 300ms\n");
+    let skill = skilld_tests::helper::tools::testdata().join("valid/hello-world");
+    home.skillc(&["build", skill.to_str().unwrap()])
+        .expect_code(0);
+    let out = home.root().join("out");
+    let mut install = home.command("skillc");
+    install.args([
+        "install",
+        "examples/hello-world:1.0.0-draft",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let mut child = install.spawn().unwrap();
+    wait_until("the skill to be staged", Duration::from_secs(20), || {
+        std::fs::read_dir(out.join(".skilld-staging")).is_ok_and(|mut d| d.next().is_some())
+    });
+    home.skillc(&["daemon", "stop"]).expect_code(0);
+    let run = home.skillc(&["status"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let _ = child.wait();
+}

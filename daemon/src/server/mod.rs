@@ -98,20 +98,38 @@ impl Bound {
     }
 }
 
+/// Take the daemon lock. A daemon that is stopping keeps its lock until its
+/// process ends (see [`Stopped`]), a moment after its socket is gone: when
+/// the lock is held but nobody answers on the socket, wait for it (up to
+/// the shutdown grace and two seconds) rather than refuse a start that is
+/// only early. A daemon that answers is refused at once.
 fn take_lock(config: &Config) -> Result<LockFile, StartError> {
     let paths = &config.paths;
     socket::ensure_private_dir(&paths.data_dir)?;
-    match LockFile::try_acquire(&paths.lock_file) {
-        Ok(lock) => Ok(lock),
-        Err(LockError::Held { pid }) => Err(StartError::AlreadyRunning {
-            pid,
-            data_dir: paths.data_dir.clone(),
-        }),
-        Err(LockError::Io(source)) => Err(StartError::Io {
-            path: paths.lock_file.clone(),
-            op: "lock",
-            source,
-        }),
+    let deadline = std::time::Instant::now()
+        + config.limits.shutdown_grace
+        + std::time::Duration::from_secs(2);
+    loop {
+        match LockFile::try_acquire(&paths.lock_file) {
+            Ok(lock) => return Ok(lock),
+            Err(LockError::Held { pid }) => {
+                let answering = std::os::unix::net::UnixStream::connect(&paths.socket).is_ok();
+                if answering || std::time::Instant::now() >= deadline {
+                    return Err(StartError::AlreadyRunning {
+                        pid,
+                        data_dir: paths.data_dir.clone(),
+                    });
+                }
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            Err(LockError::Io(source)) => {
+                return Err(StartError::Io {
+                    path: paths.lock_file.clone(),
+                    op: "lock",
+                    source,
+                });
+            }
+        }
     }
 }
 
