@@ -6,7 +6,8 @@
 
 use std::process::Command;
 
-use skilld_tests::helper::tools::{bin, require, testdata};
+use skilld_tests::helper::skills::install_hello;
+use skilld_tests::helper::tools::{bin, require};
 use skilld_tests::helper::{Home, Run, wait_until};
 
 /// What bash completes for `words`, the last being the word under the cursor.
@@ -39,19 +40,7 @@ fn complete(home: &Home, words: &[&str]) -> Vec<String> {
 #[test]
 fn bash_completes_commands_installed_skills_images_and_targets() {
     let home = Home::new();
-    home.skillc(&[
-        "build",
-        testdata().join("valid/hello-world").to_str().unwrap(),
-    ])
-    .expect_code(0);
-    let out = home.root().join("out");
-    home.skillc(&[
-        "install",
-        "examples/hello-world:1.0.0-draft",
-        "-o",
-        out.to_str().unwrap(),
-    ])
-    .expect_code(0);
+    install_hello(&home, &home.root().join("out"));
     assert_eq!(complete(&home, &["rem"]), ["remove"]);
     assert_eq!(complete(&home, &["remove", "he"]), ["hello-world"]);
     assert_eq!(complete(&home, &["pin", "h"]), ["hello-world"]);

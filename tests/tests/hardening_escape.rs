@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use skilld_tests::helper::raw::push_image;
-use skilld_tests::helper::skills::publish;
+use skilld_tests::helper::skills::{install_hello, publish};
 use skilld_tests::helper::{Home, Registry, Variant, wait_until};
 
 /// (name, type, link target, data)
@@ -170,21 +170,7 @@ fn inotify_watches(pid: u64) -> usize {
 fn the_watcher_follows_no_links_and_watches_only_skilld_folders() {
     let home = Home::new();
     let target = home.root().join("skills");
-    home.skillc(&[
-        "build",
-        skilld_tests::helper::tools::testdata()
-            .join("valid/hello-world")
-            .to_str()
-            .unwrap(),
-    ])
-    .expect_code(0);
-    home.skillc(&[
-        "install",
-        "examples/hello-world:1.0.0-draft",
-        "-o",
-        target.to_str().unwrap(),
-    ])
-    .expect_code(0);
+    install_hello(&home, &target);
     let pid = home.skillc(&["--json", "status"]).expect_code(0).json()["pid"]
         .as_u64()
         .unwrap();
@@ -377,19 +363,5 @@ fn a_retagged_image_meets_the_rule_of_where_it_came_from() {
         assert!(tree(&out).is_empty(), "{alias}: {:?}", tree(&out));
     }
     // A skill built here keeps its own path as its scope: it installs.
-    home.skillc(&[
-        "build",
-        skilld_tests::helper::tools::testdata()
-            .join("valid/hello-world")
-            .to_str()
-            .unwrap(),
-    ])
-    .expect_code(0);
-    home.skillc(&[
-        "install",
-        "examples/hello-world:1.0.0-draft",
-        "-o",
-        out.to_str().unwrap(),
-    ])
-    .expect_code(0);
+    install_hello(&home, &out);
 }

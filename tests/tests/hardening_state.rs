@@ -9,20 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use skilld_tests::helper::skills::{history, publish};
+use skilld_tests::helper::skills::{HELLO, build_hello, history, publish};
 use skilld_tests::helper::tools::testdata;
 use skilld_tests::helper::{Home, Registry, Run, Variant, wait_until};
-
-/// hello-world built into `home`'s store as `examples/hello-world:1.0.0-draft`.
-const HELLO: &str = "examples/hello-world:1.0.0-draft";
-
-fn build_hello(home: &Home) {
-    home.skillc(&[
-        "build",
-        testdata().join("valid/hello-world").to_str().unwrap(),
-    ])
-    .expect_code(0);
-}
 
 fn installs(home: &Home) -> Vec<serde_json::Value> {
     home.skillc(&["--json", "list"]).expect_code(0).json()["installs"]

@@ -173,6 +173,23 @@ pub async fn install_into(
     result
 }
 
+/// Install `image` in place of the install `row` (an upgrade or rollback):
+/// into the folder and target it was installed in.
+pub async fn replace_install(
+    state: &State,
+    row: &InstallRow,
+    image: &Image,
+    force: bool,
+    by: &str,
+    action: Action,
+) -> Result<Applied, InstallError> {
+    let parent = Path::new(&row.path)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    install_into(state, &row.target, &parent, image, force, by, action).await
+}
+
 /// A refused image that was pulled for this install leaves no tag behind
 /// (its blobs go with the next `prune`).
 async fn forget_pulled(state: &State, image: &Image) {

@@ -289,20 +289,7 @@ async fn rollback_one(
             return Err(e);
         }
     };
-    let parent = Path::new(&row.path)
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    apply::install_into(
-        state,
-        &row.target,
-        &parent,
-        &image,
-        force,
-        "cli",
-        apply::Action::Rollback,
-    )
-    .await
+    apply::replace_install(state, row, &image, force, "cli", apply::Action::Rollback).await
 }
 
 /// The version installed before `row`'s, from the store.

@@ -2,7 +2,7 @@
 //! semver, no pre-release, not deprecated or archived), the newest one above
 //! an install's version, and the upgrade itself.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use skilld_proto::images::Lifecycle;
 use skilld_proto::install::UpgradeOutcome;
@@ -71,20 +71,7 @@ pub async fn upgrade_to(
     by: &str,
 ) -> Result<apply::Applied, InstallError> {
     let image = resolve_image(state, &format!("{}:{tag}", row.repository), &|_| {}).await?;
-    let parent = Path::new(&row.path)
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    apply::install_into(
-        state,
-        &row.target,
-        &parent,
-        &image,
-        force,
-        by,
-        apply::Action::Upgrade,
-    )
-    .await
+    apply::replace_install(state, row, &image, force, by, apply::Action::Upgrade).await
 }
 
 /// Upgrade one install to the newest published version.

@@ -5,6 +5,26 @@ use serde_json::Value;
 use super::Home;
 use super::tools::{copy_tree, testdata};
 
+/// The reference `skillc build testdata/valid/hello-world` gives.
+pub const HELLO: &str = "examples/hello-world:1.0.0-draft";
+
+/// Build hello-world into `home`'s store; its reference ([`HELLO`]).
+pub fn build_hello(home: &Home) -> &'static str {
+    home.skillc(&[
+        "build",
+        testdata().join("valid/hello-world").to_str().unwrap(),
+    ])
+    .expect_code(0);
+    HELLO
+}
+
+/// Build hello-world and install it into `dir` (`-o DIR`).
+pub fn install_hello(home: &Home, dir: &std::path::Path) {
+    build_hello(home);
+    home.skillc(&["install", HELLO, "-o", dir.to_str().unwrap()])
+        .expect_code(0);
+}
+
 /// hello-world at `version` (with `name` as its skill name), built as
 /// `<prefix>/<name>` (e.g. `127.0.0.1:5000/acme/tool`), pushed, and
 /// promoted to `state` (draft, testing or published).
