@@ -184,13 +184,21 @@ async fn check_one(
                     signer: Some(signer),
                     fetched: fetched.map(|f| (reference.clone(), f)),
                 }),
-                Err(why) => Err(refusal(
-                    &applied,
-                    &repository,
-                    format!(
-                        "{came_from}{reference} ({digest}) is refused by {applied}: {why}; nothing was written. Sign it with `skillc sign {reference} --key cosign.key` using a key the rule trusts"
-                    ),
-                )),
+                Err(why) => {
+                    // A reference pinned by digest names it already.
+                    let pinned = if reference.digest.is_some() {
+                        String::new()
+                    } else {
+                        format!(" ({digest})")
+                    };
+                    Err(refusal(
+                        &applied,
+                        &repository,
+                        format!(
+                            "{came_from}{reference}{pinned} is refused by {applied}: {why}; nothing was written. Sign it with `skillc sign {reference} --key cosign.key` using a key the rule trusts"
+                        ),
+                    ))
+                }
             }
         }
     }
