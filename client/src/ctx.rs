@@ -13,7 +13,7 @@ use crate::autostart;
 use crate::cli::Cli;
 use crate::conn::{Answer, Conn};
 use crate::error::ClientError;
-use crate::stream::{ProgressBar, read_final};
+use crate::stream::{ProgressView, read_final};
 
 pub struct Ctx {
     pub cli: Cli,
@@ -106,7 +106,7 @@ impl Ctx {
                     })?
             }
         };
-        let mut bar = ProgressBar::new(self.cli.quiet || self.cli.json);
+        let mut bar = ProgressView::new(self.cli.quiet || self.cli.json);
         let raw = read_final(response.into_body(), &mut bar).await?;
         let answer = Answer { body: raw.into() };
         Ok((answer.parse()?, answer))

@@ -1,70 +1,103 @@
-//! Reading an NDJSON streaming answer: progress frames drawn as a bar on a
-//! terminal, then the final result (or error) frame.
+//! Reading an NDJSON streaming answer: progress frames drawn on a terminal
+//! (one line per item the daemon names, e.g. each blob of a parallel pull,
+//! with bytes, rate and time left; a spinner for steps of unknown size),
+//! then the final result (or error) frame.
 
-use std::io::{IsTerminal, Write};
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::time::Duration;
 
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use skilld_proto::stream::Progress;
 
 use crate::error::ClientError;
-use crate::render;
 
-/// Draws progress on stderr when it is a terminal.
-pub struct ProgressBar {
-    enabled: bool,
-    drawn: bool,
+/// Draws the daemon's progress frames on stderr when it is a terminal (and
+/// neither `--json` nor `-q` was given); otherwise draws nothing.
+pub struct ProgressView {
+    multi: Option<MultiProgress>,
+    lines: HashMap<String, ProgressBar>,
 }
 
-impl ProgressBar {
-    pub fn new(quiet: bool) -> ProgressBar {
-        ProgressBar {
-            enabled: !quiet && std::io::stderr().is_terminal(),
-            drawn: false,
+/// The style of a line: a transfer in bytes, a count, or a spinner.
+fn style(p: &Progress) -> ProgressStyle {
+    let template = match (p.total, p.unit.as_deref()) {
+        (Some(_), Some("bytes")) => {
+            "{prefix:>7} {msg:<19} [{bar:28}] {bytes:>10} / {total_bytes:<10} {binary_bytes_per_sec:>12}  {eta:>3} left"
+        }
+        (Some(_), _) => {
+            "{prefix:>7} {msg:<19} [{bar:28}] {pos:>6} / {len:<6} {per_sec:>10}  {eta:>3} left"
+        }
+        (None, _) => "{prefix:>7} {spinner} {msg}",
+    };
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+impl ProgressView {
+    pub fn new(quiet: bool) -> ProgressView {
+        let on = !quiet && std::io::stderr().is_terminal();
+        ProgressView {
+            multi: on.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+            lines: HashMap::new(),
         }
     }
 
+    /// Show one frame: its item's line is created on first sight and
+    /// updated after; a line whose count reaches its total is finished.
     pub fn update(&mut self, p: &Progress) {
-        if !self.enabled {
-            return;
-        }
-        let line = match p.total {
-            Some(total) if total > 0 => {
-                let frac = (p.current as f64 / total as f64).clamp(0.0, 1.0);
-                let filled = (frac * 30.0) as usize;
-                let amount = if p.unit.as_deref() == Some("bytes") {
-                    format!("{} / {}", render::bytes(p.current), render::bytes(total))
-                } else {
-                    format!("{} / {}", p.current, total)
-                };
-                format!(
-                    "{:<8} [{}{}] {:>3}% {amount}",
-                    p.phase,
-                    "#".repeat(filled),
-                    ".".repeat(30 - filled),
-                    (frac * 100.0) as u32
-                )
-            }
-            _ => format!("{:<8} {}", p.phase, p.message.clone().unwrap_or_default()),
+        let Some(multi) = &self.multi else { return };
+        let key = format!("{}\0{}", p.phase, p.item.as_deref().unwrap_or(""));
+        let label = match (&p.item, &p.message) {
+            (Some(item), _) => item.clone(),
+            (None, Some(message)) => message.clone(),
+            (None, None) => String::new(),
         };
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r\x1b[2K{line}");
-        let _ = err.flush();
-        self.drawn = true;
+        let line = self.lines.entry(key).or_insert_with(|| {
+            let line = match p.total {
+                Some(total) => ProgressBar::new(total),
+                None => ProgressBar::new_spinner(),
+            }
+            .with_style(style(p))
+            .with_prefix(p.phase.clone())
+            .with_message(label.clone());
+            let line = multi.add(line);
+            if p.total.is_none() {
+                line.enable_steady_tick(Duration::from_millis(100));
+            }
+            line
+        });
+        if let Some(total) = p.total
+            && line.length() != Some(total)
+        {
+            line.set_length(total);
+        }
+        line.set_message(label);
+        line.set_position(p.current);
+        if p.total.is_some_and(|t| p.current >= t) {
+            line.finish();
+        }
     }
 
+    /// Take every line off the terminal (before the result is printed).
     pub fn clear(&mut self) {
-        if self.drawn {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K");
-            let _ = err.flush();
-            self.drawn = false;
+        for (_, line) in self.lines.drain() {
+            line.finish_and_clear();
+        }
+        if let Some(multi) = &self.multi {
+            let _ = multi.clear();
         }
     }
 }
 
 /// Read frames until the final one; the raw JSON of the result value.
-pub async fn read_final(mut body: Incoming, bar: &mut ProgressBar) -> Result<Vec<u8>, ClientError> {
+pub async fn read_final(
+    mut body: Incoming,
+    bar: &mut ProgressView,
+) -> Result<Vec<u8>, ClientError> {
     let mut buffer: Vec<u8> = Vec::new();
     loop {
         while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
@@ -96,7 +129,7 @@ pub async fn read_final(mut body: Incoming, bar: &mut ProgressBar) -> Result<Vec
     }
 }
 
-fn handle_line(line: &[u8], bar: &mut ProgressBar) -> Result<Option<Vec<u8>>, ClientError> {
+fn handle_line(line: &[u8], bar: &mut ProgressView) -> Result<Option<Vec<u8>>, ClientError> {
     if line.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }

@@ -32,6 +32,13 @@ pub struct Progress {
     /// A line for a person, if any.
     #[serde(default)]
     pub message: Option<String>,
+    /// The part of the operation this frame counts, when it has several
+    /// that advance at once (each blob of a pull or push, named by its
+    /// short digest, e.g. `sha256:3c068f30930e`): `current` and `total` are
+    /// then that part's own, and a client draws one line per item. Absent
+    /// for a frame about the operation as a whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
 }
 
 /// One line of a streaming response.
@@ -64,6 +71,7 @@ mod tests {
                 total: Some(20),
                 unit: Some("bytes".into()),
                 message: None,
+                item: Some("sha256:3c068f30930e".into()),
             }),
             Frame::Error {
                 error: ErrorBody::new(ErrorCode::NotFound, "no such tag"),

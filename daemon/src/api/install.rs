@@ -208,6 +208,7 @@ pub async fn upgrade(state: &State, req: Request<Incoming>) -> Result<ApiRespons
                 total: Some(rows.len() as u64),
                 unit: Some("skills".into()),
                 message: Some(row.name.clone()),
+                item: None,
             });
             let (outcome, backup) =
                 select::upgrade_one(&state, row, request.dry_run, request.force, "cli").await;

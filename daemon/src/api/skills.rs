@@ -117,6 +117,7 @@ async fn run_build(
         total: None,
         unit: None,
         message: Some(format!("checking {}", dir.display())),
+        item: None,
     });
     let loaded = load(
         dir.clone(),
@@ -190,6 +191,7 @@ async fn run_build(
                         total: Some(total),
                         unit: Some("bytes".into()),
                         message: None,
+                        item: None,
                     });
                 }
             };

@@ -142,6 +142,7 @@ mod tests {
             total: Some(3),
             unit: Some("blobs".into()),
             message: None,
+            item: None,
         }
     }
 

@@ -102,6 +102,7 @@ async fn copy_manifest(
             total: None,
             unit: Some("bytes".into()),
             message: Some(format!("{} blob(s) copied", counts.copied_blobs)),
+            item: None,
         });
     }
     let content_type = manifest

@@ -8,6 +8,7 @@ pub mod copy;
 pub mod credentials;
 pub mod error;
 pub mod fetch;
+pub mod progress;
 pub mod promote;
 pub mod pull;
 pub mod push;

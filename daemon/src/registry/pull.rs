@@ -10,6 +10,7 @@ use skilld_proto::stream::Progress;
 
 use super::error::RegistryError;
 use super::fetch::{Fetched, fetch_manifest};
+use super::progress::{BlobProgress, PARALLEL_BLOBS};
 use super::transport::Endpoint;
 use super::{Registries, oci_reference};
 use crate::image::reference::Reference;
@@ -76,37 +77,27 @@ pub async fn pull_fetched(
         .iter()
         .filter(|d| !store.has_blob(&d.digest))
         .collect();
-    let total: u64 = missing.iter().map(|d| d.size).sum();
-    let mut done = 0u64;
-    let report = |done: u64, blob: usize| {
-        progress(Progress {
-            phase: "pull".into(),
-            current: done,
-            total: Some(total),
-            unit: Some("bytes".into()),
-            message: Some(format!("blob {blob} of {}", missing.len())),
-        })
-    };
-    report(0, 0);
-    let mut fetched_now: Vec<Digest> = Vec::new();
     let outcome = fetch_blobs(
         &endpoint,
         &source_ref,
         reference,
         &missing,
         &store,
-        &mut fetched_now,
-        &mut done,
-        &report,
+        progress,
     )
     .await;
-    if let Err(e) = outcome {
-        // Nothing partial stays behind: drop the blobs this pull added.
-        for digest in &fetched_now {
-            let _ = store.delete_blob(digest);
+    let done = match outcome {
+        Ok(done) => done,
+        Err(e) => {
+            // Nothing partial stays behind: drop the blobs this pull added
+            // (the write guard kept anyone else from adding them meanwhile,
+            // and every blob still downloading was dropped with its temp file).
+            for descriptor in &missing {
+                let _ = store.delete_blob(&descriptor.digest);
+            }
+            return Err(e);
         }
-        return Err(e);
-    }
+    };
     finish(
         catalog,
         reference,
@@ -146,83 +137,102 @@ async fn finish(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Fetch the `missing` blobs, [`PARALLEL_BLOBS`] at a time, each with its
+/// own progress line; the bytes fetched. Stops at the first failure.
 async fn fetch_blobs(
     endpoint: &Endpoint,
     source_ref: &oci_client::Reference,
     reference: &Reference,
     missing: &[&Descriptor],
     store: &std::sync::Arc<crate::store::Store>,
-    fetched_now: &mut Vec<Digest>,
-    done: &mut u64,
-    report: &(dyn Fn(u64, usize) + Sync),
-) -> Result<(), TransferError> {
-    let host = endpoint.host.clone();
-    let source_ref = source_ref.clone();
-    for (i, descriptor) in missing.iter().enumerate() {
-        if descriptor.size > u64::MAX / 2 {
-            return Err(RegistryError::Invalid {
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<u64, TransferError> {
+    // Made up front (not in a `map` over the stream): a closure there makes
+    // the future's lifetimes too general for the compiler to prove `Send`.
+    let fetches: Vec<_> = missing
+        .iter()
+        .map(|descriptor| fetch_blob(endpoint, source_ref, reference, descriptor, store, progress))
+        .collect();
+    let mut running = futures_util::stream::iter(fetches).buffer_unordered(PARALLEL_BLOBS);
+    let mut done = 0;
+    while let Some(outcome) = running.next().await {
+        done += outcome?;
+    }
+    Ok(done)
+}
+
+/// Fetch one blob into the store, its size and digest checked as it comes.
+async fn fetch_blob(
+    endpoint: &Endpoint,
+    source_ref: &oci_client::Reference,
+    reference: &Reference,
+    descriptor: &Descriptor,
+    store: &std::sync::Arc<crate::store::Store>,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<u64, TransferError> {
+    let host = &endpoint.host;
+    if descriptor.size > u64::MAX / 2 {
+        return Err(RegistryError::Invalid {
+            reference: reference.to_string(),
+            message: "a blob descriptor has an impossible size".into(),
+        }
+        .into());
+    }
+    let mut line = BlobProgress::start("pull", &descriptor.digest, descriptor.size, progress);
+    let mut sized = endpoint
+        .client
+        .pull_blob_stream(source_ref, descriptor.digest.as_str())
+        .await
+        .map_err(|e| {
+            RegistryError::from_oci(
+                host,
+                &reference.to_string(),
+                e,
+                endpoint.credential_source.as_deref(),
+            )
+        })?;
+    let mut writer = store.writer()?;
+    while let Some(chunk) = sized.stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            let text = e.to_string();
+            if text.contains("digest") {
+                RegistryError::Tampered {
+                    reference: reference.to_string(),
+                    detail: text,
+                }
+            } else {
+                RegistryError::Other {
+                    host: host.clone(),
+                    message: format!("the download of {} broke off: {e}", descriptor.digest),
+                }
+            }
+        })?;
+        if writer.size() + chunk.len() as u64 > descriptor.size {
+            return Err(RegistryError::DigestMismatch {
                 reference: reference.to_string(),
-                message: "a blob descriptor has an impossible size".into(),
+                expected: format!("{} ({} bytes)", descriptor.digest, descriptor.size),
+                actual: "more bytes than the manifest declares".into(),
             }
             .into());
         }
-        let mut sized = endpoint
-            .client
-            .pull_blob_stream(&source_ref, descriptor.digest.as_str())
-            .await
-            .map_err(|e| {
-                RegistryError::from_oci(
-                    &host,
-                    &reference.to_string(),
-                    e,
-                    endpoint.credential_source.as_deref(),
-                )
-            })?;
-        let mut writer = store.writer()?;
-        while let Some(chunk) = sized.stream.next().await {
-            let chunk = chunk.map_err(|e| {
-                let text = e.to_string();
-                if text.contains("digest") {
-                    RegistryError::Tampered {
-                        reference: reference.to_string(),
-                        detail: text,
-                    }
-                } else {
-                    RegistryError::Other {
-                        host: host.clone(),
-                        message: format!("the download of {} broke off: {e}", descriptor.digest),
-                    }
-                }
-            })?;
-            if writer.size() + chunk.len() as u64 > descriptor.size {
-                return Err(RegistryError::DigestMismatch {
-                    reference: reference.to_string(),
-                    expected: format!("{} ({} bytes)", descriptor.digest, descriptor.size),
-                    actual: "more bytes than the manifest declares".into(),
-                }
-                .into());
-            }
-            writer
-                .write_all(&chunk)
-                .map_err(|e| StoreError::io(store.root(), "write", e))?;
-            *done += chunk.len() as u64;
-            report(*done, i + 1);
-        }
-        match store.commit(writer, Some(&descriptor.digest)) {
-            Ok(_) => fetched_now.push(descriptor.digest.clone()),
-            Err(StoreError::DigestMismatch { expected, actual }) => {
-                return Err(RegistryError::DigestMismatch {
-                    reference: reference.to_string(),
-                    expected: expected.to_string(),
-                    actual: actual.to_string(),
-                }
-                .into());
-            }
-            Err(e) => return Err(e.into()),
-        }
+        writer
+            .write_all(&chunk)
+            .map_err(|e| StoreError::io(store.root(), "write", e))?;
+        line.advance(writer.size());
     }
-    Ok(())
+    let size = writer.size();
+    match store.commit(writer, Some(&descriptor.digest)) {
+        Ok(_) => Ok(size),
+        Err(StoreError::DigestMismatch { expected, actual }) => {
+            Err(RegistryError::DigestMismatch {
+                reference: reference.to_string(),
+                expected: expected.to_string(),
+                actual: actual.to_string(),
+            }
+            .into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Check the config, store the manifest and tag it; the local name.

@@ -6,16 +6,22 @@ use futures_util::StreamExt;
 use oci_client::errors::OciDistributionError;
 use skilld_proto::stream::Progress;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::error::RegistryError;
+use super::progress::{BlobProgress, EVERY, PARALLEL_BLOBS};
 use super::pull::TransferError;
+use super::transport::Endpoint;
 use super::{Registries, oci_reference};
 use crate::image::reference::Reference;
 use crate::oci::{self, Descriptor};
 use crate::store::MAX_JSON_BLOB;
 use crate::store::catalog::Catalog;
 
-/// Blobs up to this size are read whole and sent in one request.
-const IN_MEMORY_PUSH: u64 = 64 * 1024 * 1024;
+/// Blobs up to this size are read whole and sent in one request; larger
+/// ones stream from their file, with progress as they go.
+const IN_MEMORY_PUSH: u64 = 8 * 1024 * 1024;
 
 /// What a push did.
 #[derive(Debug, Clone)]
@@ -78,51 +84,18 @@ pub async fn push(
             missing.push(blob.clone());
         }
     }
-    let total: u64 = missing.iter().map(|b| b.size).sum();
-    let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let report = |current: u64| {
-        progress(Progress {
-            phase: "push".into(),
-            current,
-            total: Some(total),
-            unit: Some("bytes".into()),
-            message: None,
-        })
-    };
-    report(0);
-    for blob in &missing {
-        let path = catalog.store().blob_path(&blob.digest);
-        if blob.size <= IN_MEMORY_PUSH {
-            // Small blobs (nearly every skill) go up in one write.
-            let data = tokio::fs::read(&path)
-                .await
-                .map_err(|e| crate::store::StoreError::io(&path, "read", e))?;
-            endpoint
-                .client
-                .push_blob(&oci_ref, data, blob.digest.as_str())
-                .await
-                .map_err(oci_err)?;
-            sent.fetch_add(blob.size, std::sync::atomic::Ordering::Relaxed);
-        } else {
-            let file = tokio::fs::File::open(&path)
-                .await
-                .map_err(|e| crate::store::StoreError::io(&path, "read", e))?;
-            let counter = std::sync::Arc::clone(&sent);
-            let stream =
-                tokio_util::io::ReaderStream::with_capacity(file, 1 << 20).map(move |chunk| {
-                    if let Ok(c) = &chunk {
-                        counter.fetch_add(c.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    chunk.map_err(OciDistributionError::from)
-                });
-            endpoint
-                .client
-                .push_blob_stream(&oci_ref, stream, blob.digest.as_str(), Some(blob.size))
-                .await
-                .map_err(oci_err)?;
-        }
-        report(sent.load(std::sync::atomic::Ordering::Relaxed));
+    // Made up front (not in a `map` over the stream): a closure there makes
+    // the future's lifetimes too general for the compiler to prove `Send`.
+    let uploads: Vec<_> = missing
+        .iter()
+        .map(|blob| push_blob(catalog, &endpoint, &oci_ref, blob, &oci_err, progress))
+        .collect();
+    let mut running = futures_util::stream::iter(uploads).buffer_unordered(PARALLEL_BLOBS);
+    let mut sent = 0u64;
+    while let Some(outcome) = running.next().await {
+        sent += outcome?;
     }
+    drop(running);
     let content_type = manifest
         .media_type
         .clone()
@@ -141,6 +114,61 @@ pub async fn push(
         digest: descriptor.digest.to_string(),
         pushed_blobs: missing.len() as u64,
         skipped_blobs: (blobs.len() - missing.len()) as u64,
-        pushed_bytes: sent.load(std::sync::atomic::Ordering::Relaxed),
+        pushed_bytes: sent,
     })
+}
+
+/// Send one blob from the store, with its own progress line; its size.
+async fn push_blob(
+    catalog: &Catalog,
+    endpoint: &Endpoint,
+    oci_ref: &oci_client::Reference,
+    blob: &Descriptor,
+    oci_err: &(dyn Fn(OciDistributionError) -> RegistryError + Sync),
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<u64, TransferError> {
+    let path = catalog.store().blob_path(&blob.digest);
+    let mut line = BlobProgress::start("push", &blob.digest, blob.size, progress);
+    if blob.size <= IN_MEMORY_PUSH {
+        // Small blobs (nearly every skill) go up in one write.
+        let data = tokio::fs::read(&path)
+            .await
+            .map_err(|e| crate::store::StoreError::io(&path, "read", e))?;
+        endpoint
+            .client
+            .push_blob(oci_ref, data, blob.digest.as_str())
+            .await
+            .map_err(oci_err)?;
+    } else {
+        let file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| crate::store::StoreError::io(&path, "read", e))?;
+        let read = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&read);
+        let stream = tokio_util::io::ReaderStream::with_capacity(file, 1 << 20).map(move |chunk| {
+            if let Ok(c) = &chunk {
+                counter.fetch_add(c.len() as u64, Ordering::Relaxed);
+            }
+            chunk.map_err(OciDistributionError::from)
+        });
+        let upload = endpoint.client.push_blob_stream(
+            oci_ref,
+            stream,
+            blob.digest.as_str(),
+            Some(blob.size),
+        );
+        tokio::pin!(upload);
+        let mut tick = tokio::time::interval(EVERY);
+        loop {
+            tokio::select! {
+                outcome = &mut upload => {
+                    outcome.map_err(oci_err)?;
+                    break;
+                }
+                _ = tick.tick() => line.advance(read.load(Ordering::Relaxed)),
+            }
+        }
+    }
+    line.advance(blob.size);
+    Ok(blob.size)
 }
