@@ -19,6 +19,7 @@ pub mod events;
 pub mod image;
 pub mod index;
 pub mod install;
+pub mod memory;
 pub mod oci;
 pub mod registry;
 pub mod server;

@@ -60,6 +60,7 @@ fn start(args: Args) -> anyhow::Result<()> {
     let paths = Paths::from_env(&overrides)?;
     let mut config = skilld::Config::load(paths)?;
     config.exit_when_idle = args.exit_when_idle;
+    skilld::memory::one_arena();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         // Blocking work (SQLite, file I/O, hashing) is short: a few threads

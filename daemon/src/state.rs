@@ -38,6 +38,7 @@ struct Inner {
     connections: AtomicU64,
     /// When the last connection began or ended.
     last_activity: std::sync::Mutex<Instant>,
+    quiet: crate::memory::Quiet,
 }
 
 impl State {
@@ -67,6 +68,7 @@ impl State {
                 shutdown,
                 connections: AtomicU64::new(0),
                 last_activity: std::sync::Mutex::new(Instant::now()),
+                quiet: crate::memory::Quiet::default(),
             }),
         }
     }
@@ -129,6 +131,11 @@ impl State {
         self.inner.connections.load(Ordering::Relaxed)
     }
 
+    /// Where work reports its end, so free memory goes back once all is quiet.
+    pub fn quiet(&self) -> &crate::memory::Quiet {
+        &self.inner.quiet
+    }
+
     /// Count a connection for as long as the returned guard lives.
     pub fn track_connection(&self) -> ConnectionGuard {
         self.inner.connections.fetch_add(1, Ordering::Relaxed);
@@ -165,5 +172,6 @@ impl Drop for ConnectionGuard {
     fn drop(&mut self) {
         self.0.inner.connections.fetch_sub(1, Ordering::Relaxed);
         self.0.touch();
+        self.0.inner.quiet.work_ended();
     }
 }

@@ -56,17 +56,48 @@ fn publish(home: &Home, host: &str, name: &str, version: &str) {
     .expect_code(0);
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .unwrap()
+/// A field of `/proc/PID/smaps_rollup` (or `status`), in KiB.
+fn proc_kib(pid: u32, file: &str, field: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/{file}"))
         .trim()
         .trim_end_matches(" kB")
         .trim()
         .parse()
         .unwrap()
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    proc_kib(pid, "status", "VmRSS:")
+}
+
+/// Resident memory split into heap/stacks (anonymous) and mapped files
+/// (the binary's code and data that were touched, SQLite's file).
+fn memory_line(pid: u32, when: &str) {
+    let mib = |k: u64| k as f64 / 1024.0;
+    eprintln!(
+        "memory {when}: RSS {:.1} MiB = anonymous {:.1} MiB + files {:.1} MiB",
+        mib(rss_kib(pid)),
+        mib(proc_kib(pid, "smaps_rollup", "Anonymous:")),
+        mib(proc_kib(pid, "smaps_rollup", "Rss:") - proc_kib(pid, "smaps_rollup", "Anonymous:")),
+    );
+    if std::env::var_os("SKILLD_BENCH_SMAPS").is_some() {
+        // Each mapping holding over 64 KiB of anonymous memory.
+        let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap();
+        let mut header = "";
+        for line in smaps.lines() {
+            if line.starts_with(|c: char| c.is_ascii_hexdigit()) && line.contains('-') {
+                header = line;
+            } else if let Some(kib) = line.strip_prefix("Anonymous:") {
+                let kib: u64 = kib.trim().trim_end_matches(" kB").trim().parse().unwrap();
+                if kib > 64 {
+                    eprintln!("  {kib:>6} KiB  {header}");
+                }
+            }
+        }
+    }
 }
 
 fn main() {
@@ -76,8 +107,16 @@ fn main() {
     for r in 0..REPOS {
         publish(&publisher, &host, &format!("skill-{r:03}"), "1.0.0");
     }
-    let user = Home::new();
+    // With SKILLD_BENCH_SMAPS, the daemon logs the allocator's state at
+    // each return of memory, and the bench prints it.
+    let user = if std::env::var_os("SKILLD_BENCH_SMAPS").is_some() {
+        Home::with_env(&[("SKILLD_LOG", std::ffi::OsStr::new("skilld::memory=debug"))])
+    } else {
+        Home::new()
+    };
     let daemon = user.start_daemon();
+    user.skillc(&["status"]).expect_code(0);
+    memory_line(daemon.pid(), "after start");
     for r in 0..REPOS {
         for i in 0..PER_REPO {
             let out = user.root().join(format!("installs/{r}/{i}"));
@@ -91,6 +130,8 @@ fn main() {
             .expect_code(0);
         }
     }
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    memory_line(daemon.pid(), "after 1,000 installs");
     for r in 0..NEWER {
         publish(&publisher, &host, &format!("skill-{r:03}"), "1.0.1");
     }
@@ -121,6 +162,17 @@ fn main() {
     println!("| installs upgraded | {upgraded} | {} |", NEWER * PER_REPO);
     // Idle: no client for a moment.
     std::thread::sleep(std::time::Duration::from_secs(2));
+    memory_line(daemon.pid(), "after the check");
+    if std::env::var_os("SKILLD_BENCH_SMAPS").is_some() {
+        for line in daemon.stderr().lines().filter(|l| l.contains("quiet")) {
+            eprintln!("  {line}");
+        }
+    }
+    if let Some(hold) = std::env::var_os("SKILLD_BENCH_HOLD") {
+        // Time to take a heap profile of the idle daemon from outside.
+        let secs: u64 = hold.to_str().and_then(|s| s.parse().ok()).unwrap_or(30);
+        std::thread::sleep(std::time::Duration::from_secs(secs));
+    }
     println!(
         "| idle daemon RSS, {} installs | {:.1} MiB | under 20 MB |",
         REPOS * PER_REPO,

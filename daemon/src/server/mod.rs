@@ -220,6 +220,22 @@ pub async fn run(
         state.shutdown().clone(),
     );
     crate::upgrade::scheduler::spawn(state.clone(), state.shutdown().clone());
+    let quiet_state = state.clone();
+    tokio::spawn(async move {
+        let s = &quiet_state;
+        let busy = || s.connections() > 0 || s.health().running.try_lock().is_err();
+        let release = || {
+            let index = s.index().clone();
+            async move {
+                // SQLite's page cache first, so the trim can return its pages.
+                if let Err(e) = index.release_memory().await {
+                    tracing::debug!(error = %e, "cannot shrink the index's cache");
+                }
+                crate::memory::release_free_memory()
+            }
+        };
+        s.quiet().trim_when_quiet(busy, release, s.shutdown()).await;
+    });
     tracing::info!(
         socket = %state.config().paths.socket.display(),
         pid = std::process::id(),
