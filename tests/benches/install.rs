@@ -1,6 +1,7 @@
 //! Install benchmark: a warm install (the image already in the store) of a
-//! 100-file skill through `skillc install`, beside `cp -r` of the same tree,
-//! in the same run; and `skillc list` with 1,000 installed skills.
+//! 100-file / 1 MiB and a 200-file / 10 MiB skill through `skillc install`,
+//! each round beside `cp -r` of the same tree (target: within 1.5x, as the
+//! median of per-round ratios); and `skillc list` with 1,000 installs.
 //!
 //! Run (release binaries):
 //!   cargo build --release --workspace && cargo bench -p skilld-tests --bench install
@@ -12,54 +13,92 @@ use skilld_tests::helper::Home;
 use skilld_tests::helper::bench::{median, timed};
 use skilld_tests::helper::tools::{copy_tree, testdata};
 
-const ROUNDS: usize = 15;
+const ROUNDS: usize = 21;
 
-fn main() {
-    let home = Home::new();
-    let _daemon = home.start_daemon();
-    let src = home.root().join("src/bench");
-    skilld_tests::helper::generate::skill(&src, "bench", 100, 1 << 20);
+/// The quartiles of `samples`: (p25, median, p75).
+fn quartiles(mut samples: Vec<f64>) -> (f64, f64, f64) {
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    (at(0.25), at(0.5), at(0.75))
+}
+
+/// Warm installs of a generated skill of `files` files / `bytes`, each
+/// round beside `cp -r` of the same tree (alternating which goes first);
+/// prints the medians and the median of the per-round ratios.
+fn warm_install_beside_cp(home: &Home, files: usize, bytes: usize) {
+    let label = format!("{files}-{bytes}");
+    let src = home.root().join(format!("src/{label}/bench"));
+    skilld_tests::helper::generate::skill(&src, "bench", files, bytes);
     let built = home
         .skillc(&[
             "--json",
             "build",
             "-t",
-            "bench/skill:1",
+            &format!("bench/skill-{label}:1"),
             src.to_str().unwrap(),
         ])
         .expect_code(0)
         .json();
     let reference = built["reference"].as_str().unwrap().to_string();
-    // Warm-up: first install and copy.
+    // Warm-up: first install and copy (page cache, the staging area's record).
+    let dest = home.root().join(format!("dest-{label}"));
     home.skillc(&[
         "-q",
         "install",
         &reference,
         "-o",
-        home.root().join("warm").to_str().unwrap(),
+        dest.join("warm").to_str().unwrap(),
     ])
     .expect_code(0);
-
-    let (mut ours, mut cp) = (Vec::new(), Vec::new());
+    let (mut ours, mut cp, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
-        let out = home.root().join(format!("ours{round}"));
-        ours.push(timed(
-            home.command("skillc")
-                .args(["-q", "install", &reference, "-o"])
-                .arg(&out),
-        ));
-        let copy = home.root().join(format!("cp{round}"));
-        cp.push(timed(Command::new("cp").arg("-r").arg(&src).arg(&copy)));
+        let out = dest.join(format!("ours{round}"));
+        let install = || {
+            timed(
+                home.command("skillc")
+                    .args(["-q", "install", &reference, "-o"])
+                    .arg(&out),
+            )
+        };
+        let copy = dest.join(format!("cp{round}"));
+        let cp_r = || timed(Command::new("cp").arg("-r").arg(&src).arg(&copy));
+        let (a, b) = if round % 2 == 0 {
+            let a = install();
+            (a, cp_r())
+        } else {
+            let b = cp_r();
+            (install(), b)
+        };
+        eprintln!(
+            "round {round}: install {:.1} ms, cp -r {:.1} ms",
+            a * 1e3,
+            b * 1e3
+        );
+        ratios.push(a / b);
+        ours.push(a);
+        cp.push(b);
     }
-    let (ours_m, cp_m) = (median(ours), median(cp));
-    println!("| operation | tool | wall (median of {ROUNDS}) | vs cp -r |");
-    println!("|---|---|---|---|");
+    let (p25, ratio, p75) = quartiles(ratios);
     println!(
-        "| warm install, 100 files / 1 MiB | skillc install -o | {:.1} ms | {:.2}x |",
-        ours_m * 1e3,
-        ours_m / cp_m
+        "| warm install, {files} files / {} MiB | skillc install -o | {:.1} ms | **{ratio:.2}x** (p25-p75 {p25:.2}-{p75:.2}) |",
+        bytes >> 20,
+        median(ours) * 1e3
     );
-    println!("| copy, same tree | cp -r | {:.1} ms | 1.00x |", cp_m * 1e3);
+    println!(
+        "| copy, same tree | cp -r | {:.1} ms | 1.00x |",
+        median(cp) * 1e3
+    );
+}
+
+fn main() {
+    let home = Home::new();
+    let _daemon = home.start_daemon();
+    println!(
+        "| operation | tool | wall (median of {ROUNDS}) | install / cp -r, median of per-round ratios |"
+    );
+    println!("|---|---|---|---|");
+    warm_install_beside_cp(&home, 100, 1 << 20);
+    warm_install_beside_cp(&home, 200, 10 << 20);
 
     // 1,000 installs of a small skill, each in its own folder.
     let small = home.root().join("src/hello-world");

@@ -4,6 +4,7 @@
 pub mod annotations;
 pub mod build;
 pub mod extract;
+pub mod inflate;
 pub mod inspect;
 pub mod layer;
 pub mod lifecycle;

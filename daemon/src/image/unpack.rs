@@ -8,11 +8,13 @@
 //! 0755. The caller unpacks into a fresh temp folder and renames it into
 //! place only when everything succeeded.
 
+use std::collections::HashSet;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
+use super::inflate::with_inflated;
 use super::links::Links;
 
 /// Caps on what a layer may unpack to.
@@ -92,11 +94,21 @@ fn link_stays_inside(rel: &[&str], target: &str) -> bool {
     true
 }
 
-/// Refuse to go through a symlink: every existing ancestor must be a real folder.
-fn ensure_parents(root: &Path, parts: &[&str], name: &str) -> Result<PathBuf, UnpackError> {
+/// Refuse to go through a symlink: every existing ancestor must be a real
+/// folder. `known` holds the folders this unpack already checked or made
+/// (the staging folder is private to the user, so they stay what they were).
+fn ensure_parents(
+    root: &Path,
+    parts: &[&str],
+    name: &str,
+    known: &mut HashSet<PathBuf>,
+) -> Result<PathBuf, UnpackError> {
     let mut dir = root.to_path_buf();
     for part in &parts[..parts.len().saturating_sub(1)] {
         dir.push(part);
+        if known.contains(&dir) {
+            continue;
+        }
         match fs::symlink_metadata(&dir) {
             Ok(m) if m.file_type().is_symlink() => {
                 return Err(hostile(name, "goes through a symlink"));
@@ -111,23 +123,71 @@ fn ensure_parents(root: &Path, parts: &[&str], name: &str) -> Result<PathBuf, Un
                     source,
                 })?,
         }
+        known.insert(dir.clone());
     }
     Ok(dir)
 }
 
-/// Unpack the gzip-compressed tar `layer` into the empty folder `root`.
-/// With `strip_root`, every entry must sit under that folder name, which is
-/// removed (the Agent Skills form).
-pub fn unpack<R: Read>(
+/// Bytes read from the layer before each write of a file.
+const COPY_BUFFER: usize = 256 * 1024;
+
+enum CopyError {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+/// Copy `from` into `to` through `buffer`, filling it before each write
+/// (the decompressor hands out a few KiB per read); the bytes copied.
+fn copy(from: &mut impl Read, to: &mut impl Write, buffer: &mut [u8]) -> Result<u64, CopyError> {
+    let mut total = 0u64;
+    loop {
+        let mut filled = 0;
+        while filled < buffer.len() {
+            match from.read(&mut buffer[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(CopyError::Read(e)),
+            }
+        }
+        if filled == 0 {
+            return Ok(total);
+        }
+        to.write_all(&buffer[..filled]).map_err(CopyError::Write)?;
+        total += filled as u64;
+        if filled < buffer.len() {
+            return Ok(total);
+        }
+    }
+}
+
+/// Unpack the gzip-compressed tar `layer` into the empty folder `root`,
+/// inflating on another thread while the files are written (see
+/// [`super::inflate`]). With `strip_root`, every entry must sit under that
+/// folder name, which is removed (the Agent Skills form).
+pub fn unpack<R: Read + Send>(
     layer: R,
     root: &Path,
     strip_root: Option<&str>,
     limits: UnpackLimits,
 ) -> Result<Unpacked, UnpackError> {
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(layer));
+    with_inflated(layer, |tar| unpack_tar(tar, root, strip_root, limits))
+}
+
+/// Unpack the (uncompressed) tar stream `tar` into the empty folder `root`.
+fn unpack_tar(
+    tar: impl Read,
+    root: &Path,
+    strip_root: Option<&str>,
+    limits: UnpackLimits,
+) -> Result<Unpacked, UnpackError> {
+    let mut archive = tar::Archive::new(tar);
     let mut done = Unpacked::default();
     let mut entries_seen = 0u64;
     let mut links = Links::default();
+    let mut known_dirs = HashSet::new();
+    // One buffer for every file: fewer, larger writes than io::copy's 8 KiB.
+    let mut buffer = vec![0u8; COPY_BUFFER];
     let entries = archive
         .entries()
         .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
@@ -166,7 +226,7 @@ pub fn unpack<R: Read>(
             return Err(hostile(&name, "has a setuid, setgid or sticky bit"));
         }
         let kind = header.entry_type();
-        let parent = ensure_parents(root, &parts, &name)?;
+        let parent = ensure_parents(root, &parts, &name, &mut known_dirs)?;
         let path = parent.join(parts[parts.len() - 1]);
         let io_err = |source| UnpackError::Io {
             path: path.clone(),
@@ -181,10 +241,13 @@ pub fn unpack<R: Read>(
                         "is a folder where something else already is",
                     ));
                 }
-                Err(_) => fs::DirBuilder::new()
-                    .mode(0o755)
-                    .create(&path)
-                    .map_err(io_err)?,
+                Err(_) => {
+                    fs::DirBuilder::new()
+                        .mode(0o755)
+                        .create(&path)
+                        .map_err(io_err)?;
+                    known_dirs.insert(path.clone());
+                }
             },
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 let size = header
@@ -207,8 +270,14 @@ pub fn unpack<R: Read>(
                         },
                     })?;
                 let budget = limits.max_bytes - done.bytes;
-                let written = io::copy(&mut (&mut entry).take(budget + 1), &mut file)
-                    .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
+                let written = copy(&mut (&mut entry).take(budget + 1), &mut file, &mut buffer)
+                    .map_err(|e| match e {
+                        CopyError::Read(e) => UnpackError::Corrupt(e.to_string()),
+                        CopyError::Write(source) => UnpackError::Io {
+                            path: path.clone(),
+                            source,
+                        },
+                    })?;
                 if written > budget {
                     return Err(UnpackError::TooLarge(limits.max_bytes));
                 }

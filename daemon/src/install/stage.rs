@@ -46,13 +46,21 @@ pub fn stage(
     std::fs::create_dir_all(parent).map_err(io(parent))?;
     let dir = swap::sibling(&parent.join(source.fallback_name), "staged");
     std::fs::create_dir(&dir).map_err(io(&dir))?;
+    let started = std::time::Instant::now();
     let result = fill(store, source, &dir, limits);
+    let filled = started.elapsed();
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&dir);
         swap::tidy_area(parent);
     }
     let (name, files) = result?;
     let content_hash = tree::digest(&dir).map_err(io(&dir))?;
+    tracing::debug!(
+        files,
+        unpack_ms = filled.as_secs_f64() * 1e3,
+        digest_ms = (started.elapsed() - filled).as_secs_f64() * 1e3,
+        "staged"
+    );
     Ok(Staged {
         dir,
         name,
