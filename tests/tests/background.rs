@@ -251,3 +251,55 @@ fn a_client_that_never_reads_does_not_stall_the_daemon() {
         "recent events are kept"
     );
 }
+
+#[test]
+fn a_check_asks_for_each_new_manifest_once_however_many_installs_follow_it() {
+    let registry = Registry::start_logged(Variant::Anonymous);
+    let host = registry.host();
+    let publisher = Home::new();
+    publish(
+        &publisher,
+        &format!("{host}/acme"),
+        "tone",
+        "1.0.0",
+        "published",
+    );
+    let user = Home::new();
+    for i in 0..3 {
+        let out = user.root().join(format!("installs/{i}"));
+        user.skillc(&[
+            "-q",
+            "install",
+            &format!("{host}/acme/tone:1.0.0"),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .expect_code(0);
+    }
+    publish(
+        &publisher,
+        &format!("{host}/acme"),
+        "tone",
+        "1.0.1",
+        "published",
+    );
+    let before = registry.requests().len();
+    let check = user.skillc(&["--json", "check"]).expect_code(0).json();
+    let upgraded = check["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["result"] == "upgraded" && o["to"] == "1.0.1")
+        .count();
+    assert_eq!(upgraded, 3, "{check}");
+    let requests: Vec<String> = registry.requests().into_iter().skip(before).collect();
+    let manifest_gets = requests
+        .iter()
+        .filter(|l| l.contains("GET /v2/acme/tone/manifests/1.0.1"))
+        .count();
+    // Read once for its status; the upgrade's pull reuses it, and the other
+    // two installs find the image in the store.
+    assert_eq!(manifest_gets, 1, "{requests:#?}");
+    let blob_gets = requests.iter().filter(|l| l.contains("/blobs/")).count();
+    assert_eq!(blob_gets, 2, "config and layer, once: {requests:#?}");
+}

@@ -14,8 +14,9 @@ use crate::events::EventBus;
 use crate::image::reference::Reference;
 use crate::index::installs::{self, InstallRow};
 use crate::oci::Descriptor;
-use crate::registry::fetch::fetch_manifest;
+use crate::registry::fetch::{Fetched, fetch_manifest};
 use crate::registry::pull;
+use crate::registry::transport::Endpoint;
 use crate::state::State;
 use crate::store::catalog::FindError;
 use crate::store::digest::Digest;
@@ -27,6 +28,17 @@ pub async fn resolve_image(
     input: &str,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Image, InstallError> {
+    resolve_image_fetched(state, input, progress, None).await
+}
+
+/// [`resolve_image`], with the manifest of `input` already fetched (by an
+/// upgrade check that read its status), so a pull does not ask again.
+pub async fn resolve_image_fetched(
+    state: &State,
+    input: &str,
+    progress: &(dyn Fn(Progress) + Sync),
+    prefetched: Option<(Fetched, Endpoint)>,
+) -> Result<Image, InstallError> {
     let parsed = Reference::parse(input)?;
     let (mut signatures, mut pulled_tag) = (None, None);
     let (reference, descriptor) = match state.catalog().find(input).await {
@@ -37,7 +49,10 @@ pub async fn resolve_image(
             } else {
                 parsed.with_tag("latest")
             };
-            let (fetched, endpoint) = fetch_manifest(state.registries(), &wanted).await?;
+            let (fetched, endpoint) = match prefetched {
+                Some(known) => known,
+                None => fetch_manifest(state.registries(), &wanted).await?,
+            };
             // Under a signed rule, the signatures download with the blobs,
             // on another task: the pull blocks its thread while it fsyncs.
             let prefetch = crate::trust::enforce::prefetch(state, &wanted, &fetched.digest);

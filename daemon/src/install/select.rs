@@ -9,11 +9,13 @@ use skilld_proto::install::UpgradeOutcome;
 
 use super::apply;
 use super::error::InstallError;
-use super::ops::resolve_image;
+use super::ops::resolve_image_fetched;
 use crate::image::lifecycle::release_version;
 use crate::image::reference::Reference;
 use crate::index::installs::InstallRow;
+use crate::registry::fetch::Fetched;
 use crate::registry::remote;
+use crate::registry::transport::Endpoint;
 use crate::state::State;
 
 /// Published versions of `repository`: strict semver, no pre-release, not
@@ -70,7 +72,21 @@ pub async fn upgrade_to(
     force: bool,
     by: &str,
 ) -> Result<apply::Applied, InstallError> {
-    let image = resolve_image(state, &format!("{}:{tag}", row.repository), &|_| {}).await?;
+    upgrade_to_fetched(state, row, tag, None, force, by).await
+}
+
+/// [`upgrade_to`], with the tag's manifest already fetched (see
+/// [`super::ops::resolve_image_fetched`]).
+pub async fn upgrade_to_fetched(
+    state: &State,
+    row: &InstallRow,
+    tag: &str,
+    prefetched: Option<(Fetched, Endpoint)>,
+    force: bool,
+    by: &str,
+) -> Result<apply::Applied, InstallError> {
+    let input = format!("{}:{tag}", row.repository);
+    let image = resolve_image_fetched(state, &input, &|_| {}, prefetched).await?;
     apply::replace_install(state, row, &image, force, by, apply::Action::Upgrade).await
 }
 

@@ -200,12 +200,3 @@ async fn list_open(
         .map_err(|e| super::error::from_request(&endpoint.host, &e))?;
     Ok(list.tags.unwrap_or_default())
 }
-
-/// The lifecycle status the manifest of `reference` carries (one request).
-pub async fn status_of(
-    registries: &Registries,
-    reference: &Reference,
-) -> Result<Option<Lifecycle>, RegistryError> {
-    let (fetched, _) = super::fetch::fetch_manifest(registries, reference).await?;
-    Ok(fetched.manifest.status().and_then(Lifecycle::parse))
-}

@@ -14,6 +14,8 @@ use crate::image::lifecycle::release_version;
 use crate::image::reference::Reference;
 use crate::index::installs::{self, InstallRow};
 use crate::install::select;
+use crate::registry::fetch::{Fetched, fetch_manifest};
+use crate::registry::transport::Endpoint;
 use crate::registry::{RegistryError, remote};
 use crate::state::State;
 
@@ -28,6 +30,9 @@ struct Versions {
     repository: String,
     list: Vec<(semver::Version, String)>,
     status: HashMap<String, Option<Lifecycle>>,
+    /// Manifests fetched to read a status, kept for the pull of an upgrade
+    /// to that tag (so it is not asked for twice).
+    fetched: HashMap<String, (Fetched, Endpoint)>,
 }
 
 impl Versions {
@@ -36,10 +41,16 @@ impl Versions {
         if !self.status.contains_key(tag) {
             let reference = Reference::parse(&format!("{}:{tag}", self.repository)).ok();
             let status = match reference {
-                Some(r) if r.registry.is_some() => remote::status_of(state.registries(), &r)
-                    .await
-                    .ok()
-                    .flatten(),
+                Some(r) if r.registry.is_some() => {
+                    match fetch_manifest(state.registries(), &r).await {
+                        Ok((fetched, endpoint)) => {
+                            let status = fetched.manifest.status().and_then(Lifecycle::parse);
+                            self.fetched.insert(tag.to_string(), (fetched, endpoint));
+                            status
+                        }
+                        Err(_) => None,
+                    }
+                }
                 Some(_) => state
                     .catalog()
                     .get(&format!("{}:{tag}", self.repository))
@@ -87,6 +98,7 @@ async fn versions(state: &State, repository: &str) -> Result<Versions, RepoFailu
         repository: repository.to_string(),
         list,
         status: HashMap::new(),
+        fetched: HashMap::new(),
     })
 }
 
@@ -184,7 +196,8 @@ async fn consider(
             outcome.message = Some(message);
             return Some(outcome);
         }
-        let result = select::upgrade_to(state, row, &tag, false, "auto").await;
+        let prefetched = versions.fetched.remove(&tag);
+        let result = select::upgrade_to_fetched(state, row, &tag, prefetched, false, "auto").await;
         match result {
             Ok(_) => outcome.result = "upgraded".into(),
             Err(e) => {
@@ -301,6 +314,7 @@ pub async fn run(state: &State) -> CheckResponse {
         }
     }
     health.finished();
+    state.quiet().work_ended();
     let mut done = EventBus::event(EventKind::CheckFinished);
     done.message = Some(format!(
         "{repositories} repositories checked, {} install(s) considered",
