@@ -202,7 +202,8 @@ pub struct UpgradeOutcome {
     pub from: Option<String>,
     pub to: Option<String>,
     /// `upgraded`, `would_upgrade`, `up_to_date`, `pinned`, `modified`,
-    /// `untrusted` (the trust policy refused the new version), `failed`.
+    /// `untrusted` (the trust policy refused the new version), `unversioned`
+    /// (the install has no version, so none counts as newer), `failed`.
     pub result: String,
     #[serde(default)]
     pub message: Option<String>,

@@ -135,6 +135,7 @@ impl From<crate::registry::RegistryError> for ApiError {
                 (ErrorCode::Conflict, "digest_mismatch", None)
             }
             R::Unsupported { .. } => (ErrorCode::InvalidRequest, "unsupported", None),
+            R::Collection { .. } => (ErrorCode::InvalidRequest, "collection", None),
             R::Invalid { .. } => (ErrorCode::InvalidRequest, "invalid", None),
         };
         ApiError::new(code, e.to_string())
@@ -158,7 +159,9 @@ impl From<crate::image::extract::ExtractError> for ApiError {
             X::Store(e) => e.into(),
             X::Exists(_) => ApiError::new(ErrorCode::Conflict, e.to_string()),
             X::Io { .. } => ApiError::new(ErrorCode::Internal, e.to_string()),
-            X::Unpack(_) | X::BadName(_) => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
+            X::Unpack(_) | X::BadName(_) | X::NotASkill(_) => {
+                ApiError::new(ErrorCode::InvalidRequest, e.to_string())
+            }
         }
     }
 }

@@ -30,6 +30,10 @@ pub enum ExtractError {
     Exists(PathBuf),
     #[error("the skill's name {0:?} is not a valid folder name; refused")]
     BadName(String),
+    #[error(
+        "the image holds no SKILL.md at its root, so it is not a skill: found {0}; a skill image has SKILL.md at the top of its layer (or in its one folder)"
+    )]
+    NotASkill(String),
     #[error("cannot prepare {}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -43,6 +47,76 @@ pub fn skill_name(dir: &Path) -> Option<String> {
     let mut problems = Vec::new();
     let md = crate::skill::frontmatter::check(&text, "", false, &mut problems)?;
     md.name.filter(|n| name_problems(n).is_empty())
+}
+
+/// Make sure `dir` is a skill: SKILL.md at its root, or else exactly one
+/// folder at the root holding one (an image built from `COPY . /name/`),
+/// whose content then becomes the root (anything beside it is dropped); the
+/// name of that folder. Anything else is refused with what was found.
+fn skill_at_root(dir: &Path) -> Result<Option<String>, ExtractError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ExtractError::Io { path, source }
+    };
+    let is_file = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file());
+    if is_file(&dir.join("SKILL.md")) {
+        return Ok(None);
+    }
+    let mut found: Vec<String> = Vec::new();
+    let mut skills: Vec<String> = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(io(dir))?
+        .collect::<Result<_, _>>()
+        .map_err(io(dir))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in &entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let real_dir = std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir());
+        if real_dir && is_file(&entry.path().join("SKILL.md")) {
+            skills.push(name.clone());
+        }
+        found.push(if real_dir { format!("{name}/") } else { name });
+    }
+    if let [only] = skills.as_slice() {
+        let inner = dir.join(format!(".skilld-lift-{}", std::process::id()));
+        std::fs::rename(dir.join(only), &inner).map_err(io(&inner))?;
+        for entry in &entries {
+            let path = entry.path();
+            if path == dir.join(only) {
+                continue;
+            }
+            let removed = if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            removed.map_err(io(&path))?;
+        }
+        for entry in std::fs::read_dir(&inner).map_err(io(&inner))? {
+            let entry = entry.map_err(io(&inner))?;
+            std::fs::rename(entry.path(), dir.join(entry.file_name())).map_err(io(dir))?;
+        }
+        std::fs::remove_dir(&inner).map_err(io(&inner))?;
+        return Ok(Some(only.clone()));
+    }
+    const SHOWN: usize = 8;
+    let mut listed = found
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if found.len() > SHOWN {
+        listed.push_str(&format!(" and {} more", found.len() - SHOWN));
+    }
+    let what = match (skills.len(), found.is_empty()) {
+        (0, true) => "an empty layer".to_string(),
+        (0, false) => listed,
+        (n, _) => format!(
+            "{listed} ({n} folders hold a SKILL.md: a set of skills, each to be pushed as its own image)"
+        ),
+    };
+    Err(ExtractError::NotASkill(what))
 }
 
 /// Unpack the image whose manifest is `manifest` into the empty folder
@@ -79,7 +153,9 @@ pub fn unpack_image(
     // before anything is moved into place.
     std::io::copy(&mut reader, &mut std::io::sink())
         .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
+    let lifted = skill_at_root(dir)?;
     let name = skill_name(dir)
+        .or(lifted)
         .or(root_name)
         .unwrap_or_else(|| fallback_name.to_string());
     if !name_problems(&name).is_empty() {

@@ -20,9 +20,40 @@ pub fn release_version(tag: &str) -> Option<semver::Version> {
         .filter(|v| v.pre.is_empty())
 }
 
+/// The version of an image: its `org.opencontainers.image.version`
+/// annotation, else its tag when that is a strict semver release (a plain
+/// `podman build` image carries no annotation). The skill's own
+/// `metadata.version` is the last resort, read by the installer.
+pub fn image_version(
+    annotations: &std::collections::BTreeMap<String, String>,
+    tag: Option<&str>,
+) -> Option<String> {
+    annotations
+        .get(crate::oci::annotation::VERSION)
+        .cloned()
+        .or_else(|| tag.and_then(release_version).map(|v| v.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_comes_from_the_annotation_else_a_release_tag() {
+        let mut annotations = std::collections::BTreeMap::new();
+        assert_eq!(
+            image_version(&annotations, Some("1.4.2")),
+            Some("1.4.2".into())
+        );
+        assert_eq!(image_version(&annotations, Some("1.4.2-draft")), None);
+        assert_eq!(image_version(&annotations, Some("latest")), None);
+        assert_eq!(image_version(&annotations, None), None);
+        annotations.insert(crate::oci::annotation::VERSION.into(), "2.0.0".into());
+        assert_eq!(
+            image_version(&annotations, Some("1.4.2")),
+            Some("2.0.0".into())
+        );
+    }
 
     #[test]
     fn tags_per_state() {

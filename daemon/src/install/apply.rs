@@ -8,10 +8,11 @@ use super::error::InstallError;
 use super::stage::{self, Source};
 use super::swap;
 use crate::events::EventBus;
+use crate::image::lifecycle::image_version;
 use crate::image::reference::Reference;
 use crate::image::unpack::UnpackLimits;
 use crate::index::installs::{self, InstallRow};
-use crate::oci::{Descriptor, Manifest, annotation};
+use crate::oci::{Descriptor, Manifest};
 use crate::state::State;
 use skilld_proto::events::{EventKind, HistoryEntry};
 
@@ -124,7 +125,10 @@ pub async fn install_into(
             Err(refused.into())
         }
     };
-    let version = image.manifest.annotations.get(annotation::VERSION).cloned();
+    let version = match &result {
+        Ok(applied) => applied.installed.version.clone(),
+        Err(_) => image_version(&image.manifest.annotations, image.reference.tag.as_deref()),
+    };
     let digest = image.descriptor.digest.to_string();
     let (skill, outcome, message, previous) = match &result {
         Ok(applied) => {
@@ -226,7 +230,7 @@ fn refusal_event(
     let mut event = EventBus::event(EventKind::TrustRefused);
     event.skill = Some(image.reference.name().to_string());
     event.target = Some(target.to_string());
-    event.to_version = image.manifest.annotations.get(annotation::VERSION).cloned();
+    event.to_version = image_version(&image.manifest.annotations, image.reference.tag.as_deref());
     event.to_digest = Some(image.descriptor.digest.to_string());
     event.message = Some(refused.to_string());
     state.events().emit(event);
@@ -295,6 +299,7 @@ async fn install_inner(
         limits(state),
     );
     let source_for_stage = source_name.clone();
+    let tag = reference.tag.clone();
     swap::claim_area(state.index(), parent).await?;
     let staged = state
         .catalog()
@@ -305,6 +310,7 @@ async fn install_inner(
                 manifest: &manifest_owned,
                 fallback_name: &fallback,
                 namespace: namespace.as_deref(),
+                tag: tag.as_deref(),
             };
             Ok(stage::stage(store, &source, &parent_owned, limits))
         })
@@ -380,7 +386,7 @@ async fn install_inner(
         registry: reference.registry.clone(),
         repository: reference.repository(),
         digest: descriptor.digest.to_string(),
-        version: manifest.annotations.get(annotation::VERSION).cloned(),
+        version: staged.version.clone(),
         content_hash: staged.content_hash.to_string(),
         status: "ok".into(),
         pinned: existing.as_ref().is_some_and(|r| r.pinned),

@@ -66,10 +66,10 @@ pub fn minimal(origin: &Origin<'_>) -> String {
     if let Some(ns) = origin.namespace {
         lines.push(format!("  namespace: {}", quote(ns)));
     }
-    lines.push(format!(
-        "  version: {}",
-        quote(origin.version.unwrap_or("0.1.0"))
-    ));
+    // No version is claimed when none is known.
+    if let Some(version) = origin.version {
+        lines.push(format!("  version: {}", quote(version)));
+    }
     lines.push(format!(
         "  description: {}",
         quote(origin.description.unwrap_or(origin.name))

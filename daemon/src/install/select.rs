@@ -53,15 +53,34 @@ pub async fn newer(
     state: &State,
     row: &InstallRow,
 ) -> Result<Option<(semver::Version, String)>, InstallError> {
-    let current = row
+    // An install with no version is never "older" than anything: reinstalling
+    // it would change nothing that says so, and would repeat at every check.
+    let Some(current) = row
         .version
         .as_deref()
-        .and_then(|v| semver::Version::parse(v).ok());
+        .and_then(|v| semver::Version::parse(v).ok())
+    else {
+        return Ok(None);
+    };
     let best = published_versions(state, row)
         .await?
         .into_iter()
         .max_by(|a, b| a.0.cmp(&b.0));
-    Ok(best.filter(|(v, _)| current.as_ref().is_none_or(|c| v > c)))
+    Ok(best.filter(|(v, _)| *v > current))
+}
+
+/// Why `row` cannot be upgraded on its own, when it has no version.
+pub fn unversioned(row: &InstallRow) -> Option<String> {
+    let known = row
+        .version
+        .as_deref()
+        .is_some_and(|v| semver::Version::parse(v).is_ok());
+    (!known).then(|| {
+        format!(
+            "has no version (its image has no version annotation and no semver tag, and its SKILL.md no metadata.version), so no version counts as newer; install one by its tag: skillc install {}:TAG",
+            row.repository
+        )
+    })
 }
 
 /// Install `row`'s repository at `tag` in place of `row` (an upgrade).
@@ -108,6 +127,11 @@ pub async fn upgrade_one(
     };
     if row.pinned {
         outcome.result = "pinned".into();
+        return (outcome, None);
+    }
+    if let Some(message) = unversioned(row) {
+        outcome.result = "unversioned".into();
+        outcome.message = Some(message);
         return (outcome, None);
     }
     let found = match newer(state, row).await {

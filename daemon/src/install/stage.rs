@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::provenance::{self, Origin};
 use super::{swap, tree};
 use crate::image::extract::{ExtractError, unpack_image};
+use crate::image::lifecycle::image_version;
 use crate::image::unpack::UnpackLimits;
 use crate::oci::{Manifest, annotation};
 use crate::store::Store;
@@ -20,6 +21,9 @@ pub struct Staged {
     pub name: String,
     pub content_hash: Digest,
     pub files: u64,
+    /// The installed version (see [`crate::image::lifecycle::image_version`],
+    /// then the SKILL.md's `metadata.version`); none when nothing says.
+    pub version: Option<String>,
 }
 
 /// What is being installed.
@@ -30,6 +34,8 @@ pub struct Source<'a> {
     /// Used when the skill names itself nowhere.
     pub fallback_name: &'a str,
     pub namespace: Option<&'a str>,
+    /// The tag installed from, when one was named.
+    pub tag: Option<&'a str>,
 }
 
 /// Stage `source` in `parent` (created if missing).
@@ -53,7 +59,7 @@ pub fn stage(
         let _ = std::fs::remove_dir_all(&dir);
         swap::tidy_area(parent);
     }
-    let (name, files) = result?;
+    let (name, files, version) = result?;
     let content_hash = tree::digest(&dir).map_err(io(&dir))?;
     tracing::debug!(
         files,
@@ -66,6 +72,7 @@ pub fn stage(
         name,
         content_hash,
         files,
+        version,
     })
 }
 
@@ -74,21 +81,33 @@ fn fill(
     source: &Source<'_>,
     dir: &Path,
     limits: UnpackLimits,
-) -> Result<(String, u64), ExtractError> {
+) -> Result<(String, u64, Option<String>), ExtractError> {
     let manifest = source.manifest;
     let (name, unpacked) = unpack_image(store, manifest, dir, source.fallback_name, limits)?;
     let a = &manifest.annotations;
+    let version = image_version(a, source.tag).or_else(|| skill_md_version(dir));
     let origin = Origin {
         reference: source.reference,
         digest: source.digest.as_str(),
         name: &name,
         namespace: source.namespace,
-        version: a.get(annotation::VERSION).map(String::as_str),
+        version: version.as_deref(),
         description: a.get(annotation::DESCRIPTION).map(String::as_str),
     };
     provenance::write(dir, &origin).map_err(|e| ExtractError::Io {
         path: dir.join("skill.yaml"),
         source: e,
     })?;
-    Ok((name, unpacked.files))
+    Ok((name, unpacked.files, version))
+}
+
+/// `metadata.version` in the staged SKILL.md's frontmatter, when it is
+/// semver (the last place a version can come from).
+fn skill_md_version(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("SKILL.md")).ok()?;
+    let md = crate::skill::frontmatter::check(&text, "", false, &mut Vec::new())?;
+    md.metadata
+        .get("version")
+        .filter(|v| semver::Version::parse(v).is_ok())
+        .cloned()
 }

@@ -38,6 +38,10 @@ pub enum RegistryError {
         "{reference} is not a skill image: found {found}; skilld installs the skillimage form (files at the layer root) or the Agent Skills artifact"
     )]
     Unsupported { reference: String, found: String },
+    #[error(
+        "{reference} is a skill collection, not a skill: {summary}; install its skills one by one by their references (installing a whole collection is not supported yet)"
+    )]
+    Collection { reference: String, summary: String },
     #[error("{reference}: {message}")]
     Invalid { reference: String, message: String },
     #[error("{host}: {message}")]

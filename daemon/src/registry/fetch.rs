@@ -1,6 +1,7 @@
 //! Fetching a manifest from a registry: the first source that has it
 //! (mirrors, then the registry itself), capped in size, its digest checked
-//! against a pinned one, and refused unless it is one of the two skill forms.
+//! against a pinned one, and refused unless it is one of the two skill forms
+//! (a skillctl collection is refused with the skills it lists).
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -8,8 +9,9 @@ use futures_util::StreamExt;
 use super::error::RegistryError;
 use super::transport::Endpoint;
 use super::{Registries, oci_reference};
+use crate::image::collection::{self, COLLECTION_TYPE, MAX_COLLECTION};
 use crate::image::reference::Reference;
-use crate::oci::{self, Manifest};
+use crate::oci::{self, Descriptor, Manifest};
 use crate::store::MAX_JSON_BLOB;
 use crate::store::digest::Digest;
 
@@ -79,7 +81,11 @@ pub async fn fetch_manifest(
         };
         match attempt.await {
             Ok((bytes, endpoint)) => {
-                let fetched = check_manifest(reference, &source, bytes)?;
+                let fetched = parse_manifest(reference, &source, bytes)?;
+                if let Some(layer) = collection_layer(&fetched.manifest) {
+                    return Err(describe_collection(reference, &source, &endpoint, layer).await);
+                }
+                check_form(&reference.to_string(), &fetched.manifest)?;
                 return Ok((fetched, endpoint));
             }
             Err(e) if i < last => {
@@ -133,8 +139,39 @@ pub async fn get_manifest_open(
     Ok(Bytes::from(body))
 }
 
-/// Size cap, digest and shape of fetched manifest bytes.
-fn check_manifest(
+/// The YAML layer of a skillctl collection artifact, if `manifest` is one.
+fn collection_layer(manifest: &Manifest) -> Option<&Descriptor> {
+    let layer = manifest.layers.first()?;
+    let marked = manifest.artifact_type.as_deref() == Some(COLLECTION_TYPE)
+        || layer.media_type == COLLECTION_TYPE;
+    (marked && manifest.layers.len() == 1).then_some(layer)
+}
+
+/// The refusal of a collection, with what it lists (read from its small
+/// YAML layer; if that cannot be read, the refusal says so instead).
+async fn describe_collection(
+    reference: &Reference,
+    source: &Reference,
+    endpoint: &Endpoint,
+    layer: &Descriptor,
+) -> RegistryError {
+    let summary = match super::pull::fetch_small_blob(endpoint, source, layer, MAX_COLLECTION).await
+    {
+        Ok(yaml) => match collection::parse(&yaml) {
+            Ok(c) => c.summary(8),
+            Err(e) => format!("its YAML cannot be read ({e})"),
+        },
+        Err(e) => format!("its list cannot be fetched ({e})"),
+    };
+    RegistryError::Collection {
+        reference: reference.to_string(),
+        summary,
+    }
+}
+
+/// Size cap, digest and JSON shape of fetched manifest bytes (which skill
+/// form it is, if any, is checked by the caller: see [`check_form`]).
+fn parse_manifest(
     reference: &Reference,
     source: &Reference,
     bytes: Bytes,
@@ -186,7 +223,6 @@ fn check_manifest(
         reference: name.clone(),
         message: format!("the manifest is not an OCI image manifest: {e}"),
     })?;
-    check_form(&name, &manifest)?;
     Ok(Fetched {
         source: source.clone(),
         bytes,

@@ -133,6 +133,16 @@ async fn consider(
     if policy == Policy::Pin {
         return None;
     }
+    if let Some(message) = select::unversioned(row) {
+        return Some(UpgradeOutcome {
+            name: row.name.clone(),
+            target: row.target.clone(),
+            from: row.version.clone(),
+            to: None,
+            result: "unversioned".into(),
+            message: Some(message),
+        });
+    }
     let current = semver::Version::parse(row.version.as_deref()?).ok()?;
     let newer: Vec<(semver::Version, String)> = versions
         .list

@@ -1,0 +1,349 @@
+//! Images other tools push that are not one skill at the layer root, each
+//! pushed byte for byte to the real registry: a skillctl collection is
+//! refused with the skills it lists; a layer with no SKILL.md is refused
+//! with what it holds; a layer whose one folder holds the skill (a
+//! Containerfile's `COPY . /name/`) installs that folder.
+
+use skilld_tests::helper::raw::{digest, image_manifest, push, push_image};
+use skilld_tests::helper::tools::testdata;
+use skilld_tests::helper::{Home, Registry, Variant};
+
+/// A gzip tar of regular files `(path, content)`, folders made implicitly.
+fn layer(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for (path, content) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        builder
+            .append_data(&mut header, path, content.as_bytes())
+            .unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+const SKILL_MD: &str =
+    "---\nname: tone\ndescription: Keeps a steady tone in replies.\n---\n# Tone\n";
+
+/// Nothing of `reference` was installed into `out`, and no staging folder
+/// was left behind.
+fn nothing_installed(home: &Home, out: &std::path::Path) {
+    let list = home.skillc(&["--json", "list"]).expect_code(0).json();
+    assert_eq!(list["installs"].as_array().unwrap().len(), 0, "{list}");
+    let left: Vec<String> = std::fs::read_dir(out)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n != ".skilld-staging")
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left in {}: {left:?}", out.display());
+    let staging = out.join(".skilld-staging");
+    if staging.exists() {
+        assert_eq!(std::fs::read_dir(&staging).unwrap().count(), 0);
+    }
+}
+
+#[test]
+fn a_skillctl_collection_is_refused_with_the_skills_it_lists() {
+    let registry = Registry::start(Variant::Anonymous);
+    let yaml = std::fs::read(testdata().join("skillctl/collection/hr-skills.yaml")).unwrap();
+    let config = b"{}".to_vec();
+    // As skillctl's BuildCollectionArtifact writes it.
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.skillimage.collection.v1+yaml",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": digest(&config), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.skillimage.collection.v1+yaml", "digest": digest(&yaml), "size": yaml.len()}],
+        "annotations": {
+            "org.opencontainers.image.title": "hr-skills",
+            "org.opencontainers.image.version": "1.0.0",
+            "io.skillimage.collection.name": "hr-skills",
+        },
+    }))
+    .unwrap();
+    push(
+        &registry.host(),
+        "acme/hr-skills",
+        "1.0.0",
+        "application/vnd.oci.image.manifest.v1+json",
+        &manifest,
+        &[&config, &yaml],
+    );
+    let home = Home::new();
+    let reference = format!("{}/acme/hr-skills:1.0.0", registry.host());
+    let out = home.root().join("out");
+    for args in [
+        vec!["install", reference.as_str(), "-o", out.to_str().unwrap()],
+        vec!["pull", reference.as_str()],
+    ] {
+        let run = home.skillc(&args).expect_code(1);
+        for expected in [
+            "is a skill collection, not a skill",
+            "\"hr-skills\" 1.0.0 lists 2 skill(s)",
+            "document-summarizer (quay.io/skillimage/business/document-summarizer:1.0.0)",
+            "document-reviewer (ghcr.io/acme/document-reviewer:2.1.0)",
+            "install its skills one by one",
+        ] {
+            assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
+        }
+    }
+    let json = home
+        .skillc(&["--json", "pull", &reference])
+        .expect_code(1)
+        .json();
+    assert_eq!(json["error"]["code"], "invalid_request");
+    assert_eq!(json["error"]["details"]["kind"], "collection");
+    nothing_installed(&home, &out);
+    let images = home.skillc(&["--json", "images"]).expect_code(0).json();
+    assert!(!images.to_string().contains("hr-skills"), "{images}");
+}
+
+#[test]
+fn a_layer_without_a_skill_md_is_refused_with_what_it_holds() {
+    let registry = Registry::start(Variant::Anonymous);
+    push_image(
+        &registry.host(),
+        "acme/docs",
+        "1.0.0",
+        &layer(&[("README.md", "# Docs\n"), ("docs/guide.md", "guide\n")]),
+    );
+    let home = Home::new();
+    let out = home.root().join("out");
+    let run = home
+        .skillc(&[
+            "install",
+            &format!("{}/acme/docs:1.0.0", registry.host()),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .expect_code(1);
+    assert!(
+        run.stderr.contains(
+            "holds no SKILL.md at its root, so it is not a skill: found README.md, docs/"
+        ),
+        "{}",
+        run.stderr
+    );
+    nothing_installed(&home, &out);
+}
+
+#[test]
+fn several_skills_in_one_layer_are_refused_and_named() {
+    let registry = Registry::start(Variant::Anonymous);
+    push_image(
+        &registry.host(),
+        "acme/pair",
+        "1.0.0",
+        &layer(&[("one/SKILL.md", SKILL_MD), ("two/SKILL.md", SKILL_MD)]),
+    );
+    let home = Home::new();
+    let out = home.root().join("out");
+    let run = home
+        .skillc(&[
+            "install",
+            &format!("{}/acme/pair:1.0.0", registry.host()),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .expect_code(1);
+    assert!(
+        run.stderr
+            .contains("found one/, two/ (2 folders hold a SKILL.md"),
+        "{}",
+        run.stderr
+    );
+    nothing_installed(&home, &out);
+}
+
+#[test]
+fn a_skill_in_the_layers_one_folder_installs_that_folder() {
+    let registry = Registry::start(Variant::Anonymous);
+    // `COPY . /tone/` in a Containerfile, plus a stray file beside it.
+    let files = [
+        ("tone/SKILL.md", SKILL_MD),
+        ("tone/scripts/check.sh", "#!/bin/sh\necho ok\n"),
+        ("NOTICE", "built by a Containerfile\n"),
+    ];
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let layer = layer(&files);
+    let manifest = image_manifest(config, &[&layer]);
+    push(
+        &registry.host(),
+        "acme/tone",
+        "1.0.0",
+        "application/vnd.oci.image.manifest.v1+json",
+        &manifest,
+        &[config, &layer],
+    );
+    let home = Home::new();
+    let out = home.root().join("out");
+    home.skillc(&[
+        "install",
+        &format!("{}/acme/tone:1.0.0", registry.host()),
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    let skill = out.join("tone");
+    assert_eq!(
+        std::fs::read_to_string(skill.join("SKILL.md")).unwrap(),
+        SKILL_MD
+    );
+    assert_eq!(
+        std::fs::read_to_string(skill.join("scripts/check.sh")).unwrap(),
+        "#!/bin/sh\necho ok\n"
+    );
+    assert!(!skill.join("tone").exists(), "not one level too deep");
+    assert!(!skill.join("NOTICE").exists(), "only the skill's folder");
+    let list = home.skillc(&["--json", "list"]).expect_code(0).json();
+    let installs = list["installs"].as_array().unwrap();
+    assert_eq!(installs.len(), 1, "{list}");
+    assert_eq!(installs[0]["name"], "tone");
+    assert_eq!(installs[0]["status"], "ok", "{list}");
+    // The same through `pull -o`.
+    let pulled = home.root().join("pulled");
+    home.skillc(&[
+        "pull",
+        &format!("{}/acme/tone:1.0.0", registry.host()),
+        "-o",
+        pulled.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    assert!(pulled.join("tone/SKILL.md").is_file());
+    assert!(!pulled.join("tone/tone").exists());
+}
+
+/// A plain image as `podman build` of `FROM scratch` + `COPY` makes it: no
+/// annotations, one layer of the skill's files.
+fn push_plain(host: &str, repo: &str, tag: &str, skill_md: &str) {
+    push_image(
+        host,
+        repo,
+        tag,
+        &layer(&[("SKILL.md", skill_md), ("notes.md", tag)]),
+    );
+}
+
+fn upgrade_outcome(home: &Home, name: &str) -> serde_json::Value {
+    let answer = home
+        .skillc(&["--json", "upgrade", name])
+        .expect_code(0)
+        .json();
+    answer["outcomes"][0].clone()
+}
+
+#[test]
+fn a_plain_images_version_is_its_release_tag_and_it_upgrades_once() {
+    let registry = Registry::start(Variant::Anonymous);
+    let host = registry.host();
+    push_plain(&host, "acme/tone", "1.0.0", SKILL_MD);
+    let home = Home::new();
+    let out = home.root().join("out");
+    home.skillc(&[
+        "install",
+        &format!("{host}/acme/tone:1.0.0"),
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    let card = std::fs::read_to_string(out.join("tone/skill.yaml")).unwrap();
+    assert!(card.contains("version: \"1.0.0\""), "{card}");
+    push_plain(&host, "acme/tone", "1.1.0", SKILL_MD);
+    let list = home
+        .skillc(&["--json", "list", "--upgradable"])
+        .expect_code(0)
+        .json();
+    assert_eq!(list["installs"][0]["version"], "1.0.0", "{list}");
+    assert_eq!(list["installs"][0]["latest"], "1.1.0", "{list}");
+    let first = upgrade_outcome(&home, "tone");
+    assert_eq!(first["result"], "upgraded", "{first}");
+    assert_eq!(first["from"], "1.0.0");
+    assert_eq!(first["to"], "1.1.0");
+    let again = upgrade_outcome(&home, "tone");
+    assert_eq!(again["result"], "up_to_date", "no reinstall loop: {again}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("tone/notes.md")).unwrap(),
+        "1.1.0"
+    );
+}
+
+#[test]
+fn a_plain_image_with_no_version_is_said_to_have_none_and_never_reinstalled() {
+    let registry = Registry::start(Variant::Anonymous);
+    let host = registry.host();
+    push_plain(&host, "acme/tone", "latest", SKILL_MD);
+    push_plain(&host, "acme/tone", "1.1.0", SKILL_MD);
+    let home = Home::new();
+    let out = home.root().join("out");
+    home.skillc(&[
+        "install",
+        &format!("{host}/acme/tone:latest"),
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    let card = std::fs::read_to_string(out.join("tone/skill.yaml")).unwrap();
+    assert!(!card.contains("version"), "no version is claimed: {card}");
+    let list = home
+        .skillc(&["--json", "list", "--upgradable"])
+        .expect_code(0)
+        .json();
+    assert!(list["installs"][0]["version"].is_null(), "{list}");
+    assert!(
+        list["installs"][0]["latest"].is_null(),
+        "not offered: {list}"
+    );
+    let history_before = skilld_tests::helper::skills::history(&home).len();
+    for _ in 0..2 {
+        let outcome = upgrade_outcome(&home, "tone");
+        assert_eq!(outcome["result"], "unversioned", "{outcome}");
+        assert!(
+            outcome["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("skillc install {host}/acme/tone:TAG")),
+            "{outcome}"
+        );
+    }
+    let check = home.skillc(&["--json", "check"]).expect_code(0).json();
+    let outcome = &check["outcomes"][0];
+    assert_eq!(outcome["result"], "unversioned", "{check}");
+    assert_eq!(
+        skilld_tests::helper::skills::history(&home).len(),
+        history_before,
+        "nothing was reinstalled"
+    );
+    // Its SKILL.md's metadata.version, when the image says nothing else.
+    let versioned = "---\nname: tone\ndescription: Keeps a steady tone in replies.\nmetadata:\n  version: \"2.0.0\"\n---\n# Tone\n";
+    push_plain(&host, "acme/tone", "edge", versioned);
+    let other = home.root().join("other");
+    home.skillc(&[
+        "install",
+        &format!("{host}/acme/tone:edge"),
+        "-o",
+        other.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    let list = home.skillc(&["--json", "list"]).expect_code(0).json();
+    let edge = list["installs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| {
+            i["path"]
+                .as_str()
+                .unwrap()
+                .starts_with(other.to_str().unwrap())
+        })
+        .unwrap()
+        .clone();
+    assert_eq!(edge["version"], "2.0.0", "{list}");
+}
