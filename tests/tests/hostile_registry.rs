@@ -98,17 +98,23 @@ fn an_oversized_manifest_is_refused() {
 fn images_that_are_not_skills_are_refused_naming_their_media_types() {
     let fake = FakeRegistry::start();
     let config = br#"{}"#;
+    // A Helm chart: an OCI artifact, but no tar of files skilld unpacks
+    // (plain tar, gzip and zstd layers are installed: see interop_forms).
     fake.manifest(
         "acme/plain",
         "1",
-        &manifest(config, b"x", "application/vnd.oci.image.layer.v1.tar"),
+        &manifest(
+            config,
+            b"x",
+            "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+        ),
     );
     fake.blob(&digest(config), config);
     let home = Home::new();
     assert_refused(
         &home,
         &format!("{}/acme/plain:1", fake.host()),
-        "application/vnd.oci.image.layer.v1.tar",
+        "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
     );
     let index = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": []})).unwrap();
     fake.manifest("acme/index", "1", &index);

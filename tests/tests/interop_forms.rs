@@ -347,3 +347,226 @@ fn a_plain_image_with_no_version_is_said_to_have_none_and_never_reinstalled() {
         .clone();
     assert_eq!(edge["version"], "2.0.0", "{list}");
 }
+
+/// An uncompressed tar of entries: regular files `(path, Some(content))`
+/// and symlinks `(path, None)` with the target after `->` in the path.
+fn tar_of(entries: &[(&str, &str)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, content) in entries {
+        let mut header = tar::Header::new_gnu();
+        if let Some((link, target)) = path.split_once(" -> ") {
+            header.set_entry_type(tar::EntryType::Symlink);
+            header.set_size(0);
+            header.set_mode(0o777);
+            builder.append_link(&mut header, link, target).unwrap();
+        } else {
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_size(content.len() as u64);
+            header.set_mode(0o644);
+            builder
+                .append_data(&mut header, path, content.as_bytes())
+                .unwrap();
+        }
+    }
+    builder.into_inner().unwrap()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// `data` compressed by the zstd command (Debian's `zstd`).
+fn zstd(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    skilld_tests::helper::tools::require("zstd", "zstd");
+    let mut child = std::process::Command::new("zstd")
+        .args(["-q", "-c", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(data).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+/// Push an image of `layers` (media type, bytes), no annotations, as
+/// `podman build` of `FROM scratch` and one COPY per layer makes it.
+fn push_layers(host: &str, repo: &str, tag: &str, layers: &[(&str, Vec<u8>)]) {
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(config), "size": config.len()},
+        "layers": layers.iter().map(|(t, l)| serde_json::json!({
+            "mediaType": t, "digest": digest(l), "size": l.len(),
+        })).collect::<Vec<_>>(),
+    }))
+    .unwrap();
+    let mut blobs: Vec<&[u8]> = vec![config];
+    blobs.extend(layers.iter().map(|(_, l)| l.as_slice()));
+    push(
+        host,
+        repo,
+        tag,
+        "application/vnd.oci.image.manifest.v1+json",
+        &manifest,
+        &blobs,
+    );
+}
+
+#[test]
+fn layers_apply_in_order_with_whiteouts_in_gzip_plain_and_zstd() {
+    let registry = Registry::start(Variant::Anonymous);
+    let host = registry.host();
+    let v2 = SKILL_MD.replace("# Tone", "# Tone, second edition");
+    push_layers(
+        &host,
+        "acme/tone",
+        "1.0.0",
+        &[
+            (
+                "application/vnd.oci.image.layer.v1.tar+gzip",
+                gzip(&tar_of(&[
+                    ("SKILL.md", SKILL_MD),
+                    ("old.md", "removed by a whiteout"),
+                    ("docs/a.md", "a"),
+                    ("docs/b.md", "b"),
+                    ("keep/k.md", "k"),
+                ])),
+            ),
+            (
+                "application/vnd.oci.image.layer.v1.tar",
+                tar_of(&[
+                    ("SKILL.md", &v2),
+                    (".wh.old.md", ""),
+                    ("docs/.wh..wh..opq", ""),
+                    ("docs/c.md", "c"),
+                ]),
+            ),
+            (
+                "application/vnd.oci.image.layer.v1.tar+zstd",
+                zstd(&tar_of(&[("scripts/run.sh", "#!/bin/sh\n")])),
+            ),
+        ],
+    );
+    let home = Home::new();
+    let out = home.root().join("out");
+    home.skillc(&[
+        "install",
+        &format!("{host}/acme/tone:1.0.0"),
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    let skill = out.join("tone");
+    let mut found: Vec<String> = Vec::new();
+    fn walk(dir: &std::path::Path, rel: &str, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let name = format!("{rel}{}", entry.file_name().to_string_lossy());
+            if entry.file_type().unwrap().is_dir() {
+                walk(&entry.path(), &format!("{name}/"), found);
+            } else {
+                found.push(name);
+            }
+        }
+    }
+    walk(&skill, "", &mut found);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "SKILL.md",
+            "docs/c.md",
+            "keep/k.md",
+            "scripts/run.sh",
+            "skill.yaml"
+        ],
+        "later layers win, whiteouts remove and are never written"
+    );
+    assert_eq!(std::fs::read_to_string(skill.join("SKILL.md")).unwrap(), v2);
+    let list = home.skillc(&["--json", "list"]).expect_code(0).json();
+    assert_eq!(list["installs"][0]["status"], "ok", "{list}");
+    assert_eq!(list["installs"][0]["version"], "1.0.0", "{list}");
+}
+
+#[test]
+fn a_link_chain_across_layers_that_escapes_is_refused() {
+    let registry = Registry::start(Variant::Anonymous);
+    let host = registry.host();
+    // Each link stays inside on its own text; together `d/esc` is `..` of
+    // the skill's root.
+    push_layers(
+        &host,
+        "acme/chain",
+        "1.0.0",
+        &[
+            (
+                "application/vnd.oci.image.layer.v1.tar",
+                tar_of(&[("SKILL.md", SKILL_MD), ("d/up -> ..", "")]),
+            ),
+            (
+                "application/vnd.oci.image.layer.v1.tar",
+                tar_of(&[("d/esc -> up/..", "")]),
+            ),
+        ],
+    );
+    let home = Home::new();
+    let out = home.root().join("out");
+    let run = home
+        .skillc(&[
+            "install",
+            &format!("{host}/acme/chain:1.0.0"),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .expect_code(1);
+    assert!(
+        run.stderr.contains("\"d/esc\"") && run.stderr.contains("symlink"),
+        "{}",
+        run.stderr
+    );
+    nothing_installed(&home, &out);
+}
+
+#[test]
+fn a_later_layer_cannot_write_through_an_earlier_layers_link() {
+    let registry = Registry::start(Variant::Anonymous);
+    let host = registry.host();
+    push_layers(
+        &host,
+        "acme/through",
+        "1.0.0",
+        &[
+            (
+                "application/vnd.oci.image.layer.v1.tar",
+                tar_of(&[("SKILL.md", SKILL_MD), ("docs -> scripts", "")]),
+            ),
+            (
+                "application/vnd.oci.image.layer.v1.tar",
+                tar_of(&[("docs/x.md", "through the link")]),
+            ),
+        ],
+    );
+    let home = Home::new();
+    let out = home.root().join("out");
+    let run = home
+        .skillc(&[
+            "install",
+            &format!("{host}/acme/through:1.0.0"),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .expect_code(1);
+    assert!(
+        run.stderr.contains("goes through a symlink"),
+        "{}",
+        run.stderr
+    );
+    nothing_installed(&home, &out);
+}

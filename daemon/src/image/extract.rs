@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use skilld_proto::images::ImageFormat;
 
 use super::inspect::format_of;
-use super::unpack::{UnpackError, UnpackLimits, Unpacked, unpack};
+use super::unpack::{Compression, Tree, UnpackError, UnpackLimits, Unpacked};
 use crate::oci::Manifest;
 use crate::skill::rules::name_problems;
 use crate::store::{MAX_JSON_BLOB, Store, StoreError};
@@ -129,9 +129,9 @@ pub fn unpack_image(
     fallback_name: &str,
     limits: UnpackLimits,
 ) -> Result<(String, Unpacked), ExtractError> {
-    let layer = manifest.layers.first().ok_or_else(|| {
-        ExtractError::Unpack(UnpackError::Corrupt("the image has no layer".into()))
-    })?;
+    if manifest.layers.is_empty() {
+        return Err(UnpackError::Corrupt("the image has no layer".into()).into());
+    }
     let root_name = match format_of(manifest) {
         ImageFormat::Agentskills => {
             let config: serde_json::Value =
@@ -147,12 +147,23 @@ pub fn unpack_image(
         }
         ImageFormat::Skillimage => None,
     };
-    let mut reader = store.open_blob(&layer.digest)?;
-    let unpacked = unpack(&mut reader, dir, root_name.as_deref(), limits)?;
-    // Read to the end so the digest check runs: a corrupt blob fails here,
-    // before anything is moved into place.
-    std::io::copy(&mut reader, &mut std::io::sink())
-        .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
+    // Every layer in order onto one tree (a plain `podman build` image has
+    // one per COPY), each read to its end so its digest check runs: a
+    // corrupt blob fails here, before anything is moved into place.
+    let mut tree = Tree::new(dir, root_name.as_deref(), limits);
+    for layer in &manifest.layers {
+        let compression = Compression::of(&layer.media_type).ok_or_else(|| {
+            UnpackError::Corrupt(format!(
+                "layer {} is of media type {}, which skilld does not unpack",
+                layer.digest, layer.media_type
+            ))
+        })?;
+        let mut reader = store.open_blob(&layer.digest)?;
+        tree.apply(&mut reader, compression)?;
+        std::io::copy(&mut reader, &mut std::io::sink())
+            .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
+    }
+    let unpacked = tree.finish()?;
     let lifted = skill_at_root(dir)?;
     let name = skill_name(dir)
         .or(lifted)

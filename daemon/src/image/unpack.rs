@@ -42,7 +42,7 @@ pub enum UnpackError {
     TooLarge(u64),
     #[error("the layer holds more than {0} entries; refused")]
     TooManyEntries(u64),
-    #[error("the layer is not a valid gzip-compressed tar: {0}")]
+    #[error("the layer is not a valid (compressed) tar: {0}")]
     Corrupt(String),
     #[error("cannot write {}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
@@ -102,6 +102,7 @@ fn ensure_parents(
     parts: &[&str],
     name: &str,
     known: &mut HashSet<PathBuf>,
+    made: &mut HashSet<PathBuf>,
 ) -> Result<PathBuf, UnpackError> {
     let mut dir = root.to_path_buf();
     for part in &parts[..parts.len().saturating_sub(1)] {
@@ -115,13 +116,16 @@ fn ensure_parents(
             }
             Ok(m) if m.is_dir() => {}
             Ok(_) => return Err(hostile(name, "goes through a file")),
-            Err(_) => fs::DirBuilder::new()
-                .mode(0o755)
-                .create(&dir)
-                .map_err(|source| UnpackError::Io {
-                    path: dir.clone(),
-                    source,
-                })?,
+            Err(_) => {
+                fs::DirBuilder::new()
+                    .mode(0o755)
+                    .create(&dir)
+                    .map_err(|source| UnpackError::Io {
+                        path: dir.clone(),
+                        source,
+                    })?;
+                made.insert(dir.clone());
+            }
         }
         known.insert(dir.clone());
     }
@@ -161,176 +165,393 @@ fn copy(from: &mut impl Read, to: &mut impl Write, buffer: &mut [u8]) -> Result<
     }
 }
 
-/// Unpack the gzip-compressed tar `layer` into the empty folder `root`,
-/// inflating on another thread while the files are written (see
-/// [`super::inflate`]). With `strip_root`, every entry must sit under that
-/// folder name, which is removed (the Agent Skills form).
-pub fn unpack<R: Read + Send>(
-    layer: R,
-    root: &Path,
-    strip_root: Option<&str>,
-    limits: UnpackLimits,
-) -> Result<Unpacked, UnpackError> {
-    with_inflated(layer, |tar| unpack_tar(tar, root, strip_root, limits))
+/// How a layer's tar stream is compressed, from its media type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    Gzip,
+    Zstd,
+    None,
 }
 
-/// Unpack the (uncompressed) tar stream `tar` into the empty folder `root`.
-fn unpack_tar(
-    tar: impl Read,
-    root: &Path,
-    strip_root: Option<&str>,
+impl Compression {
+    /// The compression of a layer of `media_type`, if it is a tar layer
+    /// skilld reads (OCI, Docker schema 2, skillimage, Agent Skills).
+    pub fn of(media_type: &str) -> Option<Compression> {
+        match media_type {
+            "application/vnd.oci.image.layer.v1.tar+gzip"
+            | "application/vnd.docker.image.rootfs.diff.tar.gzip"
+            | "application/vnd.redhat.agentskill.layer.v1.tar+gzip"
+            | "application/vnd.agentskills.skill.content.v1.tar+gzip" => Some(Compression::Gzip),
+            "application/vnd.oci.image.layer.v1.tar+zstd" => Some(Compression::Zstd),
+            "application/vnd.oci.image.layer.v1.tar" => Some(Compression::None),
+            _ => None,
+        }
+    }
+}
+
+/// A folder that layers are applied to in order, as the OCI image spec
+/// applies them: a later layer's entry replaces what an earlier one put at
+/// its path, `.wh.NAME` removes NAME of earlier layers, `.wh..wh..opq`
+/// empties its folder of what earlier layers put there. Caps count across
+/// all layers.
+#[derive(Debug)]
+pub struct Tree<'a> {
+    root: &'a Path,
+    strip_root: Option<&'a str>,
     limits: UnpackLimits,
-) -> Result<Unpacked, UnpackError> {
-    let mut archive = tar::Archive::new(tar);
-    let mut done = Unpacked::default();
-    let mut entries_seen = 0u64;
-    let mut links = Links::default();
-    let mut known_dirs = HashSet::new();
-    // One buffer for every file: fewer, larger writes than io::copy's 8 KiB.
-    let mut buffer = vec![0u8; COPY_BUFFER];
-    let entries = archive
-        .entries()
-        .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
-    for entry in entries {
-        let mut entry = entry.map_err(|e| UnpackError::Corrupt(e.to_string()))?;
-        entries_seen += 1;
-        if entries_seen > limits.max_entries {
-            return Err(UnpackError::TooManyEntries(limits.max_entries));
+    done: Unpacked,
+    entries_seen: u64,
+    layers: usize,
+}
+
+impl<'a> Tree<'a> {
+    /// An empty folder `root` to apply layers to. With `strip_root`, every
+    /// entry must sit under that folder name, which is removed (the Agent
+    /// Skills form).
+    pub fn new(root: &'a Path, strip_root: Option<&'a str>, limits: UnpackLimits) -> Tree<'a> {
+        Tree {
+            root,
+            strip_root,
+            limits,
+            done: Unpacked::default(),
+            entries_seen: 0,
+            layers: 0,
         }
-        // A pax global header (`git archive` writes one) carries metadata,
-        // not a file.
-        if entry.header().entry_type() == tar::EntryType::XGlobalHeader {
-            continue;
+    }
+
+    /// Apply the next layer, `compression` compressed (gzip is inflated on
+    /// another thread while the files are written: see [`super::inflate`]).
+    pub fn apply<R: Read + Send>(
+        &mut self,
+        layer: R,
+        compression: Compression,
+    ) -> Result<(), UnpackError> {
+        match compression {
+            Compression::Gzip => with_inflated(layer, |tar| self.apply_tar(tar))?,
+            Compression::Zstd => self.apply_tar(ZstdFrames::new(layer))?,
+            Compression::None => self.apply_tar(layer)?,
         }
-        let raw = entry.path_bytes().into_owned();
-        let name = String::from_utf8(raw)
-            .map_err(|_| hostile("<non-UTF-8 name>", "has a name that is not UTF-8"))?;
-        let mut parts = components(&name)?;
-        if let Some(top) = strip_root {
-            if parts.first() != Some(&top) {
-                return Err(hostile(
-                    &name,
-                    &format!("is not under the artifact's root folder {top:?}"),
-                ));
+        self.layers += 1;
+        Ok(())
+    }
+
+    /// Once every layer is applied: walk each symlink of the result through
+    /// the others (links of different layers may chain); what was unpacked.
+    pub fn finish(self) -> Result<Unpacked, UnpackError> {
+        if self.layers > 1 {
+            let mut links = Links::default();
+            collect_links(self.root, &mut Vec::new(), &mut links).map_err(|source| {
+                UnpackError::Io {
+                    path: self.root.to_path_buf(),
+                    source,
+                }
+            })?;
+            if let Some((at, why)) = links.first_escape() {
+                return Err(hostile(&at, &format!("is a symlink that {why}")));
             }
-            parts.remove(0);
         }
-        if parts.is_empty() {
-            continue; // the root folder itself
-        }
-        let header = entry.header();
-        let mode = header
-            .mode()
+        Ok(self.done)
+    }
+
+    /// Apply one (uncompressed) tar stream.
+    fn apply_tar(&mut self, tar: impl Read) -> Result<(), UnpackError> {
+        let (root, limits, lower) = (self.root, self.limits, self.layers > 0);
+        let mut archive = tar::Archive::new(tar);
+        let mut links = Links::default();
+        let mut known_dirs = HashSet::new();
+        // What this layer made: a path it names twice is refused, a path an
+        // earlier layer made is replaced.
+        let mut made: HashSet<PathBuf> = HashSet::new();
+        // One buffer for every file: fewer, larger writes than io::copy's 8 KiB.
+        let mut buffer = vec![0u8; COPY_BUFFER];
+        let entries = archive
+            .entries()
             .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
-        if mode & 0o7000 != 0 {
-            return Err(hostile(&name, "has a setuid, setgid or sticky bit"));
-        }
-        let kind = header.entry_type();
-        let parent = ensure_parents(root, &parts, &name, &mut known_dirs)?;
-        let path = parent.join(parts[parts.len() - 1]);
-        let io_err = |source| UnpackError::Io {
-            path: path.clone(),
-            source,
-        };
-        match kind {
-            tar::EntryType::Directory => match fs::symlink_metadata(&path) {
-                Ok(m) if m.is_dir() && !m.file_type().is_symlink() => {}
-                Ok(_) => {
+        for entry in entries {
+            let mut entry = entry.map_err(|e| UnpackError::Corrupt(e.to_string()))?;
+            self.entries_seen += 1;
+            if self.entries_seen > limits.max_entries {
+                return Err(UnpackError::TooManyEntries(limits.max_entries));
+            }
+            // A pax global header (`git archive` writes one) carries metadata,
+            // not a file.
+            if entry.header().entry_type() == tar::EntryType::XGlobalHeader {
+                continue;
+            }
+            let raw = entry.path_bytes().into_owned();
+            let name = String::from_utf8(raw)
+                .map_err(|_| hostile("<non-UTF-8 name>", "has a name that is not UTF-8"))?;
+            let mut parts = components(&name)?;
+            if let Some(top) = self.strip_root {
+                if parts.first() != Some(&top) {
                     return Err(hostile(
                         &name,
-                        "is a folder where something else already is",
+                        &format!("is not under the artifact's root folder {top:?}"),
                     ));
                 }
-                Err(_) => {
-                    fs::DirBuilder::new()
-                        .mode(0o755)
-                        .create(&path)
-                        .map_err(io_err)?;
+                parts.remove(0);
+            }
+            if parts.is_empty() {
+                continue; // the root folder itself
+            }
+            let header = entry.header();
+            let mode = header
+                .mode()
+                .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
+            if mode & 0o7000 != 0 {
+                return Err(hostile(&name, "has a setuid, setgid or sticky bit"));
+            }
+            let kind = header.entry_type();
+            let parent = ensure_parents(root, &parts, &name, &mut known_dirs, &mut made)?;
+            let last = parts[parts.len() - 1];
+            // Whiteouts are never written; in the first layer they have
+            // nothing to remove.
+            if let Some(hidden) = last.strip_prefix(WHITEOUT) {
+                if hidden == OPAQUE {
+                    if lower {
+                        remove_lower(&parent, &made)?;
+                        // What was checked may be gone: check again.
+                        known_dirs.clear();
+                    }
+                } else {
+                    if hidden.is_empty() || hidden == "." || hidden == ".." {
+                        return Err(hostile(&name, "is a whiteout of no valid name"));
+                    }
+                    let gone = parent.join(hidden);
+                    if lower && !made.contains(&gone) {
+                        remove_any(&gone)?;
+                        known_dirs.clear();
+                    }
+                }
+                continue;
+            }
+            let path = parent.join(last);
+            let io_err = |source| UnpackError::Io {
+                path: path.clone(),
+                source,
+            };
+            // In the first layer a file or link that exists was named twice
+            // (creating it fails below); only folders, and any entry of a
+            // later layer, need a look at what is there.
+            let existing = if lower || kind == tar::EntryType::Directory {
+                fs::symlink_metadata(&path).ok()
+            } else {
+                None
+            };
+            let keeps_dir = kind == tar::EntryType::Directory
+                && existing
+                    .as_ref()
+                    .is_some_and(|m| m.is_dir() && !m.file_type().is_symlink());
+            if existing.is_some() && !keeps_dir {
+                if made.contains(&path) || !lower {
+                    return Err(hostile(&name, "appears twice"));
+                }
+                // An earlier layer's entry, replaced by this one (a folder
+                // checked before may now be a link: check again).
+                remove_any(&path)?;
+                known_dirs.clear();
+            }
+            match kind {
+                tar::EntryType::Directory => {
+                    if !keeps_dir {
+                        fs::DirBuilder::new()
+                            .mode(0o755)
+                            .create(&path)
+                            .map_err(io_err)?;
+                    }
                     known_dirs.insert(path.clone());
                 }
-            },
-            tar::EntryType::Regular | tar::EntryType::Continuous => {
-                let size = header
-                    .size()
-                    .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
-                if done.bytes + size > limits.max_bytes {
-                    return Err(UnpackError::TooLarge(limits.max_bytes));
+                tar::EntryType::Regular | tar::EntryType::Continuous => {
+                    let size = header
+                        .size()
+                        .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
+                    if self.done.bytes + size > limits.max_bytes {
+                        return Err(UnpackError::TooLarge(limits.max_bytes));
+                    }
+                    let file_mode = if mode & 0o111 != 0 { 0o755 } else { 0o644 };
+                    let mut file = OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .mode(file_mode)
+                        .open(&path)
+                        .map_err(|e| match e.kind() {
+                            io::ErrorKind::AlreadyExists => hostile(&name, "appears twice"),
+                            _ => UnpackError::Io {
+                                path: path.clone(),
+                                source: e,
+                            },
+                        })?;
+                    let budget = limits.max_bytes - self.done.bytes;
+                    let written = copy(&mut (&mut entry).take(budget + 1), &mut file, &mut buffer)
+                        .map_err(|e| match e {
+                            CopyError::Read(e) => UnpackError::Corrupt(e.to_string()),
+                            CopyError::Write(source) => UnpackError::Io {
+                                path: path.clone(),
+                                source,
+                            },
+                        })?;
+                    if written > budget {
+                        return Err(UnpackError::TooLarge(limits.max_bytes));
+                    }
+                    file.flush().map_err(io_err)?;
+                    self.done.bytes += written;
+                    self.done.files += 1;
                 }
-                let file_mode = if mode & 0o111 != 0 { 0o755 } else { 0o644 };
-                let mut file = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(file_mode)
-                    .open(&path)
-                    .map_err(|e| match e.kind() {
+                tar::EntryType::Symlink => {
+                    let target = entry
+                        .link_name()
+                        .map_err(|e| UnpackError::Corrupt(e.to_string()))?
+                        .ok_or_else(|| hostile(&name, "is a symlink without a target"))?;
+                    let target = target
+                        .to_str()
+                        .ok_or_else(|| hostile(&name, "links to a non-UTF-8 path"))?
+                        .to_string();
+                    if !link_stays_inside(&parts, &target) {
+                        return Err(hostile(
+                            &name,
+                            &format!("is a symlink to {target:?}, outside the skill"),
+                        ));
+                    }
+                    links.insert(&parts, &target);
+                    std::os::unix::fs::symlink(&target, &path).map_err(|e| match e.kind() {
                         io::ErrorKind::AlreadyExists => hostile(&name, "appears twice"),
                         _ => UnpackError::Io {
                             path: path.clone(),
                             source: e,
                         },
                     })?;
-                let budget = limits.max_bytes - done.bytes;
-                let written = copy(&mut (&mut entry).take(budget + 1), &mut file, &mut buffer)
-                    .map_err(|e| match e {
-                        CopyError::Read(e) => UnpackError::Corrupt(e.to_string()),
-                        CopyError::Write(source) => UnpackError::Io {
-                            path: path.clone(),
-                            source,
-                        },
-                    })?;
-                if written > budget {
-                    return Err(UnpackError::TooLarge(limits.max_bytes));
+                    self.done.files += 1;
                 }
-                file.flush().map_err(io_err)?;
-                done.bytes += written;
-                done.files += 1;
-            }
-            tar::EntryType::Symlink => {
-                let target = entry
-                    .link_name()
-                    .map_err(|e| UnpackError::Corrupt(e.to_string()))?
-                    .ok_or_else(|| hostile(&name, "is a symlink without a target"))?;
-                let target = target
-                    .to_str()
-                    .ok_or_else(|| hostile(&name, "links to a non-UTF-8 path"))?
-                    .to_string();
-                if !link_stays_inside(&parts, &target) {
+                tar::EntryType::Link => {
+                    return Err(hostile(&name, "is a hardlink (skills hold plain files)"));
+                }
+                tar::EntryType::Char | tar::EntryType::Block => {
+                    return Err(hostile(&name, "is a device node"));
+                }
+                tar::EntryType::Fifo => return Err(hostile(&name, "is a FIFO")),
+                other => {
                     return Err(hostile(
                         &name,
-                        &format!("is a symlink to {target:?}, outside the skill"),
+                        &format!("has an unsupported entry type {other:?}"),
                     ));
                 }
-                links.insert(&parts, &target);
-                std::os::unix::fs::symlink(&target, &path).map_err(|e| match e.kind() {
-                    io::ErrorKind::AlreadyExists => hostile(&name, "appears twice"),
-                    _ => UnpackError::Io {
-                        path: path.clone(),
-                        source: e,
-                    },
-                })?;
-                done.files += 1;
             }
-            tar::EntryType::Link => {
-                return Err(hostile(&name, "is a hardlink (skills hold plain files)"));
-            }
-            tar::EntryType::Char | tar::EntryType::Block => {
-                return Err(hostile(&name, "is a device node"));
-            }
-            tar::EntryType::Fifo => return Err(hostile(&name, "is a FIFO")),
-            other => {
-                return Err(hostile(
-                    &name,
-                    &format!("has an unsupported entry type {other:?}"),
-                ));
-            }
+            made.insert(path);
+        }
+        // Each link passed the check of its own text; now that every entry of
+        // the layer is known, walk each one through the others (see `links`).
+        if let Some((at, why)) = links.first_escape() {
+            return Err(hostile(&at, &format!("is a symlink that {why}")));
+        }
+        Ok(())
+    }
+}
+
+/// Unpack the gzip-compressed tar `layer` into the empty folder `root`
+/// (one layer: see [`Tree`] for several).
+pub fn unpack<R: Read + Send>(
+    layer: R,
+    root: &Path,
+    strip_root: Option<&str>,
+    limits: UnpackLimits,
+) -> Result<Unpacked, UnpackError> {
+    let mut tree = Tree::new(root, strip_root, limits);
+    tree.apply(layer, Compression::Gzip)?;
+    tree.finish()
+}
+
+/// The prefix of a whiteout entry, and the name of an opaque one.
+const WHITEOUT: &str = ".wh.";
+const OPAQUE: &str = ".wh..opq";
+
+/// Remove whatever is at `path` (a link itself, never what it points to).
+fn remove_any(path: &Path) -> Result<(), UnpackError> {
+    let removed = match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(_) => return Ok(()),
+    };
+    removed.map_err(|source| UnpackError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Empty `dir` of what earlier layers put there (an opaque whiteout).
+fn remove_lower(dir: &Path, made: &HashSet<PathBuf>) -> Result<(), UnpackError> {
+    let io = |source| UnpackError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    for entry in fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if !made.contains(&path) {
+            remove_any(&path)?;
         }
     }
-    // Each link passed the check of its own text; now that every entry is
-    // known, walk each one through the others (see `links`).
-    if let Some((at, why)) = links.first_escape() {
-        return Err(hostile(&at, &format!("is a symlink that {why}")));
+    Ok(())
+}
+
+/// Every symlink under `dir` (never followed), by its path from the root.
+fn collect_links(dir: &Path, at: &mut Vec<String>, links: &mut Links) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let kind = entry.file_type()?;
+        at.push(name);
+        if kind.is_symlink() {
+            let target = fs::read_link(entry.path())?;
+            let parts: Vec<&str> = at.iter().map(String::as_str).collect();
+            links.insert(&parts, &target.to_string_lossy());
+        } else if kind.is_dir() {
+            collect_links(&entry.path(), at, links)?;
+        }
+        at.pop();
     }
-    Ok(done)
+    Ok(())
+}
+
+/// A zstd stream of one or more frames, as one reader.
+struct ZstdFrames<R: Read> {
+    input: Option<io::BufReader<R>>,
+    frame: Option<
+        ruzstd::decoding::StreamingDecoder<io::BufReader<R>, ruzstd::decoding::FrameDecoder>,
+    >,
+}
+
+impl<R: Read> ZstdFrames<R> {
+    fn new(input: R) -> ZstdFrames<R> {
+        ZstdFrames {
+            input: Some(io::BufReader::new(input)),
+            frame: None,
+        }
+    }
+}
+
+impl<R: Read> Read for ZstdFrames<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        use io::BufRead;
+        loop {
+            if let Some(frame) = &mut self.frame {
+                let n = frame.read(out)?;
+                if n > 0 || out.is_empty() {
+                    return Ok(n);
+                }
+                // The frame ended: maybe another follows.
+                let frame = self.frame.take().expect("a frame is being read");
+                self.input = Some(frame.into_inner());
+            }
+            let Some(mut input) = self.input.take() else {
+                return Ok(0);
+            };
+            if input.fill_buf()?.is_empty() {
+                return Ok(0);
+            }
+            let frame = ruzstd::decoding::StreamingDecoder::new(input)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?;
+            self.frame = Some(frame);
+        }
+    }
 }
 
 #[cfg(test)]

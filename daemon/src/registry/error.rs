@@ -35,7 +35,7 @@ pub enum RegistryError {
     )]
     Tampered { reference: String, detail: String },
     #[error(
-        "{reference} is not a skill image: found {found}; skilld installs the skillimage form (files at the layer root) or the Agent Skills artifact"
+        "{reference} is not a skill image: found {found}; skilld installs the skillimage form (files at the layer root), the Agent Skills artifact, or an image of tar layers (gzip, zstd or uncompressed)"
     )]
     Unsupported { reference: String, found: String },
     #[error(

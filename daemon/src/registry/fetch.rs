@@ -271,14 +271,30 @@ fn summarise(types: &[&str]) -> String {
     out
 }
 
-/// Refuse anything that is not one of the two skill forms.
+/// Refuse anything that is not a skill image: one layer of a skill form,
+/// or several tar layers (gzip, zstd or none: a plain `podman build`
+/// image), applied in order.
 pub fn check_form(name: &str, manifest: &Manifest) -> Result<(), RegistryError> {
     let layer_types: Vec<&str> = manifest
         .layers
         .iter()
         .map(|l| l.media_type.as_str())
         .collect();
+    let agentskills = layer_types.contains(&oci::AGENTSKILLS_LAYER);
     if manifest.layers.len() == 1 && LAYER_TYPES.contains(&layer_types[0]) {
+        return Ok(());
+    }
+    if manifest.layers.len() > 1
+        && !agentskills
+        && manifest.layers.len() <= MAX_LAYERS
+        && layer_types
+            .iter()
+            .all(|t| crate::image::unpack::Compression::of(t).is_some())
+    {
+        return Ok(());
+    }
+    if manifest.layers.len() == 1 && crate::image::unpack::Compression::of(layer_types[0]).is_some()
+    {
         return Ok(());
     }
     let mut found = format!("config {}", manifest.config.media_type);
@@ -295,6 +311,9 @@ pub fn check_form(name: &str, manifest: &Manifest) -> Result<(), RegistryError> 
         found,
     })
 }
+
+/// The most layers an image may have (a Containerfile's COPY steps).
+pub const MAX_LAYERS: usize = 64;
 
 #[cfg(test)]
 mod tests {
