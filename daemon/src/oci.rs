@@ -40,6 +40,9 @@ pub mod annotation {
     pub const TAGS: &str = "io.skillimage.tags";
     pub const COMPATIBILITY: &str = "io.skillimage.compatibility";
     pub const WORDCOUNT: &str = "io.skillimage.wordcount";
+    /// On a tag of skilld's local store only: the digest of the image index
+    /// the tag named on its registry, when the manifest was chosen from one.
+    pub const INDEX_DIGEST: &str = "io.skilld.index.digest";
 }
 
 /// A pointer to a blob.

@@ -435,7 +435,19 @@ fn an_image_index_and_a_thousand_layers_get_short_true_messages() {
             out.to_str().unwrap(),
         ])
         .expect_code(1);
-    assert!(run.stderr.contains("an image index"), "{}", run.stderr);
+    // The index is read (see interop_forms); the size it claims for its
+    // manifest is a lie, and the message says which.
+    assert!(
+        run.stderr
+            .contains("the image index says its linux/amd64 manifest"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("is 1 bytes, but the registry sent"),
+        "{}",
+        run.stderr
+    );
     assert!(!run.stderr.contains("not found"), "{}", run.stderr);
     // A thousand layers: refused, in a message of a few lines.
     let config =

@@ -570,3 +570,176 @@ fn a_later_layer_cannot_write_through_an_earlier_layers_link() {
     );
     nothing_installed(&home, &out);
 }
+
+/// A one-layer skill image whose notes.md says `note`: its manifest and
+/// blobs, for an index to name.
+fn skill_image(note: &str) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#
+            .to_vec();
+    let layer = layer(&[("SKILL.md", SKILL_MD), ("notes.md", note)]);
+    (image_manifest(&config, &[&layer]), vec![config, layer])
+}
+
+/// Push an image index at `repo:tag` of `children` (platform, note) plus,
+/// with `attest`, a `docker buildx` attestation manifest; the index digest.
+fn push_index(
+    host: &str,
+    repo: &str,
+    tag: &str,
+    children: &[(&str, &str)],
+    attest: bool,
+) -> String {
+    const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+    let mut entries = Vec::new();
+    for (platform, note) in children {
+        let (manifest, blobs) = skill_image(note);
+        let refs: Vec<&[u8]> = blobs.iter().map(Vec::as_slice).collect();
+        push(host, repo, &digest(&manifest), MANIFEST, &manifest, &refs);
+        let (os, arch) = platform.split_once('/').unwrap();
+        entries.push(serde_json::json!({
+            "mediaType": MANIFEST, "digest": digest(&manifest), "size": manifest.len(),
+            "platform": {"os": os, "architecture": arch},
+        }));
+    }
+    if attest {
+        let config = br#"{"architecture":"unknown","os":"unknown","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+        let statement = br#"{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://slsa.dev/provenance/v0.2"}"#;
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2, "mediaType": MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(config), "size": config.len()},
+            "layers": [{"mediaType": "application/vnd.in-toto+json", "digest": digest(statement), "size": statement.len(),
+                        "annotations": {"in-toto.io/predicate-type": "https://slsa.dev/provenance/v0.2"}}],
+        }))
+        .unwrap();
+        push(
+            host,
+            repo,
+            &digest(&manifest),
+            MANIFEST,
+            &manifest,
+            &[config, statement],
+        );
+        entries.push(serde_json::json!({
+            "mediaType": MANIFEST, "digest": digest(&manifest), "size": manifest.len(),
+            "platform": {"os": "unknown", "architecture": "unknown"},
+            "annotations": {"vnd.docker.reference.type": "attestation-manifest",
+                            "vnd.docker.reference.digest": entries[0]["digest"]},
+        }));
+    }
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": entries,
+    }))
+    .unwrap();
+    push(
+        host,
+        repo,
+        tag,
+        "application/vnd.oci.image.index.v1+json",
+        &index,
+        &[],
+    );
+    digest(&index)
+}
+
+#[test]
+fn an_image_index_installs_its_linux_amd64_manifest_and_names_the_index() {
+    let registry = Registry::start(Variant::Anonymous);
+    let host = registry.host();
+    let index = push_index(
+        &host,
+        "acme/tone",
+        "1.0.0",
+        &[("linux/arm64", "arm64"), ("linux/amd64", "amd64")],
+        true,
+    );
+    let home = Home::new();
+    let out = home.root().join("out");
+    home.skillc(&[
+        "install",
+        &format!("{host}/acme/tone:1.0.0"),
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    assert_eq!(
+        std::fs::read_to_string(out.join("tone/notes.md")).unwrap(),
+        "amd64"
+    );
+    let card = std::fs::read_to_string(out.join("tone/skill.yaml")).unwrap();
+    assert!(
+        card.contains(&format!("source: \"{host}/acme/tone:1.0.0@{index}\"")),
+        "provenance names the index the tag named: {card}"
+    );
+    let list = home.skillc(&["--json", "list"]).expect_code(0).json();
+    assert_eq!(list["installs"][0]["version"], "1.0.0", "{list}");
+    // By the index's digest, from the store, as from the registry.
+    home.skillc(&["pull", &format!("{host}/acme/tone@{index}")])
+        .expect_code(0);
+    // A newer index: one upgrade, then nothing more.
+    push_index(
+        &host,
+        "acme/tone",
+        "1.1.0",
+        &[("linux/amd64", "amd64 1.1")],
+        true,
+    );
+    let first = upgrade_outcome(&home, "tone");
+    assert_eq!(first["result"], "upgraded", "{first}");
+    assert_eq!(first["to"], "1.1.0");
+    assert_eq!(
+        std::fs::read_to_string(out.join("tone/notes.md")).unwrap(),
+        "amd64 1.1"
+    );
+    assert_eq!(upgrade_outcome(&home, "tone")["result"], "up_to_date");
+}
+
+#[test]
+fn an_index_picks_its_only_image_and_names_the_platforms_when_it_cannot_choose() {
+    let registry = Registry::start(Variant::Anonymous);
+    let host = registry.host();
+    push_index(
+        &host,
+        "acme/arm",
+        "1.0.0",
+        &[("linux/arm64", "arm64")],
+        true,
+    );
+    push_index(
+        &host,
+        "acme/many",
+        "1.0.0",
+        &[("linux/arm64", "arm64"), ("linux/s390x", "s390x")],
+        false,
+    );
+    let home = Home::new();
+    let out = home.root().join("out");
+    home.skillc(&[
+        "install",
+        &format!("{host}/acme/arm:1.0.0"),
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    assert_eq!(
+        std::fs::read_to_string(out.join("tone/notes.md")).unwrap(),
+        "arm64",
+        "the one image beside an attestation"
+    );
+    let run = home
+        .skillc(&[
+            "install",
+            &format!("{host}/acme/many:1.0.0"),
+            "-o",
+            home.root().join("many").to_str().unwrap(),
+        ])
+        .expect_code(1);
+    assert!(
+        run.stderr
+            .contains("an image index for linux/arm64, linux/s390x and no linux/amd64"),
+        "{}",
+        run.stderr
+    );
+}

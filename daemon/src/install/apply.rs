@@ -14,6 +14,7 @@ use crate::image::unpack::UnpackLimits;
 use crate::index::installs::{self, InstallRow};
 use crate::oci::{Descriptor, Manifest};
 use crate::state::State;
+use crate::store::digest::Digest;
 use skilld_proto::events::{EventKind, HistoryEntry};
 
 /// An image ready to install: its reference, manifest descriptor and
@@ -28,6 +29,9 @@ pub struct Image {
     /// The local tag this install's pull created (the store lacked the
     /// image): removed again if the trust policy refuses the image.
     pub pulled_tag: Option<String>,
+    /// The image index the reference named on its registry, when the
+    /// manifest was chosen from one (recorded in the skill's provenance).
+    pub index: Option<Digest>,
 }
 
 impl std::fmt::Debug for Image {
@@ -298,7 +302,15 @@ async fn install_inner(
         parent.to_path_buf(),
         limits(state),
     );
-    let source_for_stage = source_name.clone();
+    // Provenance names what the user named: the index, when it was one.
+    let source_for_stage = match &image.index {
+        Some(index) => {
+            let mut named = reference.clone();
+            named.digest = Some(index.clone());
+            named.to_string()
+        }
+        None => source_name.clone(),
+    };
     let tag = reference.tag.clone();
     swap::claim_area(state.index(), parent).await?;
     let staged = state

@@ -78,12 +78,17 @@ pub async fn resolve_image_fetched(
         .catalog()
         .blocking(move |store| store.manifest(&digest))
         .await?;
+    let index = descriptor
+        .annotations
+        .get(crate::oci::annotation::INDEX_DIGEST)
+        .and_then(|d| Digest::parse(d).ok());
     Ok(Image {
         reference,
         descriptor,
         manifest,
         signatures,
         pulled_tag,
+        index,
     })
 }
 
@@ -343,6 +348,7 @@ async fn earlier_image(state: &State, row: &InstallRow) -> Result<Image, Install
         // No network on a rollback: the store's signatures, else the registry's.
         signatures: None,
         pulled_tag: None,
+        index: None,
     })
 }
 

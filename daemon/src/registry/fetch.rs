@@ -41,6 +41,10 @@ pub struct Fetched {
     pub bytes: Bytes,
     pub digest: Digest,
     pub manifest: Manifest,
+    /// When the reference named an image index (a multi-platform list, or
+    /// `docker buildx` output with attestations): the index's digest; the
+    /// rest of this describes the platform manifest chosen from it.
+    pub index: Option<Digest>,
 }
 
 fn host_of(r: &Reference) -> String {
@@ -59,29 +63,17 @@ pub async fn fetch_manifest(
         let host = host_of(&source);
         let attempt = async {
             let endpoint = registries.endpoint(&host, &source.path).await?;
-            let bytes = if endpoint.open {
-                get_manifest_open(&endpoint, &source).await?
-            } else {
-                let oci_ref = oci_reference(&source)?;
-                let (bytes, _) = endpoint
-                    .client
-                    .pull_manifest_raw(&oci_ref, &endpoint.auth, MANIFEST_TYPES)
-                    .await
-                    .map_err(|e| {
-                        RegistryError::from_oci(
-                            &host,
-                            &source.to_string(),
-                            e,
-                            endpoint.credential_source.as_deref(),
-                        )
-                    })?;
-                bytes
-            };
+            let bytes = manifest_bytes(&endpoint, &source).await?;
             Ok::<_, RegistryError>((bytes, endpoint))
         };
         match attempt.await {
             Ok((bytes, endpoint)) => {
-                let fetched = parse_manifest(reference, &source, bytes)?;
+                let fetched = match parse_manifest(reference, &source, bytes)? {
+                    Parsed::Manifest(fetched) => *fetched,
+                    Parsed::Index { digest, index } => {
+                        from_index(reference, &source, &endpoint, digest, &index).await?
+                    }
+                };
                 if let Some(layer) = collection_layer(&fetched.manifest) {
                     return Err(describe_collection(reference, &source, &endpoint, layer).await);
                 }
@@ -139,6 +131,184 @@ pub async fn get_manifest_open(
     Ok(Bytes::from(body))
 }
 
+/// The manifest bytes of `source` (a tag or a digest) from `endpoint`.
+async fn manifest_bytes(endpoint: &Endpoint, source: &Reference) -> Result<Bytes, RegistryError> {
+    if endpoint.open {
+        return get_manifest_open(endpoint, source).await;
+    }
+    let oci_ref = oci_reference(source)?;
+    let (bytes, _) = endpoint
+        .client
+        .pull_manifest_raw(&oci_ref, &endpoint.auth, MANIFEST_TYPES)
+        .await
+        .map_err(|e| {
+            RegistryError::from_oci(
+                &endpoint.host,
+                &source.to_string(),
+                e,
+                endpoint.credential_source.as_deref(),
+            )
+        })?;
+    Ok(bytes)
+}
+
+/// What manifest bytes turned out to be.
+enum Parsed {
+    Manifest(Box<Fetched>),
+    Index { digest: Digest, index: Index },
+}
+
+/// An image index (OCI, or Docker's manifest list): only what choosing a
+/// child needs.
+#[derive(Debug, serde::Deserialize)]
+struct Index {
+    #[serde(default)]
+    manifests: Vec<IndexChild>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct IndexChild {
+    #[serde(rename = "mediaType", default)]
+    media_type: String,
+    digest: Digest,
+    size: u64,
+    #[serde(default)]
+    platform: Option<Platform>,
+    #[serde(default)]
+    annotations: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Platform {
+    #[serde(default)]
+    os: String,
+    #[serde(default)]
+    architecture: String,
+    #[serde(default)]
+    variant: Option<String>,
+}
+
+impl IndexChild {
+    /// `os/arch[/variant]`, or `unknown`.
+    fn platform(&self) -> String {
+        match &self.platform {
+            Some(p) => match &p.variant {
+                Some(v) => format!("{}/{}/{v}", p.os, p.architecture),
+                None => format!("{}/{}", p.os, p.architecture),
+            },
+            None => "unknown".into(),
+        }
+    }
+
+    /// A `docker buildx` attestation (provenance, SBOM), not an image.
+    fn is_attestation(&self) -> bool {
+        self.annotations
+            .get("vnd.docker.reference.type")
+            .is_some_and(|t| t == "attestation-manifest")
+            || self
+                .platform
+                .as_ref()
+                .is_some_and(|p| p.os == "unknown" && p.architecture == "unknown")
+    }
+}
+
+/// The child a skill installs from: linux/amd64, else the only child that
+/// is not an attestation, else none (the error names the platforms).
+fn choose_child<'a>(name: &str, index: &'a Index) -> Result<&'a IndexChild, RegistryError> {
+    let images: Vec<&IndexChild> = index
+        .manifests
+        .iter()
+        .filter(|c| !c.is_attestation())
+        .collect();
+    let amd64 = images.iter().find(|c| {
+        c.platform
+            .as_ref()
+            .is_some_and(|p| p.os == "linux" && p.architecture == "amd64")
+    });
+    match (amd64, images.as_slice()) {
+        (Some(child), _) | (None, [child]) => Ok(child),
+        (None, []) => Err(RegistryError::Unsupported {
+            reference: name.to_string(),
+            found: format!(
+                "an image index of {} manifest(s), none of them an image (only attestations, or empty)",
+                index.manifests.len()
+            ),
+        }),
+        (None, many) => Err(RegistryError::Unsupported {
+            reference: name.to_string(),
+            found: format!(
+                "an image index for {} and no linux/amd64 manifest to choose (a skill is the same on every platform: push it as one manifest, or add a linux/amd64 one)",
+                many.iter()
+                    .map(|c| c.platform())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
+    }
+}
+
+/// The platform manifest an index names for a skill, fetched from the
+/// same endpoint by its digest and checked against it.
+async fn from_index(
+    reference: &Reference,
+    source: &Reference,
+    endpoint: &Endpoint,
+    index_digest: Digest,
+    index: &Index,
+) -> Result<Fetched, RegistryError> {
+    let name = reference.to_string();
+    let child = choose_child(&name, index)?;
+    let is_manifest = [oci::MANIFEST_V1, oci::DOCKER_MANIFEST_V2]
+        .contains(&child.media_type.as_str())
+        || child.media_type.is_empty();
+    if !is_manifest {
+        return Err(RegistryError::Unsupported {
+            reference: name,
+            found: format!(
+                "an image index whose {} entry is a {} (an index within an index)",
+                child.platform(),
+                child.media_type
+            ),
+        });
+    }
+    if child.size > MAX_JSON_BLOB {
+        return Err(RegistryError::Invalid {
+            reference: name,
+            message: format!(
+                "the index names a manifest of {} bytes, over the {MAX_JSON_BLOB} allowed; refused",
+                child.size
+            ),
+        });
+    }
+    let mut pinned = source.clone();
+    pinned.tag = None;
+    pinned.digest = Some(child.digest.clone());
+    let bytes = manifest_bytes(endpoint, &pinned).await?;
+    if bytes.len() as u64 != child.size {
+        return Err(RegistryError::Invalid {
+            reference: name,
+            message: format!(
+                "the image index says its {} manifest {} is {} bytes, but the registry sent {}; refused, nothing stored",
+                child.platform(),
+                child.digest,
+                child.size,
+                bytes.len()
+            ),
+        });
+    }
+    match parse_manifest(&pinned, &pinned, bytes)? {
+        Parsed::Manifest(mut fetched) => {
+            fetched.source = source.clone();
+            fetched.index = Some(index_digest);
+            Ok(*fetched)
+        }
+        Parsed::Index { .. } => Err(RegistryError::Unsupported {
+            reference: name,
+            found: "an image index within an image index".into(),
+        }),
+    }
+}
+
 /// The YAML layer of a skillctl collection artifact, if `manifest` is one.
 fn collection_layer(manifest: &Manifest) -> Option<&Descriptor> {
     let layer = manifest.layers.first()?;
@@ -175,7 +345,7 @@ fn parse_manifest(
     reference: &Reference,
     source: &Reference,
     bytes: Bytes,
-) -> Result<Fetched, RegistryError> {
+) -> Result<Parsed, RegistryError> {
     let name = reference.to_string();
     if bytes.len() as u64 > MAX_JSON_BLOB {
         return Err(RegistryError::Invalid {
@@ -210,25 +380,24 @@ fn parse_manifest(
             reference: name.clone(),
             message: format!("the manifest is not JSON: {e}"),
         })?;
-    if let Some(children) = value.get("manifests") {
-        let count = children.as_array().map_or(0, Vec::len);
-        return Err(RegistryError::Unsupported {
-            reference: name,
-            found: format!(
-                "an image index of {count} manifest(s) (a multi-platform list, or an image with attestations as `docker buildx` pushes by default); skilld installs a skill pushed as a single manifest: push it with `skillc push`, or with `docker buildx build --provenance=false --sbom=false`"
-            ),
-        });
+    if value.get("manifests").is_some() {
+        let index: Index = serde_json::from_value(value).map_err(|e| RegistryError::Invalid {
+            reference: name.clone(),
+            message: format!("the image index is not valid: {e}"),
+        })?;
+        return Ok(Parsed::Index { digest, index });
     }
     let manifest: Manifest = serde_json::from_value(value).map_err(|e| RegistryError::Invalid {
         reference: name.clone(),
         message: format!("the manifest is not an OCI image manifest: {e}"),
     })?;
-    Ok(Fetched {
+    Ok(Parsed::Manifest(Box::new(Fetched {
         source: source.clone(),
         bytes,
         digest,
         manifest,
-    })
+        index: None,
+    })))
 }
 
 /// Whether `bytes` start like an HTML document (after white space).

@@ -254,7 +254,11 @@ async fn finish_inner(
         digest: fetched.digest.clone(),
         size: fetched.bytes.len() as u64,
         artifact_type: fetched.manifest.artifact_type.clone(),
-        annotations: Default::default(),
+        annotations: fetched
+            .index
+            .iter()
+            .map(|d| (oci::annotation::INDEX_DIGEST.to_string(), d.to_string()))
+            .collect(),
     };
     let name = match (&reference.tag, &reference.digest) {
         (Some(_), _) | (None, None) => reference

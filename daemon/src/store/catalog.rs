@@ -161,7 +161,11 @@ impl Catalog {
         let by_digest = |digest: Digest| async move {
             let refs = self.blocking(|store| store.refs()).await?;
             refs.into_iter()
-                .find(|(_, d)| d.digest == digest)
+                .find(|(_, d)| {
+                    d.digest == digest
+                        || d.annotations.get(crate::oci::annotation::INDEX_DIGEST)
+                            == Some(&digest.to_string())
+                })
                 .and_then(|(name, d)| Some((Reference::parse(&name).ok()?, d)))
                 .ok_or_else(|| FindError::NotFound {
                     message: format!("no local image has digest {digest}; see `skillc images`"),
