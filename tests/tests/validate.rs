@@ -136,20 +136,20 @@ const INVALID: &[Case] = &[
     (
         "description-too-long",
         "longdesc",
-        false,
+        true,
         "SKILL.md",
         Some(3),
         "description",
-        "the limit is 1024",
+        "the Agent Skills specification allows 1024",
     ),
     (
         "compatibility-too-long",
         "compat",
-        false,
+        true,
         "SKILL.md",
         Some(4),
         "compatibility",
-        "the limit is 500",
+        "the Agent Skills specification allows 500",
     ),
     (
         "metadata-not-map",
@@ -364,6 +364,40 @@ fn unknown_keys_are_warnings_unless_strict() {
     let problems = run.json()["problems"].as_array().unwrap().clone();
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0]["severity"], "warning");
+}
+
+#[test]
+fn spec_limits_agents_do_not_enforce_are_warnings_unless_strict() {
+    // Published skills with descriptions over 1,024 characters exist, and
+    // agents load them: they validate, build and install with a warning.
+    let home = Home::new();
+    for (case, folder, field) in [
+        ("description-too-long", "longdesc", "description"),
+        ("compatibility-too-long", "compat", "compatibility"),
+    ] {
+        let dir = testdata().join("invalid").join(case).join(folder);
+        let run = home
+            .skillc(&["--json", "validate", dir.to_str().unwrap()])
+            .expect_code(0);
+        let problems = run.json()["problems"].as_array().unwrap().clone();
+        assert_eq!(problems.len(), 1, "{case}: {problems:?}");
+        assert_eq!(problems[0]["severity"], "warning", "{case}");
+        assert_eq!(problems[0]["field"], field, "{case}");
+        let built = home
+            .skillc(&["--json", "build", dir.to_str().unwrap()])
+            .expect_code(0)
+            .json();
+        let out = home.root().join("out").join(case);
+        home.skillc(&[
+            "install",
+            built["reference"].as_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .expect_code(0);
+        home.skillc(&["validate", "--strict", dir.to_str().unwrap()])
+            .expect_code(1);
+    }
 }
 
 #[test]

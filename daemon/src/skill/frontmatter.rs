@@ -230,10 +230,13 @@ fn fields(
             "description is empty",
             "say what the skill does and when to use it",
         ),
-        Some(d) if d.chars().count() > rules::MAX_DESCRIPTION => r.error(
+        // Agents load longer descriptions: over the spec's limit is a
+        // warning, an error only under --strict.
+        Some(d) if d.chars().count() > rules::MAX_DESCRIPTION => r.push(
+            limit_severity(strict),
             &["description"],
             format!(
-                "description is {} characters; the limit is {}",
+                "description is {} characters; the Agent Skills specification allows {}",
                 d.chars().count(),
                 rules::MAX_DESCRIPTION
             ),
@@ -247,10 +250,11 @@ fn fields(
     if let Some(c) = &md.compatibility
         && c.chars().count() > rules::MAX_COMPATIBILITY
     {
-        r.error(
+        r.push(
+            limit_severity(strict),
             &["compatibility"],
             format!(
-                "compatibility is {} characters; the limit is {}",
+                "compatibility is {} characters; the Agent Skills specification allows {}",
                 c.chars().count(),
                 rules::MAX_COMPATIBILITY
             ),
@@ -289,6 +293,17 @@ fn fields(
         ),
     }
     md
+}
+
+/// A length limit of the specification that agents do not enforce: a
+/// warning, an error only under `--strict`. (Name rules stay errors: they
+/// decide where the folder lands.)
+fn limit_severity(strict: bool) -> Severity {
+    if strict {
+        Severity::Error
+    } else {
+        Severity::Warning
+    }
 }
 
 #[cfg(test)]
