@@ -86,6 +86,18 @@ pub struct Installed {
     /// With `upgradable`: the highest published version, when newer.
     #[serde(default)]
     pub latest: Option<String>,
+    /// With `upgradable`: newer release versions that exist but are not
+    /// published (testing, deprecated, ...), which upgrades skip, with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unpublished: Vec<UnpublishedVersion>,
+}
+
+/// A release version an upgrade skips because of its lifecycle status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnpublishedVersion {
+    pub version: String,
+    /// `draft`, `testing`, `deprecated` or `archived`.
+    pub status: String,
 }
 
 /// Final result of `POST /v1/install`.

@@ -743,3 +743,89 @@ fn an_index_picks_its_only_image_and_names_the_platforms_when_it_cannot_choose()
         run.stderr
     );
 }
+
+#[test]
+fn upgrades_say_which_newer_versions_they_skip_for_their_status() {
+    use skilld_tests::helper::skills::publish;
+    let registry = Registry::start(Variant::Anonymous);
+    let host = registry.host();
+    let author = Home::new();
+    let prefix = format!("{host}/acme");
+    publish(&author, &prefix, "tone", "1.0.0", "published");
+    publish(&author, &prefix, "tone", "1.1.0", "published");
+    // 1.2.0 under a plain release tag, but annotated testing; 1.3.0
+    // published, then deprecated.
+    publish(&author, &prefix, "tone", "1.2.0", "testing");
+    author
+        .skillc(&[
+            "copy",
+            &format!("{prefix}/tone:1.2.0-testing"),
+            &format!("{prefix}/tone:1.2.0"),
+        ])
+        .expect_code(0);
+    publish(&author, &prefix, "tone", "1.3.0", "published");
+    author
+        .skillc(&[
+            "promote",
+            &format!("{prefix}/tone:1.3.0"),
+            "--to",
+            "deprecated",
+        ])
+        .expect_code(0);
+
+    let tags = author
+        .skillc(&["tags", &format!("{prefix}/tone")])
+        .expect_code(0);
+    for tag in ["1.2.0", "1.3.0"] {
+        let line = tags
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{tag} ")))
+            .unwrap_or_else(|| panic!("{tag} in {}", tags.stdout));
+        assert!(line.contains("not published: upgrades skip it"), "{line}");
+    }
+    let published = tags
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("1.1.0 "))
+        .unwrap();
+    assert!(!published.contains("not published"), "{published}");
+
+    let home = Home::new();
+    home.skillc(&["install", &format!("{prefix}/tone:1.0.0")])
+        .expect_code(0);
+    let list = home
+        .skillc(&["--json", "list", "--upgradable"])
+        .expect_code(0)
+        .json();
+    let item = &list["installs"][0];
+    assert_eq!(item["latest"], "1.1.0", "{list}");
+    assert_eq!(
+        item["unpublished"],
+        serde_json::json!([
+            {"version": "1.3.0", "status": "deprecated"},
+            {"version": "1.2.0", "status": "testing"},
+        ]),
+        "{list}"
+    );
+    let text = home.skillc(&["list", "--upgradable"]).expect_code(0);
+    assert!(
+        text.stdout.contains(
+            "tone (agents): newer but not published, so upgrades skip it: 1.3.0 (deprecated), 1.2.0 (testing)"
+        ),
+        "{}",
+        text.stdout
+    );
+    let upgraded = home.skillc(&["upgrade", "tone"]).expect_code(0);
+    assert!(
+        upgraded.stdout.contains("1.0.0 → 1.1.0; newer but not published, so skipped: 1.3.0 (deprecated), 1.2.0 (testing)"),
+        "{}",
+        upgraded.stdout
+    );
+    let again = home.skillc(&["upgrade", "tone"]).expect_code(0);
+    assert!(
+        again.stdout.contains("1.1.0 is the newest published version; newer but not published, so skipped: 1.3.0 (deprecated), 1.2.0 (testing)"),
+        "{}",
+        again.stdout
+    );
+}

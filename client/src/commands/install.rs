@@ -151,6 +151,20 @@ pub async fn list(
         .collect();
     if !ctx.cli.quiet {
         print!("{}", render::table(&headers, &rows));
+        // Newer versions that exist but that upgrades skip, and why.
+        for i in r.installs.iter().filter(|i| !i.unpublished.is_empty()) {
+            let versions: Vec<String> = i
+                .unpublished
+                .iter()
+                .map(|u| format!("{} ({})", u.version, u.status))
+                .collect();
+            println!(
+                "{} ({}): newer but not published, so upgrades skip it: {}",
+                i.name,
+                i.target,
+                versions.join(", ")
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -178,20 +192,33 @@ pub async fn upgrade(
             let from = o.from.as_deref().unwrap_or("-");
             let line = match o.result.as_str() {
                 "upgraded" => format!(
-                    "{} ({}): {from} → {}",
+                    "{} ({}): {from} → {}{}",
                     o.name,
                     o.target,
-                    o.to.as_deref().unwrap_or("-")
+                    o.to.as_deref().unwrap_or("-"),
+                    o.message
+                        .as_deref()
+                        .map(|m| format!("; {m}"))
+                        .unwrap_or_default()
                 ),
                 "would_upgrade" => format!(
-                    "{} ({}): {from} → {} (dry run)",
+                    "{} ({}): {from} → {} (dry run){}",
                     o.name,
                     o.target,
-                    o.to.as_deref().unwrap_or("-")
+                    o.to.as_deref().unwrap_or("-"),
+                    o.message
+                        .as_deref()
+                        .map(|m| format!("; {m}"))
+                        .unwrap_or_default()
                 ),
                 "up_to_date" => format!(
-                    "{} ({}): {from} is the newest published version",
-                    o.name, o.target
+                    "{} ({}): {from} is the newest published version{}",
+                    o.name,
+                    o.target,
+                    o.message
+                        .as_deref()
+                        .map(|m| format!("; {m}"))
+                        .unwrap_or_default()
                 ),
                 "pinned" => format!("{} ({}): pinned at {from}", o.name, o.target),
                 _ => format!(

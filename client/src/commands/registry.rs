@@ -110,17 +110,39 @@ pub async fn tags(ctx: &Ctx, repository: &str, published: bool) -> Result<ExitCo
         .tags
         .iter()
         .map(|t| {
+            // A release tag whose status is not published looks like a
+            // version upgrades would take; say that they do not.
+            let note = if is_release(&t.tag) && !t.published {
+                "not published: upgrades skip it"
+            } else {
+                ""
+            };
             vec![
                 t.tag.clone(),
                 t.status.map_or("-".into(), |s| s.to_string()),
                 t.digest.as_deref().map_or("-".into(), render::short_digest),
+                note.to_string(),
             ]
         })
         .collect();
     if !ctx.cli.quiet {
-        print!("{}", render::table(&["TAG", "STATUS", "DIGEST"], &rows));
+        print!(
+            "{}",
+            render::table(&["TAG", "STATUS", "DIGEST", "NOTE"], &rows)
+        );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `MAJOR.MINOR.PATCH` with no pre-release or build part.
+fn is_release(tag: &str) -> bool {
+    let parts: Vec<&str> = tag.split('.').collect();
+    parts.len() == 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && (*p == "0" || !p.starts_with('0'))
+        })
 }
 
 fn prompt(question: &str) -> Result<String, ClientError> {

@@ -93,7 +93,9 @@ pub async fn list(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
                 .iter()
                 .find(|r| std::path::Path::new(&r.path) == item.path)
             {
-                item.latest = select::newer(state, row).await?.map(|(v, _)| v.to_string());
+                let (newer, skipped) = select::newer_and_skipped(state, row).await?;
+                item.latest = newer.map(|(v, _)| v.to_string());
+                item.unpublished = skipped;
             }
         }
     }

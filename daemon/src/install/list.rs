@@ -78,6 +78,7 @@ pub async fn list(state: &State, target: Option<&str>) -> Result<Vec<Installed>,
                 installed_by: None,
                 signer: None,
                 latest: None,
+                unpublished: Vec::new(),
             });
         }
     }

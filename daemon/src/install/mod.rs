@@ -43,6 +43,7 @@ pub fn to_wire(row: &InstallRow) -> Installed {
         installed_by: Some(row.installed_by.clone()),
         signer: row.signer.clone(),
         latest: None,
+        unpublished: Vec::new(),
     }
 }
 

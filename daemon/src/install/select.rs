@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use skilld_proto::images::Lifecycle;
-use skilld_proto::install::UpgradeOutcome;
+use skilld_proto::install::{UnpublishedVersion, UpgradeOutcome};
 
 use super::apply;
 use super::error::InstallError;
@@ -24,12 +24,25 @@ pub async fn published_versions(
     state: &State,
     row: &InstallRow,
 ) -> Result<Vec<(semver::Version, String)>, InstallError> {
+    Ok(release_versions(state, row)
+        .await?
+        .into_iter()
+        .filter(|(_, _, status)| matches!(status, None | Some(Lifecycle::Published)))
+        .map(|(version, tag, _)| (version, tag))
+        .collect())
+}
+
+/// Every strict-semver release tag of `row`'s repository with its status
+/// (none: the image carries no status, which counts as published).
+async fn release_versions(
+    state: &State,
+    row: &InstallRow,
+) -> Result<Vec<(semver::Version, String, Option<Lifecycle>)>, InstallError> {
     let repository = Reference::parse(&format!("{}:latest", row.repository))?;
     let tags: Vec<(String, Option<Lifecycle>)> = if repository.registry.is_some() {
         remote::tags(state.registries(), &repository)
             .await?
             .into_iter()
-            .filter(|t| t.published)
             .map(|t| (t.tag, t.status))
             .collect()
     } else {
@@ -43,30 +56,61 @@ pub async fn published_versions(
     };
     Ok(tags
         .into_iter()
-        .filter(|(_, status)| matches!(status, None | Some(Lifecycle::Published)))
-        .filter_map(|(tag, _)| release_version(&tag).map(|v| (v, tag)))
+        .filter_map(|(tag, status)| release_version(&tag).map(|v| (v, tag, status)))
         .collect())
 }
 
-/// The highest published version newer than what `row` has, if any.
-pub async fn newer(
+/// The highest published version newer than `row`'s, and the newer
+/// release versions an upgrade skips for their status (highest first).
+pub async fn newer_and_skipped(
     state: &State,
     row: &InstallRow,
-) -> Result<Option<(semver::Version, String)>, InstallError> {
-    // An install with no version is never "older" than anything: reinstalling
-    // it would change nothing that says so, and would repeat at every check.
+) -> Result<(Option<(semver::Version, String)>, Vec<UnpublishedVersion>), InstallError> {
     let Some(current) = row
         .version
         .as_deref()
         .and_then(|v| semver::Version::parse(v).ok())
     else {
-        return Ok(None);
+        return Ok((None, Vec::new()));
     };
-    let best = published_versions(state, row)
-        .await?
-        .into_iter()
-        .max_by(|a, b| a.0.cmp(&b.0));
-    Ok(best.filter(|(v, _)| *v > current))
+    let mut all = release_versions(state, row).await?;
+    all.retain(|(v, _, _)| *v > current);
+    all.sort_by(|a, b| b.0.cmp(&a.0));
+    let best = all
+        .iter()
+        .find(|(_, _, s)| matches!(s, None | Some(Lifecycle::Published)))
+        .map(|(v, t, _)| (v.clone(), t.clone()));
+    let skipped = all
+        .iter()
+        .filter(|(v, _, _)| best.as_ref().is_none_or(|(b, _)| v > b))
+        .filter_map(|(v, _, s)| match s {
+            Some(status) if *status != Lifecycle::Published => Some(UnpublishedVersion {
+                version: v.to_string(),
+                status: status.to_string(),
+            }),
+            _ => None,
+        })
+        .collect();
+    Ok((best, skipped))
+}
+
+/// `2.0.0 (testing), 1.5.0 (deprecated)`.
+pub fn describe_skipped(skipped: &[UnpublishedVersion]) -> String {
+    skipped
+        .iter()
+        .map(|u| format!("{} ({})", u.version, u.status))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The highest published version newer than what `row` has, if any. An
+/// install with no version is never "older" than anything: reinstalling it
+/// would change nothing that says so, and would repeat at every check.
+pub async fn newer(
+    state: &State,
+    row: &InstallRow,
+) -> Result<Option<(semver::Version, String)>, InstallError> {
+    Ok(newer_and_skipped(state, row).await?.0)
 }
 
 /// Why `row` cannot be upgraded on its own, when it has no version.
@@ -134,7 +178,7 @@ pub async fn upgrade_one(
         outcome.message = Some(message);
         return (outcome, None);
     }
-    let found = match newer(state, row).await {
+    let (found, skipped) = match newer_and_skipped(state, row).await {
         Ok(found) => found,
         Err(e) => {
             outcome.result = "failed".into();
@@ -142,6 +186,13 @@ pub async fn upgrade_one(
             return (outcome, None);
         }
     };
+    // Say why a newer version that exists is not taken.
+    if !skipped.is_empty() {
+        outcome.message = Some(format!(
+            "newer but not published, so skipped: {}",
+            describe_skipped(&skipped)
+        ));
+    }
     let Some((version, tag)) = found else {
         outcome.result = "up_to_date".into();
         return (outcome, None);
