@@ -40,6 +40,9 @@ pub mod annotation {
     pub const TAGS: &str = "io.skillimage.tags";
     pub const COMPATIBILITY: &str = "io.skillimage.compatibility";
     pub const WORDCOUNT: &str = "io.skillimage.wordcount";
+    /// The Agent Skills artifact's skill name and compatibility.
+    pub const AGENTSKILLS_NAME: &str = "io.agentskills.skill.name";
+    pub const AGENTSKILLS_COMPATIBILITY: &str = "io.agentskills.skill.compatibility";
     /// On a tag of skilld's local store only: the digest of the image index
     /// the tag named on its registry, when the manifest was chosen from one.
     pub const INDEX_DIGEST: &str = "io.skilld.index.digest";

@@ -616,3 +616,44 @@ fn the_index_is_rebuilt_from_the_layout_after_a_crash() {
     );
     assert_eq!(images["images"][0]["status"], "draft");
 }
+
+#[test]
+fn an_agentskills_config_is_what_arconia_writes_and_oras_unpacks() {
+    let home = Home::new();
+    let dir = fixture(&home, "toolbox", "src");
+    build(
+        &home,
+        &dir,
+        &["--format", "agentskills", "-t", "a/toolbox:2.1.0"],
+    );
+    let i = inspect(&home, "a/toolbox:2.1.0");
+    let config: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(home.blob(i["config"]["digest"].as_str().unwrap())).unwrap(),
+    )
+    .unwrap();
+    let expected: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(testdata().join("agentskills/toolbox.config.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(config, expected, "the same JSON value as arconia-cli's");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(home.blob(i["digest"].as_str().unwrap())).unwrap())
+            .unwrap();
+    let a = &manifest["annotations"];
+    assert_eq!(a["io.agentskills.skill.name"], "toolbox");
+    assert_eq!(
+        a["io.agentskills.skill.compatibility"],
+        "Needs a POSIX shell and Python 3."
+    );
+    let layer = &manifest["layers"][0]["annotations"];
+    assert_eq!(layer["org.opencontainers.image.title"], "toolbox");
+    assert_eq!(layer["io.deis.oras.content.unpack"], "true");
+    let gz = std::fs::read(home.blob(manifest["layers"][0]["digest"].as_str().unwrap())).unwrap();
+    let mut tar = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut tar).unwrap();
+    assert_eq!(
+        layer["io.deis.oras.content.digest"],
+        skilld_tests::helper::raw::digest(&tar),
+        "the uncompressed tar's digest"
+    );
+}

@@ -168,6 +168,7 @@ async fn run_build(
     let _hold = catalog.write_guard().await;
     let limits = state.config().build;
     let words = loaded.words;
+    let frontmatter = loaded.frontmatter.clone();
     let progress_tx = tx.clone();
     let built = catalog
         .blocking(move |store| {
@@ -175,6 +176,7 @@ async fn run_build(
                 dir: &dir,
                 card: &card,
                 words,
+                frontmatter: &frontmatter,
                 format: request.format,
                 media_types: request.media_types,
                 epoch: request.source_date_epoch,

@@ -23,6 +23,8 @@ pub struct BuildSpec<'a> {
     pub card: &'a SkillCard,
     /// Words in SKILL.md's body (`io.skillimage.wordcount`).
     pub words: u64,
+    /// SKILL.md's frontmatter (the Agent Skills config is made from it).
+    pub frontmatter: &'a std::collections::BTreeMap<String, serde_json::Value>,
     pub format: ImageFormat,
     pub media_types: MediaTypes,
     /// `SOURCE_DATE_EPOCH`: file times and `created`; else file times are 0
@@ -30,6 +32,91 @@ pub struct BuildSpec<'a> {
     pub epoch: Option<i64>,
     pub limits: WalkLimits,
 }
+
+/// The Agent Skills config (`application/vnd.agentskills.skill.config.v1+json`)
+/// as arconia-cli's `SkillConfig` writes it and salaboy/skills-oci reads it:
+/// `schemaVersion` "1", the skill's name and version, SKILL.md's
+/// description, license and compatibility, `allowed-tools` as a list
+/// (split at white space, as arconia does), and SKILL.md's `metadata`;
+/// absent fields are left out.
+fn agentskills_config(spec: &BuildSpec<'_>) -> serde_json::Value {
+    let m = &spec.card.metadata;
+    let mut config = serde_json::Map::new();
+    config.insert("schemaVersion".into(), "1".into());
+    config.insert("name".into(), m.name.clone().into());
+    config.insert("version".into(), m.version.clone().into());
+    let description = spec
+        .frontmatter
+        .get("description")
+        .and_then(|d| d.as_str())
+        .map(str::to_string)
+        .or_else(|| Some(m.description.clone()).filter(|d| !d.is_empty()));
+    for (key, value) in [
+        ("description", description),
+        ("license", m.license.clone()),
+        ("compatibility", m.compatibility.clone()),
+    ] {
+        if let Some(value) = value {
+            config.insert(key.into(), value.into());
+        }
+    }
+    if let Some(tools) = m.allowed_tools.as_deref() {
+        let tools: Vec<serde_json::Value> = tools
+            .split_whitespace()
+            .map(|t| t.to_string().into())
+            .collect();
+        if !tools.is_empty() {
+            config.insert("allowedTools".into(), tools.into());
+        }
+    }
+    if let Some(serde_json::Value::Object(meta)) = spec.frontmatter.get("metadata")
+        && !meta.is_empty()
+    {
+        config.insert("metadata".into(), serde_json::Value::Object(meta.clone()));
+    }
+    serde_json::Value::Object(config)
+}
+
+/// The manifest's annotations: the skillimage set, plus for an Agent
+/// Skills artifact `io.agentskills.skill.name` (and `.compatibility`).
+fn manifest_annotations(
+    spec: &BuildSpec<'_>,
+    created: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let mut a = annotations::for_card(spec.card, spec.words, created, Lifecycle::Draft);
+    if spec.format == ImageFormat::Agentskills {
+        let m = &spec.card.metadata;
+        a.insert(oci::annotation::AGENTSKILLS_NAME.into(), m.name.clone());
+        if let Some(c) = &m.compatibility {
+            a.insert(oci::annotation::AGENTSKILLS_COMPATIBILITY.into(), c.clone());
+        }
+    }
+    a
+}
+
+/// An Agent Skills layer is annotated as ORAS annotates a pushed folder
+/// (its title, the skill's folder name; the uncompressed tar's digest; and
+/// that it unpacks), so generic ORAS clients unpack it into that folder
+/// instead of saving an opaque blob.
+fn layer_annotations(
+    spec: &BuildSpec<'_>,
+    diff_id: &impl std::fmt::Display,
+) -> std::collections::BTreeMap<String, String> {
+    let mut a = std::collections::BTreeMap::new();
+    if spec.format == ImageFormat::Agentskills {
+        a.insert(
+            oci::annotation::TITLE.to_string(),
+            spec.card.metadata.name.clone(),
+        );
+        a.insert(ORAS_CONTENT_DIGEST.to_string(), diff_id.to_string());
+        a.insert(ORAS_CONTENT_UNPACK.to_string(), "true".to_string());
+    }
+    a
+}
+
+/// ORAS's layer annotations for a folder pushed as a tar.gz.
+const ORAS_CONTENT_DIGEST: &str = "io.deis.oras.content.digest";
+const ORAS_CONTENT_UNPACK: &str = "io.deis.oras.content.unpack";
 
 /// What was built.
 #[derive(Debug, Clone)]
@@ -133,15 +220,7 @@ pub fn build(
             }],
         }),
         // The artifact's config describes the skill, not a filesystem.
-        ImageFormat::Agentskills => to_canonical_json(&serde_json::json!({
-            "name": spec.card.metadata.name,
-            "version": spec.card.metadata.version,
-            "description": spec.card.metadata.description,
-            "license": spec.card.metadata.license,
-            "compatibility": spec.card.metadata.compatibility,
-            "allowed-tools": spec.card.metadata.allowed_tools,
-            "rootfs": {"type": "layers", "diff_ids": [info.diff_id]},
-        })),
+        ImageFormat::Agentskills => to_canonical_json(&agentskills_config(spec)),
     };
     let config_digest = store.put(&config_bytes)?;
 
@@ -162,9 +241,9 @@ pub fn build(
             digest: layer_digest.clone(),
             size: layer_size,
             artifact_type: None,
-            annotations: Default::default(),
+            annotations: layer_annotations(spec, &info.diff_id),
         }],
-        annotations: annotations::for_card(spec.card, spec.words, &created, Lifecycle::Draft),
+        annotations: manifest_annotations(spec, &created),
     };
     let manifest_bytes = to_canonical_json(&manifest);
     let manifest_digest = store.put(&manifest_bytes)?;
