@@ -829,3 +829,113 @@ fn upgrades_say_which_newer_versions_they_skip_for_their_status() {
         again.stdout
     );
 }
+
+#[test]
+fn an_image_umoci_builds_layer_by_layer_with_a_whiteout_installs() {
+    // A real peer writes the layers: umoci unpacks the image, files are
+    // added (and one removed, which umoci records as a whiteout), umoci
+    // repacks a layer each time; skopeo copies the layout to the registry.
+    let umoci = skilld_tests::helper::tools::require("umoci", "umoci");
+    let skopeo = skilld_tests::helper::tools::require("skopeo", "skopeo");
+    let registry = Registry::start(Variant::Anonymous);
+    let host = registry.host();
+    let work = tempfile::tempdir().unwrap();
+    let layout = work.path().join("layout");
+    let image = format!("{}:1.0.0", layout.display());
+    let run = |program: &std::path::Path, args: &[&str]| {
+        let out = std::process::Command::new(program)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{} {args:?}: {}",
+            program.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&umoci, &["init", "--layout", layout.to_str().unwrap()]);
+    run(&umoci, &["new", "--image", &image]);
+    let bundle = |name: &str| {
+        let dir = work.path().join(name);
+        run(
+            &umoci,
+            &[
+                "unpack",
+                "--rootless",
+                "--image",
+                &image,
+                dir.to_str().unwrap(),
+            ],
+        );
+        dir
+    };
+    let first = bundle("first");
+    std::fs::write(first.join("rootfs/SKILL.md"), SKILL_MD).unwrap();
+    std::fs::write(first.join("rootfs/old.md"), "removed by the next layer").unwrap();
+    run(
+        &umoci,
+        &["repack", "--image", &image, first.to_str().unwrap()],
+    );
+    let second = bundle("second");
+    std::fs::create_dir_all(second.join("rootfs/scripts")).unwrap();
+    std::fs::write(
+        second.join("rootfs/scripts/check.sh"),
+        "#!/bin/sh\necho ok\n",
+    )
+    .unwrap();
+    std::fs::remove_file(second.join("rootfs/old.md")).unwrap();
+    run(
+        &umoci,
+        &["repack", "--image", &image, second.to_str().unwrap()],
+    );
+    run(
+        &skopeo,
+        &[
+            "copy",
+            "--dest-tls-verify=false",
+            &format!("oci:{image}"),
+            &format!("docker://{host}/acme/umoci:1.0.0"),
+        ],
+    );
+    let home = Home::new();
+    let inspected = home
+        .skillc(&["--json", "inspect", &format!("{host}/acme/umoci:1.0.0")])
+        .expect_code(0)
+        .json();
+    assert_eq!(
+        inspected["layers"].as_array().unwrap().len(),
+        2,
+        "one layer per repack: {inspected}"
+    );
+    let out = home.root().join("out");
+    home.skillc(&[
+        "install",
+        &format!("{host}/acme/umoci:1.0.0"),
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    let skill = out.join("tone");
+    assert_eq!(
+        std::fs::read_to_string(skill.join("SKILL.md")).unwrap(),
+        SKILL_MD
+    );
+    assert_eq!(
+        std::fs::read_to_string(skill.join("scripts/check.sh")).unwrap(),
+        "#!/bin/sh\necho ok\n"
+    );
+    assert!(!skill.join("old.md").exists(), "the whiteout removed it");
+    let names: Vec<String> = std::fs::read_dir(&skill)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with(".wh.")),
+        "no whiteout written: {names:?}"
+    );
+    let list = home.skillc(&["--json", "list"]).expect_code(0).json();
+    assert_eq!(list["installs"][0]["version"], "1.0.0", "{list}");
+    assert_eq!(list["installs"][0]["status"], "ok", "{list}");
+}

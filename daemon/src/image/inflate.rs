@@ -8,7 +8,7 @@
 use std::io::{self, Read};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 
 /// Bytes per chunk handed from the inflating thread to the reader.
 const CHUNK: usize = 128 * 1024;
@@ -40,7 +40,9 @@ pub fn with_inflated<R: Read + Send, T>(layer: R, work: impl FnOnce(&mut Inflate
 /// The inflating thread: fill a buffer (a spent one when there is one),
 /// send it; an error is sent as the last item.
 fn inflate<R: Read>(layer: R, full: &SyncSender<io::Result<Vec<u8>>>, spent: &Receiver<Vec<u8>>) {
-    let mut decoder = GzDecoder::new(layer);
+    // Several gzip members in a row are one stream (pigz and umoci's pgzip
+    // write them): read them all, not just the first.
+    let mut decoder = MultiGzDecoder::new(layer);
     loop {
         // A spent buffer when one is back, else a new one.
         let mut buffer = spent.try_recv().unwrap_or_default();

@@ -69,6 +69,16 @@ impl FolderLocks {
         };
         lock.lock_owned().await
     }
+
+    /// The lock of `folder` if nobody holds it now.
+    pub fn try_lock(&self, folder: &Path) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        let lock = {
+            let mut map = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+            map.retain(|_, l| Arc::strong_count(l) > 1);
+            Arc::clone(map.entry(folder.to_path_buf()).or_default())
+        };
+        lock.try_lock_owned().ok()
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::drift;
+use super::folders::FolderLocks;
 use crate::events::EventBus;
 use crate::index::Index;
 use crate::index::installs;
@@ -65,7 +66,13 @@ impl WatchHandle {
 }
 
 /// Run the watcher until `shutdown`.
-pub fn spawn(index: Index, events: EventBus, handle: WatchHandle, shutdown: CancellationToken) {
+pub fn spawn(
+    index: Index,
+    events: EventBus,
+    handle: WatchHandle,
+    folders: FolderLocks,
+    shutdown: CancellationToken,
+) {
     let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
     let handler = move |event: notify::Result<notify::Event>| {
         // Reading a folder (as the drift check itself does) raises access
@@ -108,7 +115,9 @@ pub fn spawn(index: Index, events: EventBus, handle: WatchHandle, shutdown: Canc
                 Some(path) = rx.recv() => { touched.insert(path); }
                 () = tokio::time::sleep(timeout) => {
                     let paths = std::mem::take(&mut touched);
-                    check(&index, &events, &paths).await;
+                    // Folders an install is changing now are judged once it
+                    // is done (its own changes bring them back here).
+                    touched.extend(check(&index, &events, &folders, &paths).await);
                     // An install folder replaced or re-created needs its watch again.
                     sync(&index, &mut watcher, &mut watched).await;
                 }
@@ -158,17 +167,33 @@ async fn sync(
     }
 }
 
-/// Drift-check the installs `paths` fall into.
-async fn check(index: &Index, events: &EventBus, paths: &BTreeSet<PathBuf>) {
+/// Drift-check the installs `paths` fall into; the paths left for later:
+/// those in a folder an install, upgrade, rollback or removal holds, which
+/// would otherwise be judged half-way through a swap (and waiting for the
+/// lock here would wait for the install, which waits for this task).
+async fn check(
+    index: &Index,
+    events: &EventBus,
+    folders: &FolderLocks,
+    paths: &BTreeSet<PathBuf>,
+) -> Vec<PathBuf> {
     let Ok(rows) = index.read(installs::all).await else {
-        return;
+        return Vec::new();
     };
+    let mut later = Vec::new();
     for row in rows {
         let root = Path::new(&row.path);
-        if paths.iter().any(|p| p.starts_with(root))
-            && let Err(e) = drift::recheck(index, events, &row).await
-        {
+        let mine: Vec<&PathBuf> = paths.iter().filter(|p| p.starts_with(root)).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let Some(_held) = folders.try_lock(root.parent().unwrap_or(root)) else {
+            later.extend(mine.into_iter().cloned());
+            continue;
+        };
+        if let Err(e) = drift::recheck(index, events, &row).await {
             tracing::warn!(error = %e, "drift check failed");
         }
     }
+    later
 }

@@ -217,6 +217,7 @@ pub async fn run(
         state.index().clone(),
         state.events().clone(),
         state.watch().clone(),
+        state.folders().clone(),
         state.shutdown().clone(),
     );
     crate::upgrade::scheduler::spawn(state.clone(), state.shutdown().clone());
