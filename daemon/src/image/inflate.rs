@@ -139,6 +139,16 @@ mod tests {
     }
 
     #[test]
+    fn gzip_members_in_a_row_are_one_stream() {
+        // pigz and pgzip write a member per block: all of them count.
+        let mut packed = gzip(b"first member, ");
+        packed.extend(gzip(b"second member"));
+        let mut out = Vec::new();
+        with_inflated(packed.as_slice(), |r| r.read_to_end(&mut out)).unwrap();
+        assert_eq!(out, b"first member, second member");
+    }
+
+    #[test]
     fn corrupt_input_is_an_error_not_a_short_stream() {
         let mut packed = gzip(&vec![b'x'; CHUNK * 3]);
         packed.truncate(packed.len() / 2);

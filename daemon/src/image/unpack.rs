@@ -776,4 +776,25 @@ mod tests {
         let err = unpack(&bytes[..], other.path(), Some("demo"), LIMITS).unwrap_err();
         assert!(err.to_string().contains("root folder"), "{err}");
     }
+
+    #[test]
+    fn zstd_frames_in_a_row_are_one_stream_and_garbage_is_an_error() {
+        use ruzstd::encoding::{CompressionLevel, compress_to_vec};
+        let mut packed = compress_to_vec(&b"one frame, "[..], CompressionLevel::Fastest);
+        packed.extend(compress_to_vec(
+            &b"and another"[..],
+            CompressionLevel::Fastest,
+        ));
+        let mut out = Vec::new();
+        ZstdFrames::new(packed.as_slice())
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, b"one frame, and another");
+        let garbage = vec![0x42u8; 64];
+        assert!(
+            ZstdFrames::new(garbage.as_slice())
+                .read_to_end(&mut Vec::new())
+                .is_err()
+        );
+    }
 }
