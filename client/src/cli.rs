@@ -226,7 +226,16 @@ pub enum Command {
         key: Option<PathBuf>,
     },
     /// List the agent skill folders (targets) with their resolved paths.
-    Targets,
+    ///
+    /// Shown: the targets whose agent is installed on this machine (its own
+    /// folder exists, e.g. ~/.claude for Claude Code) or whose skill folder
+    /// exists, and the default target. The table of every known agent, with
+    /// the source of each row, is daemon/data/agents.yaml.
+    Targets {
+        /// Every known target, installed or not.
+        #[arg(long)]
+        all: bool,
+    },
     /// Install a skill into agents' skill folders, atomically.
     ///
     /// A local image (from `skillc build`) needs no registry; a reference

@@ -171,7 +171,7 @@ fn disk(dir: &Path) -> Check {
 }
 
 fn targets(state: &State) -> Vec<Check> {
-    crate::install::targets::TARGETS
+    crate::install::targets::all()
         .iter()
         .filter_map(|t| {
             let (dir, _) = t.resolve(state.target_env(), None)?;

@@ -33,6 +33,10 @@ pub struct TargetInfo {
     /// The environment variable that moved it, when one did.
     #[serde(default)]
     pub overridden_by: Option<String>,
+    /// Whether the agent is installed on this machine (its own folder,
+    /// such as `~/.claude`, exists).
+    #[serde(default)]
+    pub installed: bool,
 }
 
 /// Response of `GET /v1/targets`.

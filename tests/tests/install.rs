@@ -517,3 +517,73 @@ fn a_kill_9_in_the_middle_of_a_swap_leaves_one_whole_version() {
     );
     let _ = Path::new("");
 }
+
+#[test]
+fn targets_show_the_agents_installed_here_and_every_one_with_all() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let grok = elsewhere.path().join("grok");
+    std::fs::create_dir_all(&grok).unwrap();
+    let home = Home::with_env(&[("GROK_HOME", grok.as_os_str())]);
+    // Kiro is installed here (its own folder exists); Grok's folder is moved.
+    std::fs::create_dir_all(home.user_home().join(".kiro")).unwrap();
+    let json = home.skillc(&["--json", "targets"]).expect_code(0).json();
+    let all = json["targets"].as_array().unwrap();
+    assert!(all.len() >= 40, "every known target: {}", all.len());
+    let row = |name: &str| all.iter().find(|t| t["name"] == name).unwrap().clone();
+    assert_eq!(row("kiro")["installed"], true);
+    assert_eq!(row("roo")["installed"], false);
+    assert_eq!(
+        row("grok")["installed"],
+        true,
+        "found where GROK_HOME points"
+    );
+    assert_eq!(
+        row("grok")["path"],
+        grok.join("skills").display().to_string()
+    );
+    assert_eq!(row("grok")["overridden_by"], "GROK_HOME");
+    // Codex and OpenClaw read these in a project (their own sources).
+    let project = elsewhere.path().join("proj");
+    std::fs::create_dir_all(&project).unwrap();
+    let text = home.skillc(&["targets"]).expect_code(0).stdout;
+    assert!(text.contains("AGENT HERE"), "{text}");
+    let kiro = text
+        .lines()
+        .find(|l| l.starts_with("kiro "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(kiro.contains(" yes "), "{kiro}");
+    assert!(
+        text.lines().any(|l| l.starts_with("agents (default)")),
+        "{text}"
+    );
+    assert!(
+        !text.lines().any(|l| l.starts_with("roo ")),
+        "agents not found here are left out: {text}"
+    );
+    assert!(
+        text.contains("more targets for agents not found here: skillc targets --all"),
+        "{text}"
+    );
+    let every = home.skillc(&["targets", "--all"]).expect_code(0).stdout;
+    assert!(every.lines().any(|l| l.starts_with("roo ")), "{every}");
+    // Installing into a new agent's folder works like any other target.
+    home.skillc(&[
+        "build",
+        testdata().join("valid/hello-world").to_str().unwrap(),
+    ])
+    .expect_code(0);
+    home.skillc(&[
+        "install",
+        "examples/hello-world:1.0.0-draft",
+        "-t",
+        "codex",
+        "--project",
+        project.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    assert!(
+        project
+            .join(".agents/skills/hello-world/SKILL.md")
+            .is_file()
+    );
+}

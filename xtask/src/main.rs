@@ -2,7 +2,10 @@
 //! `docs/man/` from the same clap definitions the binaries parse: `skilld.1`,
 //! and one page per skillc command and subcommand (`skillc.1`,
 //! `skillc-install.1`, ...); a test checks the committed pages match the
-//! code, so CI fails when they drift.
+//! code, so CI fails when they drift. `cargo run -p xtask -- agents` writes
+//! the README's table of targets from `daemon/data/agents.yaml` (between its
+//! `<!-- agents:begin -->` and `<!-- agents:end -->` lines), checked the
+//! same way.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,9 +33,25 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        ["agents"] => {
+            let path = workspace().join("README.md");
+            let result = std::fs::read_to_string(&path)
+                .and_then(|text| with_agents_table(&text))
+                .and_then(|text| std::fs::write(&path, text));
+            match result {
+                Ok(()) => {
+                    println!("wrote the table of targets into README.md");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("xtask: cannot write README.md's table of targets: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         _ => {
             eprintln!(
-                "usage: cargo run -p xtask -- man   (write skillc's man pages to {MAN_DIR}/)"
+                "usage: cargo run -p xtask -- man      (write skillc's man pages to {MAN_DIR}/)\n       cargo run -p xtask -- agents   (write README.md's table of targets)"
             );
             ExitCode::from(2)
         }
@@ -41,6 +60,23 @@ fn main() -> ExitCode {
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+const AGENTS_BEGIN: &str = "<!-- agents:begin -->";
+const AGENTS_END: &str = "<!-- agents:end -->";
+
+/// `readme` with the table of targets between its markers made anew.
+fn with_agents_table(readme: &str) -> std::io::Result<String> {
+    let missing =
+        || std::io::Error::other(format!("README.md lacks {AGENTS_BEGIN} … {AGENTS_END}"));
+    let start = readme.find(AGENTS_BEGIN).ok_or_else(missing)? + AGENTS_BEGIN.len();
+    let end = readme[start..].find(AGENTS_END).ok_or_else(missing)? + start;
+    Ok(format!(
+        "{}\n{}{}",
+        &readme[..start],
+        skilld::install::targets::markdown_table(),
+        &readme[end..]
+    ))
 }
 
 /// Write every page into `dir` (made if missing, stale pages removed); their
@@ -67,6 +103,17 @@ fn write_pages(dir: &Path) -> std::io::Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_readme_table_of_targets_matches_agents_yaml() {
+        let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+        let fresh = with_agents_table(&readme).unwrap();
+        assert!(fresh.contains("| kiro | `~/.kiro/skills` | `.kiro/skills` | Kiro CLI |"));
+        assert!(
+            fresh == readme,
+            "README.md's table of targets is out of date; run `cargo run -p xtask -- agents`"
+        );
+    }
 
     #[test]
     fn the_committed_man_pages_match_the_code() {

@@ -20,7 +20,7 @@ fn absolute(path: &Path) -> Result<std::path::PathBuf, ClientError> {
         .map_err(|e| ClientError::Other(format!("cannot resolve {}: {e}", path.display())))
 }
 
-pub async fn targets(ctx: &Ctx) -> Result<ExitCode, ClientError> {
+pub async fn targets(ctx: &Ctx, all: bool) -> Result<ExitCode, ClientError> {
     let (r, answer): (TargetsResponse, _) = ctx.get(TARGETS_ROUTE).await?;
     if ctx.cli.json {
         ctx.print_json(&answer);
@@ -29,6 +29,7 @@ pub async fn targets(ctx: &Ctx) -> Result<ExitCode, ClientError> {
     let rows: Vec<Vec<String>> = r
         .targets
         .iter()
+        .filter(|t| all || t.installed || t.exists || t.name == r.default)
         .map(|t| {
             let name = if t.name == r.default {
                 format!("{} (default)", t.name)
@@ -43,6 +44,11 @@ pub async fn targets(ctx: &Ctx) -> Result<ExitCode, ClientError> {
                 name,
                 path,
                 if t.exists { "yes".into() } else { "no".into() },
+                if t.installed {
+                    "yes".into()
+                } else {
+                    "-".into()
+                },
                 t.agents.clone(),
             ]
         })
@@ -50,8 +56,17 @@ pub async fn targets(ctx: &Ctx) -> Result<ExitCode, ClientError> {
     if !ctx.cli.quiet {
         print!(
             "{}",
-            render::table(&["TARGET", "PATH", "EXISTS", "READ BY"], &rows)
+            render::table(
+                &["TARGET", "PATH", "EXISTS", "AGENT HERE", "READ BY"],
+                &rows
+            )
         );
+        if !all {
+            let hidden = r.targets.len() - rows.len();
+            if hidden > 0 {
+                println!("({hidden} more targets for agents not found here: skillc targets --all)");
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -58,7 +58,7 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
             sign: _,
             key,
         } => images::promote(ctx, reference, *to, *local, key.as_deref()).await,
-        Command::Targets => install::targets(ctx).await,
+        Command::Targets { all } => install::targets(ctx, *all).await,
         Command::Install {
             reference,
             targets,

@@ -16,7 +16,7 @@ use crate::install::{apply, list, ops, resolve_targets, select, targets};
 use crate::state::State;
 
 pub async fn targets(state: &State) -> Result<ApiResponse, ApiError> {
-    let list = targets::TARGETS
+    let list = targets::all()
         .iter()
         .filter_map(|t| {
             let (path, overridden_by) = t.resolve(state.target_env(), None)?;
@@ -26,6 +26,7 @@ pub async fn targets(state: &State) -> Result<ApiResponse, ApiError> {
                 path,
                 agents: t.agents.to_string(),
                 overridden_by: overridden_by.map(str::to_string),
+                installed: t.installed(state.target_env()),
             })
         })
         .collect();

@@ -35,7 +35,7 @@ pub async fn list(state: &State, target: Option<&str>) -> Result<Vec<Installed>,
     }
     // Folders that hold a SKILL.md in a known target but are not ours.
     let mut folders: BTreeMap<PathBuf, String> = BTreeMap::new();
-    for t in targets::TARGETS {
+    for t in targets::all() {
         if target.is_some_and(|name| name != t.name) {
             continue;
         }

@@ -1,17 +1,23 @@
 //! Agent skill folders ("targets") and where they are, in the user's home
-//! or under a project root. Environment overrides are honoured
-//! (`CLAUDE_CONFIG_DIR`, `XDG_CONFIG_HOME`, `CODEX_HOME`); an empty or
-//! relative value counts as unset.
+//! or under a project root, as data: `daemon/data/agents.yaml`, one row per
+//! target with its source. Environment overrides are honoured (each row's
+//! `env`, e.g. `CLAUDE_CONFIG_DIR`, `XDG_CONFIG_HOME`, `CODEX_HOME`); an
+//! empty or relative value counts as unset. Whether an agent is installed
+//! on this machine is whether its own folder exists.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The table of targets, compiled in.
+const AGENTS_YAML: &str = include_str!("../../data/agents.yaml");
 
 /// The environment targets are resolved in, captured once.
 #[derive(Debug, Clone, Default)]
 pub struct TargetEnv {
     pub home: Option<PathBuf>,
-    pub claude_config_dir: Option<PathBuf>,
-    pub xdg_config_home: Option<PathBuf>,
-    pub codex_home: Option<PathBuf>,
+    /// The variables the table names, when set to an absolute path.
+    pub vars: BTreeMap<String, PathBuf>,
 }
 
 impl TargetEnv {
@@ -21,11 +27,14 @@ impl TargetEnv {
                 .map(PathBuf::from)
                 .filter(|p| p.is_absolute())
         };
+        let vars = all()
+            .iter()
+            .filter_map(|t| t.env)
+            .filter_map(|(var, _)| abs(var).map(|v| (var.to_string(), v)))
+            .collect();
         TargetEnv {
             home: abs("HOME"),
-            claude_config_dir: abs("CLAUDE_CONFIG_DIR"),
-            xdg_config_home: abs("XDG_CONFIG_HOME"),
-            codex_home: abs("CODEX_HOME"),
+            vars,
         }
     }
 }
@@ -36,87 +45,95 @@ pub struct Target {
     pub name: &'static str,
     pub agents: &'static str,
     /// Below the home folder, when no variable moves it.
-    home_path: &'static str,
+    pub home_path: &'static str,
     /// The variable whose folder replaces `home_path`'s parent, and the
     /// path below it.
-    env: Option<(&'static str, &'static str)>,
+    pub env: Option<(&'static str, &'static str)>,
     /// Below a project root.
-    project_path: &'static str,
+    pub project_path: &'static str,
+    /// The agent's own folder below the home folder.
+    pub detect: &'static str,
+    /// Where the row comes from.
+    pub source: &'static str,
+}
+
+/// A row of `agents.yaml`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Row {
+    name: String,
+    agents: String,
+    home: String,
+    #[serde(default)]
+    env: Option<EnvRow>,
+    project: String,
+    detect: String,
+    source: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvRow {
+    var: String,
+    path: String,
 }
 
 /// Every target, in the order `skillc targets` lists them.
-pub const TARGETS: &[Target] = &[
-    Target {
-        name: "claude",
-        agents: "Claude Code",
-        home_path: ".claude/skills",
-        env: Some(("CLAUDE_CONFIG_DIR", "skills")),
-        project_path: ".claude/skills",
-    },
-    Target {
-        name: "agents",
-        agents: "Codex, Cursor, Gemini, Copilot, OpenCode, Windsurf, OpenClaw",
-        home_path: ".agents/skills",
-        env: None,
-        project_path: ".agents/skills",
-    },
-    Target {
-        name: "cursor",
-        agents: "Cursor",
-        home_path: ".cursor/skills",
-        env: None,
-        project_path: ".cursor/skills",
-    },
-    Target {
-        name: "windsurf",
-        agents: "Windsurf",
-        home_path: ".codeium/windsurf/skills",
-        env: None,
-        project_path: ".windsurf/skills",
-    },
-    Target {
-        name: "opencode",
-        agents: "OpenCode",
-        home_path: ".config/opencode/skills",
-        env: Some(("XDG_CONFIG_HOME", "opencode/skills")),
-        project_path: ".opencode/skills",
-    },
-    Target {
-        name: "openclaw",
-        agents: "OpenClaw",
-        home_path: ".openclaw/skills",
-        env: None,
-        project_path: ".openclaw/skills",
-    },
-    Target {
-        name: "codex",
-        agents: "Codex",
-        home_path: ".codex/skills",
-        env: Some(("CODEX_HOME", "skills")),
-        project_path: ".codex/skills",
-    },
-    Target {
-        name: "gemini",
-        agents: "Gemini CLI",
-        home_path: ".gemini/skills",
-        env: None,
-        project_path: ".gemini/skills",
-    },
-    Target {
-        name: "copilot",
-        agents: "GitHub Copilot",
-        home_path: ".copilot/skills",
-        env: None,
-        project_path: ".github/skills",
-    },
-    Target {
-        name: "goose",
-        agents: "Goose",
-        home_path: ".config/goose/skills",
-        env: Some(("XDG_CONFIG_HOME", "goose/skills")),
-        project_path: ".goose/skills",
-    },
-];
+pub fn all() -> &'static [Target] {
+    static TARGETS: OnceLock<Vec<Target>> = OnceLock::new();
+    TARGETS.get_or_init(|| parse(AGENTS_YAML).unwrap_or_else(|e| panic!("agents.yaml: {e}")))
+}
+
+/// Parse the table (rows are leaked: it is read once, for the process).
+fn parse(text: &str) -> Result<Vec<Target>, String> {
+    let rows: Vec<Row> = serde_norway::from_str(text).map_err(|e| e.to_string())?;
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for row in rows {
+        let relative =
+            |p: &str| !p.is_empty() && !p.starts_with('/') && !p.split('/').any(|c| c == "..");
+        if !seen.insert(row.name.clone()) {
+            return Err(format!("target {:?} appears twice", row.name));
+        }
+        if ![&row.home, &row.project, &row.detect]
+            .iter()
+            .all(|p| relative(p))
+        {
+            return Err(format!(
+                "target {:?}: paths must be relative, without '..'",
+                row.name
+            ));
+        }
+        out.push(Target {
+            name: leak(row.name),
+            agents: leak(row.agents),
+            home_path: leak(row.home),
+            env: row.env.map(|e| (leak(e.var), leak(e.path))),
+            project_path: leak(row.project),
+            detect: leak(row.detect),
+            source: leak(row.source),
+        });
+    }
+    Ok(out)
+}
+
+/// The README's table of targets (written by `cargo run -p xtask -- agents`).
+pub fn markdown_table() -> String {
+    let mut out =
+        String::from("| target | user folder | project folder | read by |\n|---|---|---|---|\n");
+    for t in all() {
+        let user = match t.env {
+            Some((var, below)) => format!("`~/{}` (`${var}/{below}`)", t.home_path),
+            None => format!("`~/{}`", t.home_path),
+        };
+        out.push_str(&format!(
+            "| {} | {user} | `{}` | {} |\n",
+            t.name, t.project_path, t.agents
+        ));
+    }
+    out
+}
 
 /// The name of a folder given with `-o` instead of a target.
 pub const DIR_TARGET: &str = "dir";
@@ -156,11 +173,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Every target name.
 pub fn names() -> Vec<&'static str> {
-    TARGETS.iter().map(|t| t.name).collect()
+    all().iter().map(|t| t.name).collect()
 }
 
 pub fn find(name: &str) -> Result<&'static Target, UnknownTarget> {
-    TARGETS
+    all()
         .iter()
         .find(|t| t.name == name)
         .ok_or_else(|| UnknownTarget(name.to_string()))
@@ -177,18 +194,32 @@ impl Target {
         if let Some(root) = project {
             return Some((root.join(self.project_path), None));
         }
-        if let Some((var, below)) = self.env {
-            let value = match var {
-                "CLAUDE_CONFIG_DIR" => env.claude_config_dir.as_ref(),
-                "XDG_CONFIG_HOME" => env.xdg_config_home.as_ref(),
-                "CODEX_HOME" => env.codex_home.as_ref(),
-                _ => None,
-            };
-            if let Some(dir) = value {
-                return Some((dir.join(below), Some(var)));
-            }
+        if let Some((var, below)) = self.env
+            && let Some(dir) = env.vars.get(var)
+        {
+            return Some((dir.join(below), Some(var)));
         }
         env.home.as_ref().map(|h| (h.join(self.home_path), None))
+    }
+
+    /// The agent's own folder: below the home folder, or where its
+    /// variable points (`XDG_CONFIG_HOME` stands for `~/.config`).
+    pub fn agent_folder(&self, env: &TargetEnv) -> Option<PathBuf> {
+        if let Some((var, _)) = self.env
+            && let Some(dir) = env.vars.get(var)
+        {
+            return Some(match (var, self.detect.strip_prefix(".config/")) {
+                ("XDG_CONFIG_HOME", Some(below)) => dir.join(below),
+                ("XDG_CONFIG_HOME", None) => env.home.as_ref()?.join(self.detect),
+                _ => dir.clone(),
+            });
+        }
+        env.home.as_ref().map(|h| h.join(self.detect))
+    }
+
+    /// Whether the agent is installed here (its own folder exists).
+    pub fn installed(&self, env: &TargetEnv) -> bool {
+        self.agent_folder(env).is_some_and(|p| p.is_dir())
     }
 }
 
@@ -250,9 +281,14 @@ mod tests {
     fn overrides_and_projects() {
         let e = TargetEnv {
             home: Some("/h".into()),
-            claude_config_dir: Some("/c".into()),
-            xdg_config_home: Some("/x".into()),
-            codex_home: Some("/cx".into()),
+            vars: [
+                ("CLAUDE_CONFIG_DIR", "/c"),
+                ("XDG_CONFIG_HOME", "/x"),
+                ("CODEX_HOME", "/cx"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), PathBuf::from(v)))
+            .collect(),
         };
         assert_eq!(
             find("claude").unwrap().resolve(&e, None).unwrap(),
@@ -288,6 +324,54 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("known targets: claude, agents")
+        );
+        // Codex and OpenClaw read these in a project (their own sources).
+        for (name, path) in [
+            ("codex", "/proj/.agents/skills"),
+            ("openclaw", "/proj/skills"),
+        ] {
+            assert_eq!(
+                find(name)
+                    .unwrap()
+                    .resolve(&e, Some(Path::new("/proj")))
+                    .unwrap()
+                    .0,
+                Path::new(path)
+            );
+        }
+        // An agent's own folder follows its variable.
+        assert_eq!(
+            find("claude").unwrap().agent_folder(&e).unwrap(),
+            Path::new("/c")
+        );
+        assert_eq!(
+            find("opencode").unwrap().agent_folder(&e).unwrap(),
+            Path::new("/x/opencode")
+        );
+        assert_eq!(
+            find("kiro").unwrap().agent_folder(&e).unwrap(),
+            Path::new("/h/.kiro")
+        );
+    }
+
+    #[test]
+    fn the_table_is_sound() {
+        let all = all();
+        assert!(all.len() >= 40, "{} targets", all.len());
+        for t in all {
+            assert!(!t.source.is_empty(), "{} cites its source", t.name);
+            assert!(t.home_path.ends_with("skills"), "{}", t.name);
+        }
+        assert!(parse("- {name: a, agents: A, home: a, project: a, detect: a, source: s}\n- {name: a, agents: A, home: b, project: b, detect: b, source: s}").is_err());
+        assert!(
+            parse("- {name: a, agents: A, home: /abs, project: a, detect: a, source: s}").is_err()
+        );
+        assert!(
+            parse("- {name: a, agents: A, home: ../up, project: a, detect: a, source: s}").is_err()
+        );
+        assert!(
+            parse("- {name: a, agents: A, home: a, project: a, detect: a, source: s, extra: 1}")
+                .is_err()
         );
     }
 }
