@@ -170,11 +170,21 @@ fn disk(dir: &Path) -> Check {
     }
 }
 
+/// The targets that matter here: the default, and those whose agent is
+/// installed or whose folder exists (the rest are counted in one line).
 fn targets(state: &State) -> Vec<Check> {
-    crate::install::targets::all()
-        .iter()
+    let env = state.target_env();
+    let default = &state.config().install.default_target;
+    let (shown, hidden): (Vec<&crate::install::targets::Target>, Vec<_>) =
+        crate::install::targets::all().iter().partition(|t| {
+            t.name == default.as_str()
+                || t.installed(env)
+                || t.resolve(env, None).is_some_and(|(d, _)| d.exists())
+        });
+    let mut checks: Vec<Check> = shown
+        .into_iter()
         .filter_map(|t| {
-            let (dir, _) = t.resolve(state.target_env(), None)?;
+            let (dir, _) = t.resolve(env, None)?;
             let shown = dir.display();
             Some(match std::fs::metadata(&dir) {
                 Ok(m) if !m.is_dir() => check(
@@ -204,8 +214,7 @@ fn targets(state: &State) -> Vec<Check> {
                     ),
                 },
                 Err(_) => {
-                    let agent = dir.parent().is_some_and(Path::exists);
-                    let message = if agent {
+                    let message = if t.installed(env) {
                         format!("{shown} does not exist yet; it is made at the first install")
                     } else {
                         format!("{shown}: the agent's folder is not on this machine")
@@ -214,7 +223,18 @@ fn targets(state: &State) -> Vec<Check> {
                 }
             })
         })
-        .collect()
+        .collect();
+    if !hidden.is_empty() {
+        checks.push(ok(
+            "target",
+            "others",
+            format!(
+                "{} other agents are not installed here (skillc targets --all lists them)",
+                hidden.len()
+            ),
+        ));
+    }
+    checks
 }
 
 /// Registries named in config.yaml and those installs came from.

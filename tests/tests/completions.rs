@@ -48,10 +48,21 @@ fn bash_completes_commands_installed_skills_images_and_targets() {
         complete(&home, &["install", "ex"]),
         ["examples/hello-world:1.0.0-draft"]
     );
-    assert_eq!(
-        complete(&home, &["list", "-t", "c"]),
-        ["claude", "codex", "copilot", "cursor"]
-    );
+    // Every target the daemon knows whose name starts with "c".
+    let targets = home.skillc(&["--json", "targets"]).expect_code(0).json();
+    let mut expected: Vec<String> = targets["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .filter(|n| n.starts_with('c'))
+        .map(str::to_string)
+        .collect();
+    expected.sort();
+    assert!(expected.len() >= 4, "{expected:?}");
+    let mut completed = complete(&home, &["list", "-t", "c"]);
+    completed.sort();
+    assert_eq!(completed, expected);
 
     // No daemon: flags and subcommands still complete, none is started.
     home.skillc(&["daemon", "stop"]).expect_code(0);

@@ -64,6 +64,8 @@ fn doctor_checks_every_area_and_says_how_to_fix_what_is_wrong() {
     ])
     .expect_code(0);
 
+    // Claude Code is installed here (its folder exists); Roo Code is not.
+    std::fs::create_dir_all(home.user_home().join(".claude")).unwrap();
     let (code, checks, text) = doctor(&home);
     assert_eq!(code, Some(0), "{text}");
     for area in [
@@ -72,6 +74,26 @@ fn doctor_checks_every_area_and_says_how_to_fix_what_is_wrong() {
         assert_eq!(find(&checks, area, area)["status"], "ok", "{area}: {text}");
     }
     assert_eq!(find(&checks, "target", "claude")["status"], "ok");
+    assert!(
+        find(&checks, "target", "claude")["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not exist yet; it is made at the first install"),
+        "{text}"
+    );
+    assert!(
+        find(&checks, "target", "others")["message"]
+            .as_str()
+            .unwrap()
+            .contains("other agents are not installed here"),
+        "{text}"
+    );
+    assert!(
+        !checks
+            .iter()
+            .any(|c| c["area"] == "target" && c["name"] == "roo"),
+        "agents not found here are not checked one by one: {text}"
+    );
     let reg = find(&checks, "registry", &open.host());
     assert_eq!(reg["status"], "ok");
     assert!(

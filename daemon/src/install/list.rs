@@ -39,8 +39,10 @@ pub async fn list(state: &State, target: Option<&str>) -> Result<Vec<Installed>,
         if target.is_some_and(|name| name != t.name) {
             continue;
         }
+        // Several agents share a folder (~/.agents/skills): the first
+        // target in the table names it.
         if let Some((dir, _)) = t.resolve(state.target_env(), None) {
-            folders.insert(dir, t.name.to_string());
+            folders.entry(dir).or_insert_with(|| t.name.to_string());
         }
     }
     // Project targets hold installs too; a folder given with -o is not a
