@@ -450,8 +450,7 @@ fn an_image_index_and_a_thousand_layers_get_short_true_messages() {
     );
     assert!(!run.stderr.contains("not found"), "{}", run.stderr);
     // A thousand layers: refused, in a message of a few lines.
-    let config =
-        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config = skilld_tests::helper::raw::PLAIN_CONFIG;
     let layers: Vec<&[u8]> = vec![&layer[..]; 1000];
     let manifest = image_manifest(config, &layers);
     push(

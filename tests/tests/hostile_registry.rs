@@ -35,8 +35,7 @@ const LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 #[test]
 fn a_blob_that_lies_about_its_digest_is_refused() {
     let fake = FakeRegistry::start();
-    let config =
-        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config = skilld_tests::helper::raw::PLAIN_CONFIG;
     let layer = b"the real layer";
     fake.manifest("acme/liar", "1.0.0", &manifest(config, layer, LAYER));
     fake.blob(&digest(config), config);
@@ -335,8 +334,7 @@ fn hostile_signatures_are_refused_without_harm() {
         "trust:\n  default: {{type: signed, keys: [{}]}}\n",
         key.with_extension("pub").display()
     ));
-    let config =
-        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config = skilld_tests::helper::raw::PLAIN_CONFIG;
     let layer = b"never unpacked: refused first";
     let image = manifest(config, layer, LAYER);
     fake.blob(&digest(config), config);

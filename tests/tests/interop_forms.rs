@@ -4,7 +4,7 @@
 //! with what it holds; a layer whose one folder holds the skill (a
 //! Containerfile's `COPY . /name/`) installs that folder.
 
-use skilld_tests::helper::raw::{digest, image_manifest, push, push_image};
+use skilld_tests::helper::raw::{self, PLAIN_CONFIG, digest, image_manifest, push, push_image};
 use skilld_tests::helper::tools::testdata;
 use skilld_tests::helper::{Home, Registry, Variant};
 
@@ -28,6 +28,11 @@ fn layer(files: &[(&str, &str)]) -> Vec<u8> {
 
 const SKILL_MD: &str =
     "---\nname: tone\ndescription: Keeps a steady tone in replies.\n---\n# Tone\n";
+
+/// `skillc install REFERENCE -o OUT`, its outcome unchecked.
+fn install_into(home: &Home, reference: &str, out: &std::path::Path) -> skilld_tests::helper::Run {
+    home.skillc(&["install", reference, "-o", out.to_str().unwrap()])
+}
 
 /// Nothing of `reference` was installed into `out`, and no staging folder
 /// was left behind.
@@ -116,14 +121,8 @@ fn a_layer_without_a_skill_md_is_refused_with_what_it_holds() {
     );
     let home = Home::new();
     let out = home.root().join("out");
-    let run = home
-        .skillc(&[
-            "install",
-            &format!("{}/acme/docs:1.0.0", registry.host()),
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .expect_code(1);
+    let run =
+        install_into(&home, &format!("{}/acme/docs:1.0.0", registry.host()), &out).expect_code(1);
     assert!(
         run.stderr.contains(
             "holds no SKILL.md at its root, so it is not a skill: found README.md, docs/"
@@ -145,14 +144,8 @@ fn several_skills_in_one_layer_are_refused_and_named() {
     );
     let home = Home::new();
     let out = home.root().join("out");
-    let run = home
-        .skillc(&[
-            "install",
-            &format!("{}/acme/pair:1.0.0", registry.host()),
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .expect_code(1);
+    let run =
+        install_into(&home, &format!("{}/acme/pair:1.0.0", registry.host()), &out).expect_code(1);
     assert!(
         run.stderr
             .contains("found one/, two/ (2 folders hold a SKILL.md"),
@@ -171,8 +164,7 @@ fn a_skill_in_the_layers_one_folder_installs_that_folder() {
         ("tone/scripts/check.sh", "#!/bin/sh\necho ok\n"),
         ("NOTICE", "built by a Containerfile\n"),
     ];
-    let config =
-        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config = PLAIN_CONFIG;
     let layer = layer(&files);
     let manifest = image_manifest(config, &[&layer]);
     push(
@@ -185,13 +177,7 @@ fn a_skill_in_the_layers_one_folder_installs_that_folder() {
     );
     let home = Home::new();
     let out = home.root().join("out");
-    home.skillc(&[
-        "install",
-        &format!("{}/acme/tone:1.0.0", registry.host()),
-        "-o",
-        out.to_str().unwrap(),
-    ])
-    .expect_code(0);
+    install_into(&home, &format!("{}/acme/tone:1.0.0", registry.host()), &out).expect_code(0);
     let skill = out.join("tone");
     assert_eq!(
         std::fs::read_to_string(skill.join("SKILL.md")).unwrap(),
@@ -247,13 +233,7 @@ fn a_plain_images_version_is_its_release_tag_and_it_upgrades_once() {
     push_plain(&host, "acme/tone", "1.0.0", SKILL_MD);
     let home = Home::new();
     let out = home.root().join("out");
-    home.skillc(&[
-        "install",
-        &format!("{host}/acme/tone:1.0.0"),
-        "-o",
-        out.to_str().unwrap(),
-    ])
-    .expect_code(0);
+    install_into(&home, &format!("{host}/acme/tone:1.0.0"), &out).expect_code(0);
     let card = std::fs::read_to_string(out.join("tone/skill.yaml")).unwrap();
     assert!(card.contains("version: \"1.0.0\""), "{card}");
     push_plain(&host, "acme/tone", "1.1.0", SKILL_MD);
@@ -283,13 +263,7 @@ fn a_plain_image_with_no_version_is_said_to_have_none_and_never_reinstalled() {
     push_plain(&host, "acme/tone", "1.1.0", SKILL_MD);
     let home = Home::new();
     let out = home.root().join("out");
-    home.skillc(&[
-        "install",
-        &format!("{host}/acme/tone:latest"),
-        "-o",
-        out.to_str().unwrap(),
-    ])
-    .expect_code(0);
+    install_into(&home, &format!("{host}/acme/tone:latest"), &out).expect_code(0);
     let card = std::fs::read_to_string(out.join("tone/skill.yaml")).unwrap();
     assert!(!card.contains("version"), "no version is claimed: {card}");
     let list = home
@@ -325,13 +299,7 @@ fn a_plain_image_with_no_version_is_said_to_have_none_and_never_reinstalled() {
     let versioned = "---\nname: tone\ndescription: Keeps a steady tone in replies.\nmetadata:\n  version: \"2.0.0\"\n---\n# Tone\n";
     push_plain(&host, "acme/tone", "edge", versioned);
     let other = home.root().join("other");
-    home.skillc(&[
-        "install",
-        &format!("{host}/acme/tone:edge"),
-        "-o",
-        other.to_str().unwrap(),
-    ])
-    .expect_code(0);
+    install_into(&home, &format!("{host}/acme/tone:edge"), &other).expect_code(0);
     let list = home.skillc(&["--json", "list"]).expect_code(0).json();
     let edge = list["installs"]
         .as_array()
@@ -394,30 +362,10 @@ fn zstd(data: &[u8]) -> Vec<u8> {
     out.stdout
 }
 
-/// Push an image of `layers` (media type, bytes), no annotations, as
-/// `podman build` of `FROM scratch` and one COPY per layer makes it.
+/// Push a plain image of `layers` (media type, bytes).
 fn push_layers(host: &str, repo: &str, tag: &str, layers: &[(&str, Vec<u8>)]) {
-    let config =
-        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
-    let manifest = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(config), "size": config.len()},
-        "layers": layers.iter().map(|(t, l)| serde_json::json!({
-            "mediaType": t, "digest": digest(l), "size": l.len(),
-        })).collect::<Vec<_>>(),
-    }))
-    .unwrap();
-    let mut blobs: Vec<&[u8]> = vec![config];
-    blobs.extend(layers.iter().map(|(_, l)| l.as_slice()));
-    push(
-        host,
-        repo,
-        tag,
-        "application/vnd.oci.image.manifest.v1+json",
-        &manifest,
-        &blobs,
-    );
+    let refs: Vec<(&str, &[u8])> = layers.iter().map(|(t, l)| (*t, l.as_slice())).collect();
+    raw::push_layers(host, repo, tag, &refs);
 }
 
 #[test]
@@ -457,13 +405,7 @@ fn layers_apply_in_order_with_whiteouts_in_gzip_plain_and_zstd() {
     );
     let home = Home::new();
     let out = home.root().join("out");
-    home.skillc(&[
-        "install",
-        &format!("{host}/acme/tone:1.0.0"),
-        "-o",
-        out.to_str().unwrap(),
-    ])
-    .expect_code(0);
+    install_into(&home, &format!("{host}/acme/tone:1.0.0"), &out).expect_code(0);
     let skill = out.join("tone");
     let mut found: Vec<String> = Vec::new();
     fn walk(dir: &std::path::Path, rel: &str, found: &mut Vec<String>) {
@@ -518,14 +460,7 @@ fn a_link_chain_across_layers_that_escapes_is_refused() {
     );
     let home = Home::new();
     let out = home.root().join("out");
-    let run = home
-        .skillc(&[
-            "install",
-            &format!("{host}/acme/chain:1.0.0"),
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .expect_code(1);
+    let run = install_into(&home, &format!("{host}/acme/chain:1.0.0"), &out).expect_code(1);
     assert!(
         run.stderr.contains("\"d/esc\"") && run.stderr.contains("symlink"),
         "{}",
@@ -555,14 +490,7 @@ fn a_later_layer_cannot_write_through_an_earlier_layers_link() {
     );
     let home = Home::new();
     let out = home.root().join("out");
-    let run = home
-        .skillc(&[
-            "install",
-            &format!("{host}/acme/through:1.0.0"),
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .expect_code(1);
+    let run = install_into(&home, &format!("{host}/acme/through:1.0.0"), &out).expect_code(1);
     assert!(
         run.stderr.contains("goes through a symlink"),
         "{}",
@@ -574,9 +502,7 @@ fn a_later_layer_cannot_write_through_an_earlier_layers_link() {
 /// A one-layer skill image whose notes.md says `note`: its manifest and
 /// blobs, for an index to name.
 fn skill_image(note: &str) -> (Vec<u8>, Vec<Vec<u8>>) {
-    let config =
-        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#
-            .to_vec();
+    let config = PLAIN_CONFIG.to_vec();
     let layer = layer(&[("SKILL.md", SKILL_MD), ("notes.md", note)]);
     (image_manifest(&config, &[&layer]), vec![config, layer])
 }
@@ -590,7 +516,7 @@ fn push_index(
     children: &[(&str, &str)],
     attest: bool,
 ) -> String {
-    const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+    use raw::MANIFEST;
     let mut entries = Vec::new();
     for (platform, note) in children {
         let (manifest, blobs) = skill_image(note);
@@ -657,13 +583,7 @@ fn an_image_index_installs_its_linux_amd64_manifest_and_names_the_index() {
     );
     let home = Home::new();
     let out = home.root().join("out");
-    home.skillc(&[
-        "install",
-        &format!("{host}/acme/tone:1.0.0"),
-        "-o",
-        out.to_str().unwrap(),
-    ])
-    .expect_code(0);
+    install_into(&home, &format!("{host}/acme/tone:1.0.0"), &out).expect_code(0);
     assert_eq!(
         std::fs::read_to_string(out.join("tone/notes.md")).unwrap(),
         "amd64"
@@ -716,26 +636,18 @@ fn an_index_picks_its_only_image_and_names_the_platforms_when_it_cannot_choose()
     );
     let home = Home::new();
     let out = home.root().join("out");
-    home.skillc(&[
-        "install",
-        &format!("{host}/acme/arm:1.0.0"),
-        "-o",
-        out.to_str().unwrap(),
-    ])
-    .expect_code(0);
+    install_into(&home, &format!("{host}/acme/arm:1.0.0"), &out).expect_code(0);
     assert_eq!(
         std::fs::read_to_string(out.join("tone/notes.md")).unwrap(),
         "arm64",
         "the one image beside an attestation"
     );
-    let run = home
-        .skillc(&[
-            "install",
-            &format!("{host}/acme/many:1.0.0"),
-            "-o",
-            home.root().join("many").to_str().unwrap(),
-        ])
-        .expect_code(1);
+    let run = install_into(
+        &home,
+        &format!("{host}/acme/many:1.0.0"),
+        &home.root().join("many"),
+    )
+    .expect_code(1);
     assert!(
         run.stderr
             .contains("an image index for linux/arm64, linux/s390x and no linux/amd64"),
@@ -909,13 +821,7 @@ fn an_image_umoci_builds_layer_by_layer_with_a_whiteout_installs() {
         "one layer per repack: {inspected}"
     );
     let out = home.root().join("out");
-    home.skillc(&[
-        "install",
-        &format!("{host}/acme/umoci:1.0.0"),
-        "-o",
-        out.to_str().unwrap(),
-    ])
-    .expect_code(0);
+    install_into(&home, &format!("{host}/acme/umoci:1.0.0"), &out).expect_code(0);
     let skill = out.join("tone");
     assert_eq!(
         std::fs::read_to_string(skill.join("SKILL.md")).unwrap(),

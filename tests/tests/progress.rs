@@ -29,9 +29,7 @@ fn noise(seed: u64, len: usize) -> Vec<u8> {
 /// form: one layer); the config and layer, in manifest order. Pulled into
 /// the store only, so the layer need not unpack.
 fn push_image(host: &str, repo: &str) -> Vec<Vec<u8>> {
-    let config =
-        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#
-            .to_vec();
+    let config = skilld_tests::helper::raw::PLAIN_CONFIG.to_vec();
     let layers: Vec<Vec<u8>> = vec![noise(1, 12 << 20)];
     let refs: Vec<&[u8]> = layers.iter().map(Vec::as_slice).collect();
     let manifest = image_manifest(&config, &refs);

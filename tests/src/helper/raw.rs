@@ -55,13 +55,29 @@ pub fn push(host: &str, repo: &str, tag: &str, media_type: &str, manifest: &[u8]
     assert_eq!(run.code, Some(0), "push {repo}:{tag}: {}", run.stderr);
 }
 
+/// The config of a plain image (`podman build` of `FROM scratch`).
+pub const PLAIN_CONFIG: &[u8] =
+    br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+
+/// The media type of an OCI image manifest.
+pub const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// The media type of a gzip tar layer.
+pub const LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+
 /// An OCI image manifest of `config` and `layers` (gzip tar layers).
 pub fn image_manifest(config: &[u8], layers: &[&[u8]]) -> Vec<u8> {
+    let typed: Vec<(&str, &[u8])> = layers.iter().map(|l| (LAYER_GZIP, *l)).collect();
+    manifest_of(config, &typed)
+}
+
+/// An OCI image manifest of `config` and `layers` (media type, bytes).
+pub fn manifest_of(config: &[u8], layers: &[(&str, &[u8])]) -> Vec<u8> {
     let layers: Vec<serde_json::Value> = layers
         .iter()
-        .map(|l| {
+        .map(|(media_type, l)| {
             serde_json::json!({
-                "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                "mediaType": media_type,
                 "digest": digest(l),
                 "size": l.len(),
             })
@@ -69,25 +85,25 @@ pub fn image_manifest(config: &[u8], layers: &[&[u8]]) -> Vec<u8> {
         .collect();
     serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "mediaType": MANIFEST,
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(config), "size": config.len()},
         "layers": layers,
     }))
     .unwrap()
 }
 
+/// Push a plain image of `layers` (media type, bytes) as `repo:tag`, as
+/// `podman build` of `FROM scratch` and one COPY per layer makes it; its
+/// manifest digest.
+pub fn push_layers(host: &str, repo: &str, tag: &str, layers: &[(&str, &[u8])]) -> String {
+    let manifest = manifest_of(PLAIN_CONFIG, layers);
+    let mut blobs: Vec<&[u8]> = vec![PLAIN_CONFIG];
+    blobs.extend(layers.iter().map(|(_, l)| *l));
+    push(host, repo, tag, MANIFEST, &manifest, &blobs);
+    digest(&manifest)
+}
+
 /// Push a one-layer image of `layer` as `repo:tag`; its manifest digest.
 pub fn push_image(host: &str, repo: &str, tag: &str, layer: &[u8]) -> String {
-    let config =
-        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
-    let manifest = image_manifest(config, &[layer]);
-    push(
-        host,
-        repo,
-        tag,
-        "application/vnd.oci.image.manifest.v1+json",
-        &manifest,
-        &[config, layer],
-    );
-    digest(&manifest)
+    push_layers(host, repo, tag, &[(LAYER_GZIP, layer)])
 }
