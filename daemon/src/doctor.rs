@@ -214,7 +214,9 @@ fn targets(state: &State) -> Vec<Check> {
                     ),
                 },
                 Err(_) => {
-                    let message = if t.installed(env) {
+                    // The default target is made at the first install, agent
+                    // or not (the shared ~/.agents/skills has no agent of its own).
+                    let message = if t.installed(env) || t.name == default.as_str() {
                         format!("{shown} does not exist yet; it is made at the first install")
                     } else {
                         format!("{shown}: the agent's folder is not on this machine")

@@ -82,6 +82,13 @@ fn doctor_checks_every_area_and_says_how_to_fix_what_is_wrong() {
         "{text}"
     );
     assert!(
+        find(&checks, "target", "agents")["message"]
+            .as_str()
+            .unwrap()
+            .contains("it is made at the first install"),
+        "the default target, whose folder has no agent of its own: {text}"
+    );
+    assert!(
         find(&checks, "target", "others")["message"]
             .as_str()
             .unwrap()
