@@ -243,14 +243,30 @@ pub enum Command {
     /// is named after the skill's name. A hand-edited skill, or a folder
     /// skilld did not install, is replaced only with --force, and then kept
     /// in a backup folder first.
+    ///
+    /// Without -t, the skill goes to the agents found on this machine (their
+    /// own folder, such as ~/.claude, exists), or to install.default_target
+    /// when configured, or to `agents` (~/.agents/skills) when none is found;
+    /// `skillc targets` shows which. Into several folders, it is one copy in
+    /// the shared folder (~/.agents/skills, or the project's .agents/skills)
+    /// linked into each other one (--link, the default install.mode), or a
+    /// copy in each (--copy). Linked installs upgrade, roll back, pin and
+    /// are removed together; agents that do not load linked folders get a
+    /// copy.
     Install {
         /// A local image (name:tag) or HOST[:PORT]/NAME:TAG.
         #[arg(add = ArgValueCompleter::new(crate::complete::images))]
         reference: String,
-        /// Target(s): claude, agents, cursor, windsurf, opencode, openclaw,
-        /// codex, gemini, copilot, goose (default: install.default_target).
+        /// Target(s), e.g. claude, agents, cursor, codex (skillc targets
+        /// --all lists them; default: the agents found here).
         #[arg(short = 't', long = "target", value_name = "T", add = ArgValueCompleter::new(crate::complete::targets))]
         targets: Vec<String>,
+        /// One copy, linked into each other target (the default).
+        #[arg(long, conflicts_with_all = ["copy", "output"])]
+        link: bool,
+        /// A copy in each target.
+        #[arg(long)]
+        copy: bool,
         /// Use the targets of a project (DIR, default the current folder).
         #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = ".")]
         project: Option<PathBuf>,

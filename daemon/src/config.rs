@@ -70,14 +70,19 @@ impl Default for UpgradeConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct InstallConfig {
-    /// The target an install uses when it names none.
-    pub default_target: String,
+    /// The target an install uses when it names none; unset: the agents
+    /// found on this machine (see [`crate::install::plan`]).
+    pub default_target: Option<String>,
+    /// How a skill installed into several targets is laid out: one copy
+    /// linked into each (`link`), or a copy in each (`copy`).
+    pub mode: skilld_proto::install::InstallMode,
 }
 
 impl Default for InstallConfig {
     fn default() -> Self {
         InstallConfig {
-            default_target: "agents".into(),
+            default_target: None,
+            mode: skilld_proto::install::InstallMode::Link,
         }
     }
 }
@@ -267,10 +272,12 @@ fn validate(path: &Path, file: &ConfigFile) -> Result<(), ConfigError> {
     if file.limits.max_connections == 0 {
         return Err(invalid("limits.max_connections must be at least 1"));
     }
-    if crate::install::targets::find(&file.install.default_target).is_err() {
+    if let Some(default) = &file.install.default_target
+        && crate::install::targets::find(default).is_err()
+    {
         return Err(invalid(&format!(
             "install.default_target {:?} is not a target; known targets: {}",
-            file.install.default_target,
+            default,
             crate::install::targets::names().join(", ")
         )));
     }

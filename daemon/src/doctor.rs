@@ -174,10 +174,13 @@ fn disk(dir: &Path) -> Check {
 /// installed or whose folder exists (the rest are counted in one line).
 fn targets(state: &State) -> Vec<Check> {
     let env = state.target_env();
-    let default = &state.config().install.default_target;
+    let install = &state.config().install;
+    let defaults = crate::install::plan::default_targets(env, install.default_target.as_deref());
+    let is_default =
+        |t: &crate::install::targets::Target| defaults.iter().any(|d| d.name == t.name);
     let (shown, hidden): (Vec<&crate::install::targets::Target>, Vec<_>) =
         crate::install::targets::all().iter().partition(|t| {
-            t.name == default.as_str()
+            is_default(t)
                 || t.installed(env)
                 || t.resolve(env, None).is_some_and(|(d, _)| d.exists())
         });
@@ -216,7 +219,7 @@ fn targets(state: &State) -> Vec<Check> {
                 Err(_) => {
                     // The default target is made at the first install, agent
                     // or not (the shared ~/.agents/skills has no agent of its own).
-                    let message = if t.installed(env) || t.name == default.as_str() {
+                    let message = if t.installed(env) || is_default(t) {
                         format!("{shown} does not exist yet; it is made at the first install")
                     } else {
                         format!("{shown}: the agent's folder is not on this machine")
@@ -226,6 +229,27 @@ fn targets(state: &State) -> Vec<Check> {
             })
         })
         .collect();
+    let names: Vec<&str> = defaults.iter().map(|t| t.name).collect();
+    let why = if install.default_target.is_some() {
+        "install.default_target"
+    } else if names == ["agents"] {
+        "no agent found here"
+    } else {
+        "the agents found here"
+    };
+    let how = if names.len() > 1 && install.mode == skilld_proto::install::InstallMode::Link {
+        ": one copy in the shared folder, linked into the others"
+    } else {
+        ""
+    };
+    checks.push(ok(
+        "target",
+        "default",
+        format!(
+            "an install without -t goes to {} ({why}){how}",
+            names.join(", ")
+        ),
+    ));
     if !hidden.is_empty() {
         checks.push(ok(
             "target",

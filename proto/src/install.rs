@@ -43,8 +43,39 @@ pub struct TargetInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetsResponse {
     pub targets: Vec<TargetInfo>,
-    /// The target used when an install names none.
+    /// The target used when an install names none (the first of
+    /// `default_targets`).
     pub default: String,
+    /// The targets an install that names none goes to: the configured
+    /// `install.default_target`, else the agents found on this machine (one
+    /// per folder), else `agents`.
+    #[serde(default)]
+    pub default_targets: Vec<String>,
+    /// How an install into several targets is made by default.
+    #[serde(default)]
+    pub mode: InstallMode,
+}
+
+/// How a skill installed into several targets is laid out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InstallMode {
+    /// One copy in the shared folder (`~/.agents/skills`, or the project's
+    /// `.agents/skills`), linked into each other target; an agent that does
+    /// not follow links gets a copy.
+    #[default]
+    Link,
+    /// A copy in each target.
+    Copy,
+}
+
+impl InstallMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstallMode::Link => "link",
+            InstallMode::Copy => "copy",
+        }
+    }
 }
 
 /// Request of `POST /v1/install`.
@@ -64,6 +95,10 @@ pub struct InstallRequest {
     /// Replace a hand-edited or foreign skill (a backup is kept).
     #[serde(default)]
     pub force: bool,
+    /// One copy linked into each target, or a copy in each; none: the
+    /// configured `install.mode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<InstallMode>,
 }
 
 /// Where an installed skill is and what it is.
@@ -94,6 +129,10 @@ pub struct Installed {
     /// published (testing, deprecated, ...), which upgrades skip, with why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unpublished: Vec<UnpublishedVersion>,
+    /// The skill's one copy, when this target holds a link to it (`path`
+    /// is the link): changes to that copy are changes here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<PathBuf>,
 }
 
 /// A release version an upgrade skips because of its lifecycle status.
@@ -110,6 +149,10 @@ pub struct InstallResponse {
     pub installed: Vec<Installed>,
     /// Folders a hand-edited or foreign skill was moved to (with `force`).
     pub backups: Vec<PathBuf>,
+    /// The agents that read the folders installed into (from the target
+    /// table), so a user knows who sees the skill.
+    #[serde(default)]
+    pub seen_by: Vec<String>,
 }
 
 /// Request of `POST /v1/installs`.

@@ -81,12 +81,10 @@ fn doctor_checks_every_area_and_says_how_to_fix_what_is_wrong() {
             .contains("does not exist yet; it is made at the first install"),
         "{text}"
     );
-    assert!(
-        find(&checks, "target", "agents")["message"]
-            .as_str()
-            .unwrap()
-            .contains("it is made at the first install"),
-        "the default target, whose folder has no agent of its own: {text}"
+    assert_eq!(
+        find(&checks, "target", "default")["message"],
+        "an install without -t goes to claude (the agents found here)",
+        "{text}"
     );
     assert!(
         find(&checks, "target", "others")["message"]

@@ -547,15 +547,19 @@ fn targets_show_the_agents_installed_here_and_every_one_with_all() {
     std::fs::create_dir_all(&project).unwrap();
     let text = home.skillc(&["targets"]).expect_code(0).stdout;
     assert!(text.contains("AGENT HERE"), "{text}");
+    // Without -t, an install goes to the agents found here.
     let kiro = text
         .lines()
-        .find(|l| l.starts_with("kiro "))
+        .find(|l| l.starts_with("kiro (default) "))
         .unwrap_or_else(|| panic!("{text}"));
     assert!(kiro.contains(" yes "), "{kiro}");
     assert!(
-        text.lines().any(|l| l.starts_with("agents (default)")),
+        text.contains(
+            "An install without -t goes to: grok, kiro; one copy in the shared folder, linked into the others"
+        ),
         "{text}"
     );
+    assert_eq!(json["default_targets"], serde_json::json!(["grok", "kiro"]));
     assert!(
         !text.lines().any(|l| l.starts_with("roo ")),
         "agents not found here are left out: {text}"

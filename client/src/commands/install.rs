@@ -26,12 +26,19 @@ pub async fn targets(ctx: &Ctx, all: bool) -> Result<ExitCode, ClientError> {
         ctx.print_json(&answer);
         return Ok(ExitCode::SUCCESS);
     }
+    // An older daemon names one default.
+    let defaults = if r.default_targets.is_empty() {
+        vec![r.default.clone()]
+    } else {
+        r.default_targets.clone()
+    };
+    let is_default = |name: &String| defaults.contains(name);
     let rows: Vec<Vec<String>> = r
         .targets
         .iter()
-        .filter(|t| all || t.installed || t.exists || t.name == r.default)
+        .filter(|t| all || t.installed || t.exists || is_default(&t.name))
         .map(|t| {
-            let name = if t.name == r.default {
+            let name = if is_default(&t.name) {
                 format!("{} (default)", t.name)
             } else {
                 t.name.clone()
@@ -67,24 +74,40 @@ pub async fn targets(ctx: &Ctx, all: bool) -> Result<ExitCode, ClientError> {
                 println!("({hidden} more targets for agents not found here: skillc targets --all)");
             }
         }
+        let how = if defaults.len() > 1 && r.mode == skilld_proto::install::InstallMode::Link {
+            "; one copy in the shared folder, linked into the others"
+        } else {
+            ""
+        };
+        println!(
+            "An install without -t goes to: {}{how}",
+            defaults.join(", ")
+        );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where an install goes, as the command line says.
+pub struct Where<'a> {
+    pub targets: &'a [String],
+    pub project: Option<&'a Path>,
+    pub output: Option<&'a Path>,
+    pub mode: Option<skilld_proto::install::InstallMode>,
 }
 
 pub async fn install(
     ctx: &Ctx,
     reference: &str,
-    targets: &[String],
-    project: Option<&Path>,
-    output: Option<&Path>,
+    place: Where<'_>,
     force: bool,
 ) -> Result<ExitCode, ClientError> {
     let request = InstallRequest {
         reference: reference.into(),
-        targets: targets.to_vec(),
-        project: project.map(absolute).transpose()?,
-        output: output.map(absolute).transpose()?,
+        targets: place.targets.to_vec(),
+        project: place.project.map(absolute).transpose()?,
+        output: place.output.map(absolute).transpose()?,
         force,
+        mode: place.mode,
     };
     let (r, answer): (InstallResponse, _) = ctx.post_streaming(INSTALL_ROUTE, &request).await?;
     if ctx.cli.json {
@@ -95,16 +118,27 @@ pub async fn install(
         ctx.say(format!("kept the previous folder in {}", backup.display()));
     }
     for i in &r.installed {
-        ctx.say(format!(
-            "installed {} {} into {} ({})",
-            i.name,
-            i.version.as_deref().unwrap_or("-"),
-            i.path.display(),
-            i.target
-        ));
-        if let Some(signer) = &i.signer {
+        match &i.link {
+            Some(copy) => ctx.say(format!(
+                "linked {} -> {} ({})",
+                i.path.display(),
+                copy.display(),
+                i.target
+            )),
+            None => ctx.say(format!(
+                "installed {} {} into {} ({})",
+                i.name,
+                i.version.as_deref().unwrap_or("-"),
+                i.path.display(),
+                i.target
+            )),
+        }
+        if let Some(signer) = i.signer.as_ref().filter(|_| i.link.is_none()) {
             ctx.say(format!("  signature verified: key {signer}"));
         }
+    }
+    if !r.seen_by.is_empty() {
+        ctx.say(format!("seen by: {}", r.seen_by.join("; ")));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -141,7 +175,12 @@ pub async fn list(
             let mut row = vec![
                 i.name.clone(),
                 i.version.clone().unwrap_or_else(|| "-".into()),
-                i.target.clone(),
+                // A link to the skill's one copy (in another target).
+                if i.link.is_some() {
+                    format!("{} (link)", i.target)
+                } else {
+                    i.target.clone()
+                },
                 if i.source.is_empty() {
                     i.path.display().to_string()
                 } else {

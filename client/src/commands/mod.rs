@@ -62,16 +62,26 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
         Command::Install {
             reference,
             targets,
+            link,
+            copy,
             project,
             output,
             force,
         } => {
+            let mode = match (link, copy) {
+                (true, _) => Some(skilld_proto::install::InstallMode::Link),
+                (_, true) => Some(skilld_proto::install::InstallMode::Copy),
+                _ => None,
+            };
             install::install(
                 ctx,
                 reference,
-                targets,
-                project.as_deref(),
-                output.as_deref(),
+                install::Where {
+                    targets,
+                    project: project.as_deref(),
+                    output: output.as_deref(),
+                    mode,
+                },
                 *force,
             )
             .await

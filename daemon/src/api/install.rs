@@ -12,10 +12,14 @@ use skilld_proto::stream::Progress;
 use super::stream::ndjson;
 use super::{ApiError, ApiResponse, body, json};
 use crate::index::installs;
-use crate::install::{apply, list, ops, resolve_targets, select, targets};
+use crate::install::{apply, list, ops, plan, select, targets};
 use crate::state::State;
 
 pub async fn targets(state: &State) -> Result<ApiResponse, ApiError> {
+    let defaults = plan::default_targets(
+        state.target_env(),
+        state.config().install.default_target.as_deref(),
+    );
     let list = targets::all()
         .iter()
         .filter_map(|t| {
@@ -34,24 +38,34 @@ pub async fn targets(state: &State) -> Result<ApiResponse, ApiError> {
         hyper::StatusCode::OK,
         &TargetsResponse {
             targets: list,
-            default: state.config().install.default_target.clone(),
+            default: defaults
+                .first()
+                .map(|t| t.name.to_string())
+                .unwrap_or_default(),
+            default_targets: defaults.iter().map(|t| t.name.to_string()).collect(),
+            mode: state.config().install.mode,
         },
     ))
 }
 
 pub async fn install(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
     let request: InstallRequest = body::read_json(req, &state.config().limits).await?;
-    let places = resolve_targets(
-        state,
-        &request.targets,
-        request.project.as_deref(),
-        request.output.as_deref(),
+    let install_config = &state.config().install;
+    let places = plan::plan(
+        state.target_env(),
+        plan::Request {
+            names: &request.targets,
+            project: request.project.as_deref(),
+            output: request.output.as_deref(),
+            mode: request.mode.unwrap_or(install_config.mode),
+            configured_default: install_config.default_target.as_deref(),
+        },
     )?;
     // A `reject` rule refuses before anything is fetched.
     let reference = crate::image::reference::Reference::parse(&request.reference)?;
     if let Err(refused) = crate::trust::enforce::precheck(state, &reference) {
-        for (target, _) in &places {
-            apply::record_refusal(state, target, &reference, &refused).await;
+        for place in &places {
+            apply::record_refusal(state, &place.target, &reference, &refused).await;
         }
         return Err(refused.into());
     }
@@ -61,26 +75,76 @@ pub async fn install(state: &State, req: Request<Incoming>) -> Result<ApiRespons
         let report = tx.reporter();
         let outcome = async {
             let image = ops::resolve_image(&state, &request.reference, &report).await?;
-            let (mut installed, mut backups) = (Vec::new(), Vec::new());
-            for (target, dir) in &places {
-                let applied = apply::install_into(
-                    &state,
-                    target,
-                    dir,
-                    &image,
-                    request.force,
-                    "cli",
-                    apply::Action::Install,
-                )
-                .await?;
-                backups.extend(applied.backup);
-                installed.push(applied.installed);
-            }
-            Ok::<_, ApiError>(InstallResponse { installed, backups })
+            install_places(&state, &places, &image, request.force).await
         }
         .await;
         tx.finish(outcome).await;
     });
+    Ok(response)
+}
+
+/// Install `image` into each place of a plan: copies first (with the links
+/// already made to them), then links to the first copy.
+async fn install_places(
+    state: &State,
+    places: &[plan::Place],
+    image: &apply::Image,
+    force: bool,
+) -> Result<InstallResponse, ApiError> {
+    let mut response = InstallResponse {
+        installed: Vec::new(),
+        backups: Vec::new(),
+        seen_by: Vec::new(),
+    };
+    let mut copy: Option<installs::InstallRow> = None;
+    for place in places {
+        if !place.agents.is_empty() && !response.seen_by.contains(&place.agents) {
+            response.seen_by.push(place.agents.clone());
+        }
+        let already_linked = response
+            .installed
+            .iter()
+            .any(|i| i.link.is_some() && i.path.parent() == Some(place.dir.as_path()));
+        let applied = match (place.how, &copy) {
+            (plan::How::Link, _) if already_linked => continue,
+            (plan::How::Link, Some(copy)) => {
+                apply::link_into(
+                    state,
+                    &place.target,
+                    &place.dir,
+                    image,
+                    copy,
+                    force,
+                    "cli",
+                    apply::Action::Install,
+                )
+                .await?
+            }
+            _ => {
+                let applied = apply::install_set(
+                    state,
+                    &place.target,
+                    &place.dir,
+                    image,
+                    force,
+                    "cli",
+                    apply::Action::Install,
+                )
+                .await?;
+                if copy.is_none() {
+                    let path = applied.installed.path.display().to_string();
+                    copy = state
+                        .index()
+                        .read(move |conn| installs::by_path(conn, &path))
+                        .await?;
+                }
+                applied
+            }
+        };
+        response.backups.extend(applied.backup);
+        response.installed.push(applied.installed);
+        response.installed.extend(applied.linked);
+    }
     Ok(response)
 }
 
@@ -200,6 +264,9 @@ pub async fn upgrade(state: &State, req: Request<Incoming>) -> Result<ApiRespons
             rows.extend(ops::matching(state, name, request.target.as_deref()).await?);
         }
     }
+    // A link is upgraded with its copy, once.
+    let all = state.index().read(installs::all).await?;
+    let rows = crate::install::links::owners(&all, rows);
     let (tx, response) = ndjson::<UpgradeResponse>();
     let state = state.clone();
     tokio::spawn(async move {
@@ -242,6 +309,9 @@ pub async fn policy(state: &State, req: Request<Incoming>) -> Result<ApiResponse
         ));
     }
     let rows = ops::matching(state, &request.name, request.target.as_deref()).await?;
+    // Linked installs change together.
+    let all = state.index().read(installs::all).await?;
+    let rows = crate::install::links::whole_sets(&all, rows);
     let mut changed = Vec::new();
     for row in rows {
         let (path, policy) = (row.path.clone(), request.policy.clone());

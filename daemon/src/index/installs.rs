@@ -25,9 +25,12 @@ pub struct InstallRow {
     /// Fingerprint of the key that verified it (a `signed` trust rule).
     #[serde(default)]
     pub signer: Option<String>,
+    /// The folder of the install this one links to (its path is a link).
+    #[serde(default)]
+    pub link_of: Option<String>,
 }
 
-const COLUMNS: &str = "name, target, path, source_ref, registry, repository, digest, version, content_hash, status, pinned, installed_at, installed_by, previous_ref, previous_digest, previous_version, signer";
+const COLUMNS: &str = "name, target, path, source_ref, registry, repository, digest, version, content_hash, status, pinned, installed_at, installed_by, previous_ref, previous_digest, previous_version, signer, link_of";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InstallRow> {
     Ok(InstallRow {
@@ -48,19 +51,20 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InstallRow> {
         previous_digest: r.get(14)?,
         previous_version: r.get(15)?,
         signer: r.get(16)?,
+        link_of: r.get(17)?,
     })
 }
 
 pub fn upsert(conn: &Connection, r: &InstallRow) -> rusqlite::Result<()> {
     conn.execute(
         &format!(
-            "INSERT INTO installs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+            "INSERT INTO installs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
              ON CONFLICT(path) DO UPDATE SET name = excluded.name, target = excluded.target, source_ref = excluded.source_ref,
                registry = excluded.registry, repository = excluded.repository, digest = excluded.digest, version = excluded.version,
                content_hash = excluded.content_hash, status = excluded.status, pinned = excluded.pinned,
                installed_at = excluded.installed_at, installed_by = excluded.installed_by, previous_ref = excluded.previous_ref,
                previous_digest = excluded.previous_digest, previous_version = excluded.previous_version,
-               signer = excluded.signer"
+               signer = excluded.signer, link_of = excluded.link_of"
         ),
         params![
             r.name,
@@ -79,7 +83,8 @@ pub fn upsert(conn: &Connection, r: &InstallRow) -> rusqlite::Result<()> {
             r.previous_ref,
             r.previous_digest,
             r.previous_version,
-            r.signer
+            r.signer,
+            r.link_of
         ],
     )?;
     Ok(())

@@ -50,6 +50,9 @@ pub struct Applied {
     pub backup: Option<PathBuf>,
     /// Version and digest of what was there before, if skilld had installed it.
     pub previous: Option<(Option<String>, String)>,
+    /// The links to this copy in other targets, pointed at the new content
+    /// (their records follow the copy's).
+    pub linked: Vec<Installed>,
 }
 
 /// Why an image is being installed: decides the event and the history entry.
@@ -129,12 +132,26 @@ pub async fn install_into(
             Err(refused.into())
         }
     };
-    let version = match &result {
+    record(state, target, image, by, action, &result).await;
+    result
+}
+
+/// Tell subscribers and the history what became of an install, upgrade
+/// or rollback into `target`.
+async fn record(
+    state: &State,
+    target: &str,
+    image: &Image,
+    by: &str,
+    action: Action,
+    result: &Result<Applied, InstallError>,
+) {
+    let version = match result {
         Ok(applied) => applied.installed.version.clone(),
         Err(_) => image_version(&image.manifest.annotations, image.reference.tag.as_deref()),
     };
     let digest = image.descriptor.digest.to_string();
-    let (skill, outcome, message, previous) = match &result {
+    let (skill, outcome, message, previous) = match result {
         Ok(applied) => {
             let mut event = EventBus::event(action.event());
             event.skill = Some(applied.installed.name.clone());
@@ -178,11 +195,11 @@ pub async fn install_into(
         },
     )
     .await;
-    result
 }
 
 /// Install `image` in place of the install `row` (an upgrade or rollback):
-/// into the folder and target it was installed in.
+/// into the folder and target it was installed in. A link changes with its
+/// copy: the copy is replaced, and every link to it follows.
 pub async fn replace_install(
     state: &State,
     row: &InstallRow,
@@ -191,11 +208,86 @@ pub async fn replace_install(
     by: &str,
     action: Action,
 ) -> Result<Applied, InstallError> {
-    let parent = Path::new(&row.path)
+    let all = state.index().read(installs::all).await?;
+    let owner = super::links::owner(&all, row);
+    let parent = parent_of(&owner.path);
+    install_set(state, &owner.target, &parent, image, force, by, action).await
+}
+
+/// Install `image` into `parent` ([`install_into`]), then point the links
+/// other targets have to that folder at the new content.
+pub async fn install_set(
+    state: &State,
+    target: &str,
+    parent: &Path,
+    image: &Image,
+    force: bool,
+    by: &str,
+    action: Action,
+) -> Result<Applied, InstallError> {
+    let mut applied = install_into(state, target, parent, image, force, by, action).await?;
+    let copy_path = applied.installed.path.display().to_string();
+    let lookup = copy_path.clone();
+    let (all, copy) = state
+        .index()
+        .read(move |conn| Ok((installs::all(conn)?, installs::by_path(conn, &lookup)?)))
+        .await?;
+    let Some(copy) = copy else {
+        return Ok(applied);
+    };
+    for member in super::links::members(&all, &copy_path) {
+        let member_parent = parent_of(&member.path);
+        // Recorded in the history either way; a link replaced by hand is
+        // left alone without `force` (its install shows it modified).
+        match link_into(
+            state,
+            &member.target,
+            &member_parent,
+            image,
+            &copy,
+            force,
+            by,
+            action,
+        )
+        .await
+        {
+            Ok(linked) => {
+                applied.backup = applied.backup.or(linked.backup);
+                applied.linked.push(linked.installed);
+            }
+            Err(e) => {
+                tracing::warn!(path = %member.path, error = %e, "a link to an upgraded copy was not updated")
+            }
+        }
+    }
+    Ok(applied)
+}
+
+/// Link `parent/<name>` to the install `copy` (installed from `image`),
+/// and record it: an event on success, a history entry either way.
+#[allow(clippy::too_many_arguments)]
+pub async fn link_into(
+    state: &State,
+    target: &str,
+    parent: &Path,
+    image: &Image,
+    copy: &InstallRow,
+    force: bool,
+    by: &str,
+    action: Action,
+) -> Result<Applied, InstallError> {
+    let _folder = state.folders().lock(parent).await;
+    let result = super::links::place(state, target, parent, copy, force, by).await;
+    record(state, target, image, by, action, &result).await;
+    result
+}
+
+/// The folder an install's path is in.
+fn parent_of(path: &str) -> PathBuf {
+    Path::new(path)
         .parent()
         .map(Path::to_path_buf)
-        .unwrap_or_default();
-    install_into(state, &row.target, &parent, image, force, by, action).await
+        .unwrap_or_default()
 }
 
 /// A refused image that was pulled for this install leaves no tag behind
@@ -333,60 +425,14 @@ async fn install_inner(
     };
     let dest = parent.join(&staged.name);
     let dest_str = dest.display().to_string();
-    let lookup = dest_str.clone();
-    let existing = state
-        .index()
-        .read(move |conn| installs::by_path(conn, &lookup))
-        .await?;
-    let mut backup_needed = false;
-    match &existing {
-        Some(row) if row.repository != reference.repository() => {
-            if !force {
-                cleanup(&staged.dir);
-                return Err(InstallError::conflict(format!(
-                    "{} already holds a skill named {:?} installed from {}; this one comes from {}. Two different skills with one name cannot share a target: remove the other first, or use --force to replace it (a backup is kept)",
-                    dest.display(),
-                    staged.name,
-                    row.source_ref,
-                    source_name
-                )));
-            }
-            backup_needed = true;
-        }
-        Some(row) if super::is_modified(row) => {
-            if !force {
-                cleanup(&staged.dir);
-                return Err(InstallError::conflict(format!(
-                    "{} was edited by hand since it was installed; nothing was changed. Use --force to replace it (the edited copy is kept in a backup folder)",
-                    dest.display()
-                )));
-            }
-            backup_needed = true;
-        }
-        Some(_) => {}
-        None if std::fs::symlink_metadata(&dest).is_ok() => {
-            if !force {
-                cleanup(&staged.dir);
-                return Err(InstallError::conflict(format!(
-                    "{} exists and was not installed by skilld; nothing was changed. Use --force to replace it (it is kept in a backup folder)",
-                    dest.display()
-                )));
-            }
-            backup_needed = true;
-        }
-        None => {}
-    }
-    let backup = if backup_needed && std::fs::symlink_metadata(&dest).is_ok() {
-        match super::backup(state, &dest, &staged.name) {
-            Ok(b) => Some(b),
+    let (existing, backup) =
+        match make_way(state, &dest, &staged.name, reference, &source_name, force).await {
+            Ok(found) => found,
             Err(e) => {
                 cleanup(&staged.dir);
                 return Err(e);
             }
-        }
-    } else {
-        None
-    };
+        };
     let previous = existing.as_ref().filter(|row| {
         row.repository == reference.repository() && row.digest != descriptor.digest.as_str()
     });
@@ -414,6 +460,7 @@ async fn install_inner(
             .and_then(|r| r.version.clone())
             .or_else(|| existing.as_ref().and_then(|r| r.previous_version.clone())),
         signer,
+        link_of: None,
     };
     let displaced = swap::sibling(&dest, "old");
     if let Err(e) = swap::replace(
@@ -437,5 +484,63 @@ async fn install_inner(
         installed: super::to_wire(&record),
         backup,
         previous: existing.map(|r| (r.version, r.digest)),
+        linked: Vec::new(),
     })
+}
+
+/// Clear the way for a skill `name` from `reference` at `dest`: what the
+/// index has there, and where a folder in the way went (with `force`). A
+/// different skill, a hand edit, or a folder skilld did not put there is
+/// refused without `force`, and moved to the backups with it.
+pub async fn make_way(
+    state: &State,
+    dest: &Path,
+    name: &str,
+    reference: &Reference,
+    source_name: &str,
+    force: bool,
+) -> Result<(Option<InstallRow>, Option<PathBuf>), InstallError> {
+    let lookup = dest.display().to_string();
+    let existing = state
+        .index()
+        .read(move |conn| installs::by_path(conn, &lookup))
+        .await?;
+    let backup_needed = match &existing {
+        Some(row) if row.repository != reference.repository() => {
+            if !force {
+                return Err(InstallError::conflict(format!(
+                    "{} already holds a skill named {name:?} installed from {}; this one comes from {source_name}. Two different skills with one name cannot share a target: remove the other first, or use --force to replace it (a backup is kept)",
+                    dest.display(),
+                    row.source_ref,
+                )));
+            }
+            true
+        }
+        Some(row) if super::is_modified(row) => {
+            if !force {
+                return Err(InstallError::conflict(format!(
+                    "{} was edited by hand since it was installed; nothing was changed. Use --force to replace it (the edited copy is kept in a backup folder)",
+                    dest.display()
+                )));
+            }
+            true
+        }
+        Some(_) => false,
+        None if std::fs::symlink_metadata(dest).is_ok() => {
+            if !force {
+                return Err(InstallError::conflict(format!(
+                    "{} exists and was not installed by skilld; nothing was changed. Use --force to replace it (it is kept in a backup folder)",
+                    dest.display()
+                )));
+            }
+            true
+        }
+        None => false,
+    };
+    let backup = if backup_needed && std::fs::symlink_metadata(dest).is_ok() {
+        Some(super::backup(state, dest, name)?)
+    } else {
+        None
+    };
+    Ok((existing, backup))
 }

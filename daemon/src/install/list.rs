@@ -81,6 +81,7 @@ pub async fn list(state: &State, target: Option<&str>) -> Result<Vec<Installed>,
                 signer: None,
                 latest: None,
                 unpublished: Vec::new(),
+                link: None,
             });
         }
     }

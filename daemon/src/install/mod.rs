@@ -1,6 +1,8 @@
 //! Installing skills into agents' folders: targets, staging, the atomic
 //! swap with crash recovery, provenance, drift protection, and the
 //! operations on installs (list, remove, rollback, pin, upgrade selection).
+//! A skill installed into several targets may be one copy linked into the
+//! others ([`links`]): those installs change together.
 //!
 //! The user's edits are never lost: a folder whose content no longer
 //! matches what was installed (or that skilld did not install) is only
@@ -10,8 +12,10 @@ pub mod apply;
 pub mod drift;
 pub mod error;
 pub mod folders;
+pub mod links;
 pub mod list;
 pub mod ops;
+pub mod plan;
 pub mod provenance;
 pub mod select;
 pub mod stage;
@@ -44,66 +48,7 @@ pub fn to_wire(row: &InstallRow) -> Installed {
         signer: row.signer.clone(),
         latest: None,
         unpublished: Vec::new(),
-    }
-}
-
-/// `(target name, folder)` for each requested target.
-pub fn resolve_targets(
-    state: &State,
-    names: &[String],
-    project: Option<&Path>,
-    output: Option<&Path>,
-) -> Result<Vec<(String, PathBuf)>, InstallError> {
-    if let Some(dir) = output {
-        if !dir.is_absolute() {
-            return Err(InstallError::invalid(
-                "-o must be an absolute path (skillc sends one)",
-            ));
-        }
-        let dir = folders::canonical_folder(dir)
-            .map_err(|e| InstallError::invalid(format!("-o: {e}")))?;
-        refuse_file(&dir)?;
-        return Ok(vec![(targets::DIR_TARGET.to_string(), dir)]);
-    }
-    if let Some(p) = project
-        && !p.is_absolute()
-    {
-        return Err(InstallError::invalid(
-            "--project must be an absolute path (skillc sends one)",
-        ));
-    }
-    let names: Vec<String> = if names.is_empty() {
-        vec![state.config().install.default_target.clone()]
-    } else {
-        names.to_vec()
-    };
-    let mut out = Vec::new();
-    for name in names {
-        let target = targets::find(&name).map_err(|e| InstallError::invalid(e.to_string()))?;
-        let (dir, _) = target.resolve(state.target_env(), project).ok_or_else(|| {
-            InstallError::invalid(
-                "no home folder is known to the daemon (HOME is unset); use -o DIR or --project",
-            )
-        })?;
-        let dir = folders::canonical_folder(&dir)
-            .map_err(|e| InstallError::invalid(format!("target {name}: {e}")))?;
-        refuse_file(&dir)?;
-        out.push((name, dir));
-    }
-    out.dedup();
-    Ok(out)
-}
-
-/// A target folder that exists as something else (a file) is the
-/// caller's mistake, said before anything is staged.
-fn refuse_file(dir: &Path) -> Result<(), InstallError> {
-    match std::fs::metadata(dir) {
-        Ok(m) if !m.is_dir() => Err(InstallError::invalid(format!(
-            "{} is {}, not a folder; skills are installed into a folder: name another one",
-            dir.display(),
-            crate::user_file::kind_of(&m)
-        ))),
-        _ => Ok(()),
+        link: row.link_of.as_ref().map(PathBuf::from),
     }
 }
 

@@ -204,9 +204,26 @@ pub async fn remove(
     force: bool,
 ) -> Result<Outcomes, InstallError> {
     let rows = select(state, selector).await?;
+    // A copy goes with its links, which go first.
+    let all = state.index().read(installs::all).await?;
+    let rows = super::links::with_links_first(&all, rows);
+    // A hand-edited copy stays without `force`: so do the links to it,
+    // or its agents would lose a skill that is still there.
+    let kept: Vec<String> = rows
+        .iter()
+        .filter(|r| !force && super::is_modified(r))
+        .map(|r| r.path.clone())
+        .collect();
     let mut out = Outcomes::default();
     for row in rows {
-        match remove_one(state, &row, force).await {
+        let removed = match row.link_of.as_ref().filter(|copy| kept.contains(copy)) {
+            Some(copy) => Err(InstallError::conflict(format!(
+                "{} links to {copy}, which was edited by hand; nothing was removed. Use --force to remove both (the edited copy is kept in a backup folder)",
+                row.path
+            ))),
+            None => remove_one(state, &row, force).await,
+        };
+        match removed {
             Ok((wire, backup)) => {
                 out.changed.push(wire);
                 out.backups.extend(backup);
@@ -279,12 +296,16 @@ pub async fn rollback(
     force: bool,
 ) -> Result<Outcomes, InstallError> {
     let rows = select(state, selector).await?;
+    // A link rolls back with its copy, once.
+    let all = state.index().read(installs::all).await?;
+    let rows = super::links::owners(&all, rows);
     let mut out = Outcomes::default();
     for row in rows {
         match rollback_one(state, &row, force).await {
             Ok(applied) => {
                 out.backups.extend(applied.backup);
                 out.changed.push(applied.installed);
+                out.changed.extend(applied.linked);
             }
             // Recorded in the history already (by rollback_one or install_into).
             Err(e) => out.failed.push((row, e)),
@@ -359,6 +380,9 @@ pub async fn pin(
     pinned: bool,
 ) -> Result<Outcomes, InstallError> {
     let rows = select(state, selector).await?;
+    // Linked installs change together.
+    let all = state.index().read(installs::all).await?;
+    let rows = super::links::whole_sets(&all, rows);
     let mut out = Outcomes::default();
     for mut row in rows {
         let path = row.path.clone();

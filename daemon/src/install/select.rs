@@ -214,6 +214,10 @@ pub async fn upgrade_one(
     match result {
         Ok(applied) => {
             outcome.result = "upgraded".into();
+            if !applied.linked.is_empty() {
+                let targets: Vec<&str> = applied.linked.iter().map(|i| i.target.as_str()).collect();
+                outcome.message = Some(format!("its links in {} follow", targets.join(", ")));
+            }
             (outcome, applied.backup)
         }
         Err(e) => {

@@ -388,6 +388,7 @@ mod tests {
             previous_digest: None,
             previous_version: None,
             signer: None,
+            link_of: None,
         }
     }
 

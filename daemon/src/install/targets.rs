@@ -53,6 +53,9 @@ pub struct Target {
     pub project_path: &'static str,
     /// The agent's own folder below the home folder.
     pub detect: &'static str,
+    /// Whether the agent loads a skill folder that is a link (else an
+    /// install with links gives it a copy).
+    pub follows_links: bool,
     /// Where the row comes from.
     pub source: &'static str,
 }
@@ -68,7 +71,13 @@ struct Row {
     env: Option<EnvRow>,
     project: String,
     detect: String,
+    #[serde(default = "yes")]
+    follows_links: bool,
     source: String,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -112,6 +121,7 @@ fn parse(text: &str) -> Result<Vec<Target>, String> {
             env: row.env.map(|e| (leak(e.var), leak(e.path))),
             project_path: leak(row.project),
             detect: leak(row.detect),
+            follows_links: row.follows_links,
             source: leak(row.source),
         });
     }
@@ -127,8 +137,13 @@ pub fn markdown_table() -> String {
             Some((var, below)) => format!("`~/{}` (`${var}/{below}`)", t.home_path),
             None => format!("`~/{}`", t.home_path),
         };
+        let copy = if t.follows_links {
+            ""
+        } else {
+            " (gets a copy: it does not load linked folders)"
+        };
         out.push_str(&format!(
-            "| {} | {user} | `{}` | {} |\n",
+            "| {} | {user} | `{}` | {}{copy} |\n",
             t.name, t.project_path, t.agents
         ));
     }

@@ -253,7 +253,9 @@ pub async fn run(state: &State) -> CheckResponse {
     state
         .events()
         .emit(EventBus::event(EventKind::CheckStarted));
-    let rows = state.index().read(installs::all).await.unwrap_or_default();
+    let all = state.index().read(installs::all).await.unwrap_or_default();
+    // A link is upgraded with its copy: the copy stands for the set.
+    let rows = crate::install::links::owners(&all, all.clone());
     let mut by_repo: BTreeMap<String, Vec<InstallRow>> = BTreeMap::new();
     for row in rows {
         by_repo.entry(row.repository.clone()).or_default().push(row);
