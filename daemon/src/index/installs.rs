@@ -28,9 +28,12 @@ pub struct InstallRow {
     /// The folder of the install this one links to (its path is a link).
     #[serde(default)]
     pub link_of: Option<String>,
+    /// The project whose lock this install was synced from.
+    #[serde(default)]
+    pub project: Option<String>,
 }
 
-const COLUMNS: &str = "name, target, path, source_ref, registry, repository, digest, version, content_hash, status, pinned, installed_at, installed_by, previous_ref, previous_digest, previous_version, signer, link_of";
+const COLUMNS: &str = "name, target, path, source_ref, registry, repository, digest, version, content_hash, status, pinned, installed_at, installed_by, previous_ref, previous_digest, previous_version, signer, link_of, project";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InstallRow> {
     Ok(InstallRow {
@@ -52,19 +55,20 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InstallRow> {
         previous_version: r.get(15)?,
         signer: r.get(16)?,
         link_of: r.get(17)?,
+        project: r.get(18)?,
     })
 }
 
 pub fn upsert(conn: &Connection, r: &InstallRow) -> rusqlite::Result<()> {
     conn.execute(
         &format!(
-            "INSERT INTO installs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+            "INSERT INTO installs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
              ON CONFLICT(path) DO UPDATE SET name = excluded.name, target = excluded.target, source_ref = excluded.source_ref,
                registry = excluded.registry, repository = excluded.repository, digest = excluded.digest, version = excluded.version,
                content_hash = excluded.content_hash, status = excluded.status, pinned = excluded.pinned,
                installed_at = excluded.installed_at, installed_by = excluded.installed_by, previous_ref = excluded.previous_ref,
                previous_digest = excluded.previous_digest, previous_version = excluded.previous_version,
-               signer = excluded.signer, link_of = excluded.link_of"
+               signer = excluded.signer, link_of = excluded.link_of, project = excluded.project"
         ),
         params![
             r.name,
@@ -84,7 +88,8 @@ pub fn upsert(conn: &Connection, r: &InstallRow) -> rusqlite::Result<()> {
             r.previous_digest,
             r.previous_version,
             r.signer,
-            r.link_of
+            r.link_of,
+            r.project
         ],
     )?;
     Ok(())
@@ -104,6 +109,14 @@ pub fn by_path(conn: &Connection, path: &str) -> rusqlite::Result<Option<Install
         from_row,
     )
     .optional()
+}
+
+/// The installs that are links to the install at `path`.
+pub fn links_to(conn: &Connection, path: &str) -> rusqlite::Result<Vec<InstallRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM installs WHERE link_of = ?1 ORDER BY name, target"
+    ))?;
+    stmt.query_map([path], from_row)?.collect()
 }
 
 pub fn delete(conn: &Connection, path: &str) -> rusqlite::Result<()> {
@@ -175,24 +188,63 @@ pub struct Pending {
     pub displaced: String,
     /// JSON of the [`InstallRow`] to record on success; empty for a removal.
     pub record: String,
+    /// The swaps made as one (a project sync), undone together.
+    pub batch: Option<String>,
 }
 
 pub fn begin(conn: &Connection, p: &Pending) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT OR REPLACE INTO pending (path, staged, displaced, record) VALUES (?1, ?2, ?3, ?4)",
-        params![p.path, p.staged, p.displaced, p.record],
+        "INSERT OR REPLACE INTO pending (path, staged, displaced, record, batch) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![p.path, p.staged, p.displaced, p.record, p.batch],
     )?;
     Ok(())
 }
 
+/// Record several swaps as pending, in one transaction.
+pub fn begin_all(conn: &mut Connection, all: &[Pending]) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    for p in all {
+        begin(&tx, p)?;
+    }
+    tx.commit()
+}
+
+/// Record the outcome of several swaps and drop their pending rows, in one
+/// transaction.
+pub fn finish_all(
+    conn: &mut Connection,
+    all: &[(String, Option<InstallRow>)],
+) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    for (path, record) in all {
+        match record {
+            Some(row) => upsert(&tx, row)?,
+            None => delete(&tx, path)?,
+        }
+        tx.execute("DELETE FROM pending WHERE path = ?1", [path])?;
+    }
+    tx.commit()
+}
+
+/// Forget several pending swaps (undone on disk), in one transaction.
+pub fn abandon_all(conn: &mut Connection, paths: &[String]) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    for path in paths {
+        tx.execute("DELETE FROM pending WHERE path = ?1", [path])?;
+    }
+    tx.commit()
+}
+
 pub fn pending(conn: &Connection) -> rusqlite::Result<Vec<Pending>> {
-    let mut stmt = conn.prepare_cached("SELECT path, staged, displaced, record FROM pending")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT path, staged, displaced, record, batch FROM pending")?;
     stmt.query_map([], |r| {
         Ok(Pending {
             path: r.get(0)?,
             staged: r.get(1)?,
             displaced: r.get(2)?,
             record: r.get(3)?,
+            batch: r.get(4)?,
         })
     })?
     .collect()

@@ -13,7 +13,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("migrations/0002_history_policy.sql")),
     (3, include_str!("migrations/0003_signer.sql")),
     (4, include_str!("migrations/0004_origins_staging.sql")),
-    (5, include_str!("migrations/0005_links.sql")),
+    (5, include_str!("migrations/0005_links_projects.sql")),
 ];
 
 /// The schema version this binary writes.

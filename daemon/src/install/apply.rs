@@ -208,8 +208,14 @@ pub async fn replace_install(
     by: &str,
     action: Action,
 ) -> Result<Applied, InstallError> {
-    let all = state.index().read(installs::all).await?;
-    let owner = super::links::owner(&all, row);
+    let owner = match row.link_of.clone() {
+        Some(copy) => state
+            .index()
+            .read(move |conn| installs::by_path(conn, &copy))
+            .await?
+            .unwrap_or_else(|| row.clone()),
+        None => row.clone(),
+    };
     let parent = parent_of(&owner.path);
     install_set(state, &owner.target, &parent, image, force, by, action).await
 }
@@ -226,16 +232,20 @@ pub async fn install_set(
     action: Action,
 ) -> Result<Applied, InstallError> {
     let mut applied = install_into(state, target, parent, image, force, by, action).await?;
-    let copy_path = applied.installed.path.display().to_string();
-    let lookup = copy_path.clone();
-    let (all, copy) = state
+    let lookup = applied.installed.path.display().to_string();
+    let (members, copy) = state
         .index()
-        .read(move |conn| Ok((installs::all(conn)?, installs::by_path(conn, &lookup)?)))
+        .read(move |conn| {
+            Ok((
+                installs::links_to(conn, &lookup)?,
+                installs::by_path(conn, &lookup)?,
+            ))
+        })
         .await?;
     let Some(copy) = copy else {
         return Ok(applied);
     };
-    for member in super::links::members(&all, &copy_path) {
+    for member in &members {
         let member_parent = parent_of(&member.path);
         // Recorded in the history either way; a link replaced by hand is
         // left alone without `force` (its install shows it modified).
@@ -461,6 +471,7 @@ async fn install_inner(
             .or_else(|| existing.as_ref().and_then(|r| r.previous_version.clone())),
         signer,
         link_of: None,
+        project: None,
     };
     let displaced = swap::sibling(&dest, "old");
     if let Err(e) = swap::replace(

@@ -42,11 +42,18 @@ pub fn owner(rows: &[InstallRow], row: &InstallRow) -> InstallRow {
 /// `rows` with each link replaced by its copy, each install once (the
 /// order of first appearance kept).
 pub fn owners(all: &[InstallRow], rows: Vec<InstallRow>) -> Vec<InstallRow> {
+    let by_path: std::collections::HashMap<&str, &InstallRow> =
+        all.iter().map(|r| (r.path.as_str(), r)).collect();
+    let mut seen = std::collections::HashSet::new();
     let mut out: Vec<InstallRow> = Vec::new();
     for row in rows {
-        let owner = owner(all, &row);
-        if !out.iter().any(|r| r.path == owner.path) {
-            out.push(owner);
+        let owner = row
+            .link_of
+            .as_deref()
+            .and_then(|copy| by_path.get(copy).copied())
+            .unwrap_or(&row);
+        if seen.insert(owner.path.clone()) {
+            out.push(owner.clone());
         }
     }
     out
@@ -242,6 +249,7 @@ mod tests {
             previous_version: None,
             signer: None,
             link_of: link_of.map(str::to_string),
+            project: None,
         }
     }
 

@@ -203,6 +203,7 @@ pub async fn replace(
             .as_ref()
             .map(|r| serde_json::to_string(r).unwrap_or_default())
             .unwrap_or_default(),
+        batch: None,
     };
     let begin = pending.clone();
     index
@@ -276,6 +277,7 @@ pub async fn take_away(index: &Index, dest: &Path, displaced: &Path) -> Result<(
         staged: String::new(),
         displaced: displaced.display().to_string(),
         record: String::new(),
+        batch: None,
     };
     let begin = pending.clone();
     index
@@ -299,6 +301,190 @@ pub async fn take_away(index: &Index, dest: &Path, displaced: &Path) -> Result<(
     Ok(())
 }
 
+/// One swap of a batch: `staged` (none for a removal) goes to `dest`,
+/// what was there to `displaced`; `record` is the install to write (none:
+/// forget the install at `dest`).
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub dest: PathBuf,
+    pub staged: Option<PathBuf>,
+    pub displaced: PathBuf,
+    pub record: Option<InstallRow>,
+}
+
+/// Make every swap of `items`, or none: all are recorded as pending in one
+/// transaction (sharing a batch id), made in order, and recorded done in
+/// one transaction. A failure part-way undoes the swaps made; a crash
+/// part-way is undone whole at the next start ([`recover`]). The displaced
+/// folders are left for the caller.
+pub async fn replace_all(index: &Index, items: &[Item]) -> Result<(), SwapError> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let batch = format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default()
+    );
+    let pending: Vec<Pending> = items
+        .iter()
+        .map(|i| Pending {
+            path: i.dest.display().to_string(),
+            staged: i
+                .staged
+                .as_ref()
+                .map(|s| s.display().to_string())
+                .unwrap_or_default(),
+            displaced: i.displaced.display().to_string(),
+            record: i
+                .record
+                .as_ref()
+                .map(|r| serde_json::to_string(r).unwrap_or_default())
+                .unwrap_or_default(),
+            batch: Some(batch.clone()),
+        })
+        .collect();
+    let paths: Vec<String> = pending.iter().map(|p| p.path.clone()).collect();
+    index
+        .write(move |conn| installs::begin_all(conn, &pending))
+        .await?;
+    let work = items.to_vec();
+    let swapped = tokio::task::spawn_blocking(move || swap_all(&work))
+        .await
+        .map_err(|e| SwapError::Io(std::io::Error::other(e.to_string())))?;
+    if let Err(e) = swapped {
+        let forget = paths.clone();
+        index
+            .write(move |conn| installs::abandon_all(conn, &forget))
+            .await?;
+        return Err(SwapError::Io(e));
+    }
+    let outcome: Vec<(String, Option<InstallRow>)> = items
+        .iter()
+        .map(|i| (i.dest.display().to_string(), i.record.clone()))
+        .collect();
+    let finished = index
+        .write(move |conn| installs::finish_all(conn, &outcome))
+        .await;
+    if let Err(e) = finished {
+        let work = items.to_vec();
+        let undone =
+            tokio::task::spawn_blocking(move || work.iter().rev().try_for_each(undo_item)).await;
+        let forget = paths.clone();
+        let _ = index
+            .write(move |conn| installs::abandon_all(conn, &forget))
+            .await;
+        if !matches!(undone, Ok(Ok(()))) {
+            tracing::error!(
+                "cannot undo a batch whose record failed; it is settled at the next start"
+            );
+        }
+        return Err(SwapError::Record(e));
+    }
+    Ok(())
+}
+
+/// Make each swap in order; on a failure, undo those made.
+fn swap_all(items: &[Item]) -> std::io::Result<()> {
+    for (n, item) in items.iter().enumerate() {
+        let done = match &item.staged {
+            Some(staged) => swap(&item.dest, staged, &item.displaced),
+            None => {
+                test_delay();
+                std::fs::rename(&item.dest, &item.displaced).map(|()| sync_parent(&item.dest))
+            }
+        };
+        if let Err(e) = done {
+            for made in items[..n].iter().rev() {
+                let _ = undo_item(made);
+            }
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Undo one swap of a batch that was made: the new content back to its
+/// staging place (or away), the displaced folder back.
+fn undo_item(item: &Item) -> std::io::Result<()> {
+    match &item.staged {
+        Some(staged) => unswap(&item.dest, staged, &item.displaced),
+        None => {
+            std::fs::rename(&item.displaced, &item.dest)?;
+            sync_parent(&item.dest);
+            Ok(())
+        }
+    }
+}
+
+/// Settle a batch a crash interrupted: finished whole when every swap was
+/// made, else undone whole.
+async fn recover_batch(index: &Index, batch: &str, items: Vec<Pending>) -> Result<(), IndexError> {
+    let made = |p: &Pending| {
+        if p.staged.is_empty() {
+            std::fs::symlink_metadata(&p.path).is_err()
+        } else {
+            std::fs::symlink_metadata(&p.staged).is_err()
+        }
+    };
+    let paths: Vec<String> = items.iter().map(|p| p.path.clone()).collect();
+    if items.iter().all(made) {
+        let outcome: Vec<(String, Option<InstallRow>)> = items
+            .iter()
+            .map(|p| (p.path.clone(), serde_json::from_str(&p.record).ok()))
+            .collect();
+        index
+            .write(move |conn| installs::finish_all(conn, &outcome))
+            .await?;
+        for p in &items {
+            remove_any(Path::new(&p.displaced));
+        }
+        tracing::warn!(
+            batch,
+            swaps = items.len(),
+            "an interrupted sync was completed"
+        );
+        return Ok(());
+    }
+    for p in items.iter().rev() {
+        let (dest, staged, displaced) = (
+            Path::new(&p.path),
+            Path::new(&p.staged),
+            Path::new(&p.displaced),
+        );
+        if made(p) && !p.staged.is_empty() {
+            // The new content went in: take it out again.
+            let _ = std::fs::rename(dest, staged);
+        }
+        if std::fs::symlink_metadata(dest).is_err() && std::fs::symlink_metadata(displaced).is_ok()
+        {
+            let _ = std::fs::rename(displaced, dest);
+        }
+        if !p.staged.is_empty() {
+            remove_any(staged);
+        }
+    }
+    index
+        .write(move |conn| installs::abandon_all(conn, &paths))
+        .await?;
+    tracing::warn!(
+        batch,
+        swaps = items.len(),
+        "an interrupted sync was undone; the previous set is in place"
+    );
+    Ok(())
+}
+
+/// Remove a folder, or a link or file, without following links.
+fn remove_any(path: &Path) {
+    if std::fs::remove_file(path).is_err() {
+        let _ = std::fs::remove_dir_all(path);
+    }
+}
+
 /// Why a swap failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SwapError {
@@ -314,8 +500,20 @@ pub enum SwapError {
 
 /// Finish or undo every swap a crash interrupted; how many there were.
 pub async fn recover(index: &Index) -> Result<usize, IndexError> {
-    let pending = index.read(installs::pending).await?;
-    let count = pending.len();
+    let all = index.read(installs::pending).await?;
+    let count = all.len();
+    let (batched, pending): (Vec<Pending>, Vec<Pending>) =
+        all.into_iter().partition(|p| p.batch.is_some());
+    let mut batches: std::collections::BTreeMap<String, Vec<Pending>> = Default::default();
+    for p in batched {
+        batches
+            .entry(p.batch.clone().unwrap_or_default())
+            .or_default()
+            .push(p);
+    }
+    for (batch, items) in batches {
+        recover_batch(index, &batch, items).await?;
+    }
     for p in pending {
         let (dest, staged, displaced) = (
             PathBuf::from(&p.path),
@@ -389,6 +587,7 @@ mod tests {
             previous_version: None,
             signer: None,
             link_of: None,
+            project: None,
         }
     }
 
@@ -437,6 +636,122 @@ mod tests {
             .await
             .unwrap_err();
         assert!(!dest.exists());
+    }
+
+    /// Three folders: `a` (old), `b` (old), `c` (to remove); new `a`, `b`.
+    fn batch_fixture(parent: &Path) -> Vec<Item> {
+        std::fs::create_dir_all(parent).unwrap();
+        let mut items = Vec::new();
+        for name in ["a", "b", "c"] {
+            let dest = parent.join(name);
+            std::fs::create_dir(&dest).unwrap();
+            std::fs::write(dest.join("SKILL.md"), "old").unwrap();
+            let staged = (name != "c").then(|| {
+                let staged = sibling(&dest, "staged");
+                std::fs::create_dir(&staged).unwrap();
+                std::fs::write(staged.join("SKILL.md"), "new").unwrap();
+                staged
+            });
+            items.push(Item {
+                dest: dest.clone(),
+                record: staged.as_ref().map(|_| row(&dest)),
+                staged,
+                displaced: sibling(&dest, "old"),
+            });
+        }
+        items
+    }
+
+    fn contents(parent: &Path) -> Vec<(String, String)> {
+        ["a", "b", "c"]
+            .iter()
+            .filter_map(|n| {
+                std::fs::read_to_string(parent.join(n).join("SKILL.md"))
+                    .ok()
+                    .map(|t| (n.to_string(), t))
+            })
+            .collect()
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_batch_is_made_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(&dir.path().join("index.db")).unwrap();
+        let parent = dir.path().join("skills");
+        let items = batch_fixture(&parent);
+        replace_all(&index, &items).await.unwrap();
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        assert_eq!(contents(&parent), pairs(&[("a", "new"), ("b", "new")]));
+        assert_eq!(index.read(installs::all).await.unwrap().len(), 2);
+        assert!(index.read(installs::pending).await.unwrap().is_empty());
+
+        // A failure at the last swap (its staged folder is gone) undoes
+        // the ones made before it.
+        let parent = dir.path().join("second");
+        let mut items = batch_fixture(&parent);
+        let last = items[1].staged.clone().unwrap();
+        std::fs::remove_dir_all(&last).unwrap();
+        items.swap(1, 2);
+        replace_all(&index, &items).await.unwrap_err();
+        assert_eq!(
+            contents(&parent),
+            pairs(&[("a", "old"), ("b", "old"), ("c", "old")])
+        );
+        assert!(index.read(installs::pending).await.unwrap().is_empty());
+    }
+
+    /// A crash between the swaps of a batch: at start, the swaps made are
+    /// undone and the old folders are back.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_batch_a_crash_cut_short_is_undone_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(&dir.path().join("index.db")).unwrap();
+        let parent = dir.path().join("skills");
+        let items = batch_fixture(&parent);
+        let pending: Vec<Pending> = items
+            .iter()
+            .map(|i| Pending {
+                path: i.dest.display().to_string(),
+                staged: i
+                    .staged
+                    .as_ref()
+                    .map(|s| s.display().to_string())
+                    .unwrap_or_default(),
+                displaced: i.displaced.display().to_string(),
+                record: i
+                    .record
+                    .as_ref()
+                    .map(|r| serde_json::to_string(r).unwrap())
+                    .unwrap_or_default(),
+                batch: Some("b1".into()),
+            })
+            .collect();
+        index
+            .write(move |conn| installs::begin_all(conn, &pending))
+            .await
+            .unwrap();
+        // The crash came after the first swap and half-way into the second.
+        swap(
+            &items[0].dest,
+            items[0].staged.as_ref().unwrap(),
+            &items[0].displaced,
+        )
+        .unwrap();
+        std::fs::rename(&items[1].dest, &items[1].displaced).unwrap();
+        assert_eq!(recover(&index).await.unwrap(), 3);
+        assert_eq!(
+            contents(&parent),
+            [("a", "old"), ("b", "old"), ("c", "old")]
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect::<Vec<_>>()
+        );
+        assert!(index.read(installs::pending).await.unwrap().is_empty());
+        assert!(index.read(installs::all).await.unwrap().is_empty());
     }
 
     #[tokio::test(flavor = "current_thread")]

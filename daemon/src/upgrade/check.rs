@@ -1,22 +1,19 @@
 //! One upgrade check over every install.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use skilld_proto::events::{EventKind, HistoryEntry};
-use skilld_proto::images::Lifecycle;
 use skilld_proto::install::{CheckResponse, UpgradeOutcome};
 
 use super::policy::Policy;
+use super::versions::Versions;
 use crate::events::EventBus;
-use crate::image::lifecycle::release_version;
 use crate::image::reference::Reference;
 use crate::index::installs::{self, InstallRow};
 use crate::install::select;
-use crate::registry::fetch::{Fetched, fetch_manifest};
-use crate::registry::transport::Endpoint;
-use crate::registry::{RegistryError, remote};
+use crate::registry::RegistryError;
 use crate::state::State;
 
 /// Why a repository could not be checked.
@@ -25,81 +22,17 @@ struct RepoFailure {
     error: RegistryError,
 }
 
-/// Release versions of a repository, highest first, with a status cache.
-struct Versions {
-    repository: String,
-    list: Vec<(semver::Version, String)>,
-    status: HashMap<String, Option<Lifecycle>>,
-    /// Manifests fetched to read a status, kept for the pull of an upgrade
-    /// to that tag (so it is not asked for twice).
-    fetched: HashMap<String, (Fetched, Endpoint)>,
-}
-
-impl Versions {
-    /// Whether `tag` is published (asks the registry once per tag).
-    async fn published(&mut self, state: &State, tag: &str) -> bool {
-        if !self.status.contains_key(tag) {
-            let reference = Reference::parse(&format!("{}:{tag}", self.repository)).ok();
-            let status = match reference {
-                Some(r) if r.registry.is_some() => {
-                    match fetch_manifest(state.registries(), &r).await {
-                        Ok((fetched, endpoint)) => {
-                            let status = fetched.manifest.status().and_then(Lifecycle::parse);
-                            self.fetched.insert(tag.to_string(), (fetched, endpoint));
-                            status
-                        }
-                        Err(_) => None,
-                    }
-                }
-                Some(_) => state
-                    .catalog()
-                    .get(&format!("{}:{tag}", self.repository))
-                    .await
-                    .ok()
-                    .flatten()
-                    .and_then(|row| row.status.as_deref().and_then(Lifecycle::parse)),
-                None => Some(Lifecycle::Archived),
-            };
-            self.status.insert(tag.to_string(), status);
-        }
-        matches!(self.status[tag], None | Some(Lifecycle::Published))
-    }
-}
-
 /// List the release versions of `repository` (one request for a registry).
 async fn versions(state: &State, repository: &str) -> Result<Versions, RepoFailure> {
-    let reference = Reference::parse(&format!("{repository}:latest")).map_err(|e| RepoFailure {
-        host: String::new(),
-        error: RegistryError::Invalid {
-            reference: repository.to_string(),
-            message: e.to_string(),
-        },
-    })?;
-    let tags: Vec<String> = match &reference.registry {
-        Some(host) => remote::tag_names(state.registries(), &reference)
-            .await
-            .map_err(|error| RepoFailure {
-                host: host.clone(),
-                error,
-            })?,
-        None => state
-            .catalog()
-            .in_repository(repository)
-            .await
-            .map(|rows| rows.into_iter().map(|r| r.tag).collect())
-            .unwrap_or_default(),
-    };
-    let mut list: Vec<(semver::Version, String)> = tags
-        .into_iter()
-        .filter_map(|t| release_version(&t).map(|v| (v, t)))
-        .collect();
-    list.sort_by(|a, b| b.0.cmp(&a.0));
-    Ok(Versions {
-        repository: repository.to_string(),
-        list,
-        status: HashMap::new(),
-        fetched: HashMap::new(),
-    })
+    Versions::list(state, repository)
+        .await
+        .map_err(|error| RepoFailure {
+            host: Reference::parse(&format!("{repository}:latest"))
+                .ok()
+                .and_then(|r| r.registry)
+                .unwrap_or_default(),
+            error,
+        })
 }
 
 fn event(
@@ -206,7 +139,7 @@ async fn consider(
             outcome.message = Some(message);
             return Some(outcome);
         }
-        let prefetched = versions.fetched.remove(&tag);
+        let prefetched = versions.take_fetched(&tag);
         let result = select::upgrade_to_fetched(state, row, &tag, prefetched, false, "auto").await;
         match result {
             Ok(_) => outcome.result = "upgraded".into(),

@@ -9,6 +9,7 @@
 pub mod check;
 pub mod policy;
 pub mod scheduler;
+pub mod versions;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
