@@ -391,6 +391,88 @@ async fn install_inner(
     by: &str,
     signer: Option<String>,
 ) -> Result<Applied, InstallError> {
+    let prepared = prepare_copy(state, target, parent, image, force, by, signer, None).await?;
+    finish_one(state, prepared).await
+}
+
+/// A change staged beside its folder and judged, ready to swap in (alone,
+/// or with others as one: a project sync).
+pub struct Prepared {
+    pub item: swap::Item,
+    pub record: InstallRow,
+    /// What the index had at the folder.
+    pub existing: Option<InstallRow>,
+    /// Whether what is there goes to the backups (the item's `displaced`
+    /// is then in the backup folder, and stays).
+    pub backup: bool,
+}
+
+impl Prepared {
+    /// Drop what was staged (the change is not made).
+    pub fn discard(&self) {
+        if let Some(staged) = &self.item.staged {
+            if std::fs::remove_file(staged).is_err() {
+                let _ = std::fs::remove_dir_all(staged);
+            }
+            if let Some(parent) = self.item.dest.parent() {
+                swap::tidy_area(parent);
+            }
+        }
+    }
+
+    /// After the swap: remove what was displaced (unless it is a backup);
+    /// the answer for the wire.
+    pub fn done(self) -> Applied {
+        if !self.backup && std::fs::remove_file(&self.item.displaced).is_err() {
+            let _ = std::fs::remove_dir_all(&self.item.displaced);
+        }
+        if let Some(parent) = self.item.dest.parent() {
+            swap::tidy_area(parent);
+        }
+        Applied {
+            installed: super::to_wire(&self.record),
+            backup: self.backup.then_some(self.item.displaced),
+            previous: self.existing.map(|r| (r.version, r.digest)),
+            linked: Vec::new(),
+        }
+    }
+}
+
+/// Swap one prepared change in, on its own.
+pub async fn finish_one(state: &State, prepared: Prepared) -> Result<Applied, InstallError> {
+    let item = &prepared.item;
+    let staged = item.staged.clone().unwrap_or_default();
+    if let Err(e) = swap::replace(
+        state.index(),
+        &item.dest,
+        &staged,
+        &item.displaced,
+        Some(prepared.record.clone()),
+    )
+    .await
+    {
+        prepared.discard();
+        return Err(InstallError::internal(e.to_string()));
+    }
+    state.watch().refresh().await;
+    let r = &prepared.record;
+    tracing::info!(name = %r.name, target = %r.target, path = %r.path, digest = %r.digest, link = ?r.link_of, "installed");
+    Ok(prepared.done())
+}
+
+/// Stage `image` beside `parent/<name>` and judge what is there (see
+/// [`judge_way`]): nothing on disk changes but the staging folder.
+#[allow(clippy::too_many_arguments)]
+pub async fn prepare_copy(
+    state: &State,
+    target: &str,
+    parent: &Path,
+    image: &Image,
+    force: bool,
+    by: &str,
+    signer: Option<String>,
+    project: Option<String>,
+) -> Result<Prepared, InstallError> {
     let (reference, descriptor, manifest) = (&image.reference, &image.descriptor, &image.manifest);
     let source_name = reference.to_string();
     let fallback = reference.name().to_string();
@@ -429,27 +511,23 @@ async fn install_inner(
             Ok(stage::stage(store, &source, &parent_owned, limits))
         })
         .await??;
-    let cleanup = |dir: &Path| {
-        let _ = std::fs::remove_dir_all(dir);
-        swap::tidy_area(parent);
-    };
     let dest = parent.join(&staged.name);
-    let dest_str = dest.display().to_string();
-    let (existing, backup) =
-        match make_way(state, &dest, &staged.name, reference, &source_name, force).await {
-            Ok(found) => found,
-            Err(e) => {
-                cleanup(&staged.dir);
-                return Err(e);
-            }
-        };
+    let judged = judge_way(state, &dest, &staged.name, reference, &source_name, force).await;
+    let (existing, backup) = match judged {
+        Ok(found) => found,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staged.dir);
+            swap::tidy_area(parent);
+            return Err(e);
+        }
+    };
     let previous = existing.as_ref().filter(|row| {
         row.repository == reference.repository() && row.digest != descriptor.digest.as_str()
     });
     let record = InstallRow {
         name: staged.name.clone(),
         target: target.to_string(),
-        path: dest_str,
+        path: dest.display().to_string(),
         source_ref: source_name,
         registry: reference.registry.clone(),
         repository: reference.repository(),
@@ -471,46 +549,38 @@ async fn install_inner(
             .or_else(|| existing.as_ref().and_then(|r| r.previous_version.clone())),
         signer,
         link_of: None,
-        project: None,
+        project,
     };
-    let displaced = swap::sibling(&dest, "old");
-    if let Err(e) = swap::replace(
-        state.index(),
-        &dest,
-        &staged.dir,
-        &displaced,
-        Some(record.clone()),
-    )
-    .await
-    {
-        cleanup(&staged.dir);
-        return Err(InstallError::internal(e.to_string()));
-    }
-    let _ = std::fs::remove_dir_all(&displaced);
-    // Empty now, unless another install is staging there.
-    swap::tidy_area(parent);
-    state.watch().refresh().await;
-    tracing::info!(name = %record.name, target, path = %record.path, digest = %record.digest, by, "installed");
-    Ok(Applied {
-        installed: super::to_wire(&record),
+    let displaced = if backup {
+        super::backup_path(state, &staged.name)?
+    } else {
+        swap::sibling(&dest, "old")
+    };
+    Ok(Prepared {
+        item: swap::Item {
+            dest,
+            staged: Some(staged.dir),
+            displaced,
+            record: Some(record.clone()),
+        },
+        record,
+        existing,
         backup,
-        previous: existing.map(|r| (r.version, r.digest)),
-        linked: Vec::new(),
     })
 }
 
-/// Clear the way for a skill `name` from `reference` at `dest`: what the
-/// index has there, and where a folder in the way went (with `force`). A
+/// What the index has at `dest`, and whether what is there must go to the
+/// backups for a skill `name` from `reference` to take its place: a
 /// different skill, a hand edit, or a folder skilld did not put there is
-/// refused without `force`, and moved to the backups with it.
-pub async fn make_way(
+/// refused without `force`, and backed up with it. Nothing is moved here.
+pub async fn judge_way(
     state: &State,
     dest: &Path,
     name: &str,
     reference: &Reference,
     source_name: &str,
     force: bool,
-) -> Result<(Option<InstallRow>, Option<PathBuf>), InstallError> {
+) -> Result<(Option<InstallRow>, bool), InstallError> {
     let lookup = dest.display().to_string();
     let existing = state
         .index()
@@ -548,10 +618,8 @@ pub async fn make_way(
         }
         None => false,
     };
-    let backup = if backup_needed && std::fs::symlink_metadata(dest).is_ok() {
-        Some(super::backup(state, dest, name)?)
-    } else {
-        None
-    };
-    Ok((existing, backup))
+    Ok((
+        existing,
+        backup_needed && std::fs::symlink_metadata(dest).is_ok(),
+    ))
 }

@@ -15,7 +15,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use super::apply::Applied;
+use super::apply::{Applied, Prepared};
 use super::error::InstallError;
 use super::{swap, tree};
 use crate::image::reference::Reference;
@@ -124,6 +124,20 @@ pub async fn place(
     force: bool,
     by: &str,
 ) -> Result<Applied, InstallError> {
+    let prepared = prepare(state, target, parent, copy, force, by).await?;
+    super::apply::finish_one(state, prepared).await
+}
+
+/// Stage a link to `copy` beside `parent/<name>` and judge what is there;
+/// nothing on disk changes but the staging folder.
+pub async fn prepare(
+    state: &State,
+    target: &str,
+    parent: &Path,
+    copy: &InstallRow,
+    force: bool,
+    by: &str,
+) -> Result<Prepared, InstallError> {
     let dest = parent.join(&copy.name);
     if dest == Path::new(&copy.path) {
         return Err(InstallError::internal(format!(
@@ -132,7 +146,7 @@ pub async fn place(
         )));
     }
     let reference = Reference::parse(&copy.source_ref)?;
-    let (existing, backup) = super::apply::make_way(
+    let (existing, backup) = super::apply::judge_way(
         state,
         &dest,
         &copy.name,
@@ -162,32 +176,21 @@ pub async fn place(
         link_of: Some(copy.path.clone()),
         ..copy.clone()
     };
-    let displaced = swap::sibling(&dest, "old");
-    if let Err(e) = swap::replace(
-        state.index(),
-        &dest,
-        &staged,
-        &displaced,
-        Some(record.clone()),
-    )
-    .await
-    {
-        let _ = std::fs::remove_file(&staged);
-        swap::tidy_area(parent);
-        return Err(InstallError::internal(e.to_string()));
-    }
-    // What was there: an older link (a file) or a copy of this skill.
-    if std::fs::remove_file(&displaced).is_err() {
-        let _ = std::fs::remove_dir_all(&displaced);
-    }
-    swap::tidy_area(parent);
-    state.watch().refresh().await;
-    tracing::info!(name = %record.name, target, path = %record.path, copy = %copy.path, by, "linked");
-    Ok(Applied {
-        installed: super::to_wire(&record),
+    let displaced = if backup {
+        super::backup_path(state, &copy.name)?
+    } else {
+        swap::sibling(&dest, "old")
+    };
+    Ok(Prepared {
+        item: swap::Item {
+            dest,
+            staged: Some(staged),
+            displaced,
+            record: Some(record.clone()),
+        },
+        record,
+        existing,
         backup,
-        previous: existing.map(|r| (r.version, r.digest)),
-        linked: Vec::new(),
     })
 }
 

@@ -54,6 +54,22 @@ pub fn to_wire(row: &InstallRow) -> Installed {
 
 /// Move a hand-edited or foreign folder out of the way, into the backups.
 pub fn backup(state: &State, folder: &Path, name: &str) -> Result<PathBuf, InstallError> {
+    let target = backup_path(state, name)?;
+    // Same filesystem: a rename; otherwise copy is not attempted (never lose
+    // the edit half-way): the caller reports the error.
+    std::fs::rename(folder, &target).map_err(|e| {
+        InstallError::conflict(format!(
+            "cannot move {} to the backup folder {}: {e}; nothing was changed",
+            folder.display(),
+            target.display()
+        ))
+    })?;
+    Ok(target)
+}
+
+/// A fresh place in the backup folder for `name`'s folder (the backup
+/// folder is made).
+pub fn backup_path(state: &State, name: &str) -> Result<PathBuf, InstallError> {
     let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
         .to_string()
         .replace(':', "");
@@ -66,15 +82,6 @@ pub fn backup(state: &State, folder: &Path, name: &str) -> Result<PathBuf, Insta
         n += 1;
         target = dir.join(format!("{name}-{stamp}-{n}"));
     }
-    // Same filesystem: a rename; otherwise copy is not attempted (never lose
-    // the edit half-way): the caller reports the error.
-    std::fs::rename(folder, &target).map_err(|e| {
-        InstallError::conflict(format!(
-            "cannot move {} to the backup folder {}: {e}; nothing was changed",
-            folder.display(),
-            target.display()
-        ))
-    })?;
     Ok(target)
 }
 
