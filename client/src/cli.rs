@@ -309,6 +309,71 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Add skills to the project in this folder: skills.json, the lock, and
+    /// its folders.
+    ///
+    /// Each REF is REGISTRY/REPOSITORY, with a tag (`:1.2.0`, kept as the
+    /// version) or a semver requirement (`@^1.2`, `@~1.4.0`); none means the
+    /// newest published version. skills.json is created when missing (the
+    /// format arconia-cli and skills-oci use), skills.lock.json pins each
+    /// skill by digest, and the project is synced: the skill goes to
+    /// .agents/skills/NAME, linked into the -t targets' project folders.
+    Add {
+        /// REGISTRY/REPOSITORY[:TAG] or REGISTRY/REPOSITORY@REQUIREMENT.
+        #[arg(required = true, value_name = "REF")]
+        references: Vec<String>,
+        /// Also link into these targets' project folders (e.g. claude).
+        #[arg(short = 't', long = "target", value_name = "T", add = ArgValueCompleter::new(crate::complete::targets))]
+        targets: Vec<String>,
+        /// The project folder (default: the current folder).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        project: PathBuf,
+    },
+    /// Resolve the project's skills.json into skills.lock.json.
+    ///
+    /// Each requirement goes to the newest published version it allows
+    /// (strict semver, published: the rule upgrades follow), pinned by
+    /// digest. Entries the lock already satisfies are kept unless named
+    /// with --update (or all, with --update and no names). Nothing is
+    /// installed; the file is written only when something changed.
+    Lock {
+        /// Resolve again even what the lock satisfies.
+        #[arg(long)]
+        update: bool,
+        /// With --update: only these skills.
+        #[arg(requires = "update")]
+        names: Vec<String>,
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        project: PathBuf,
+    },
+    /// Make the project's folders match skills.lock.json, all or nothing.
+    ///
+    /// Skills are fetched by digest (from the store when it has them, so a
+    /// sync works offline), checked by the trust policy, staged, and then
+    /// swapped in as one transaction: a failure or a crash leaves the
+    /// previous set. Skills a sync installed that left the lock are removed;
+    /// a hand-edited one stops the sync unless --force.
+    Sync {
+        /// For CI: fail, changing nothing, when skills.json and the lock
+        /// disagree; never write the lock.
+        #[arg(long)]
+        frozen: bool,
+        /// Say what would change; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Replace or remove hand-edited skills (a backup is kept).
+        #[arg(long)]
+        force: bool,
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        project: PathBuf,
+    },
+    /// Per skill of the project: locked, wanted (newest within its
+    /// requirement) and latest published version. Exit 1 when a newer
+    /// published version exists than one locked.
+    Outdated {
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        project: PathBuf,
+    },
     /// Remove an installed skill.
     ///
     /// Every install of NAME (in the target given with -t) is removed, each

@@ -21,6 +21,7 @@ pub mod index;
 pub mod install;
 pub mod memory;
 pub mod oci;
+pub mod project;
 pub mod registry;
 pub mod server;
 pub mod skill;

@@ -11,6 +11,7 @@ pub mod events;
 pub mod images;
 pub mod install;
 pub mod paths;
+pub mod project;
 pub mod registry;
 pub mod skill;
 pub mod status;

@@ -5,6 +5,7 @@ mod doctor;
 mod events;
 mod images;
 mod install;
+mod project;
 mod registry;
 mod service;
 mod skills;
@@ -86,6 +87,23 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
             )
             .await
         }
+        Command::Add {
+            references,
+            targets,
+            project: dir,
+        } => project::add(ctx, dir, references, targets).await,
+        Command::Lock {
+            update,
+            names,
+            project: dir,
+        } => project::lock(ctx, dir, *update, names).await,
+        Command::Sync {
+            frozen,
+            dry_run,
+            force,
+            project: dir,
+        } => project::sync(ctx, dir, *frozen, *dry_run, *force).await,
+        Command::Outdated { project: dir } => project::outdated(ctx, dir).await,
         Command::List {
             target, upgradable, ..
         } => install::list(ctx, target.as_deref(), *upgradable).await,

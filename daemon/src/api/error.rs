@@ -240,3 +240,20 @@ impl From<crate::install::InstallError> for ApiError {
         }
     }
 }
+
+impl From<crate::project::ProjectError> for ApiError {
+    fn from(e: crate::project::ProjectError) -> ApiError {
+        use crate::project::ProjectError as P;
+        match e {
+            P::Malformed { .. } | P::Invalid { .. } | P::Request(_) => {
+                ApiError::new(ErrorCode::InvalidRequest, e.to_string())
+            }
+            P::NotFound(message) => ApiError::new(ErrorCode::NotFound, message),
+            P::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
+            P::Io { .. } => ApiError::new(ErrorCode::Internal, e.to_string()),
+            P::Install(e) => e.into(),
+            P::Registry(e) => e.into(),
+            P::Index(e) => e.into(),
+        }
+    }
+}

@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod images;
 pub mod install;
+pub mod project;
 pub mod registry;
 pub mod shutdown;
 pub mod skills;
@@ -30,6 +31,7 @@ use serde::Serialize;
 use skilld_proto::events as event_routes;
 use skilld_proto::images as routes;
 use skilld_proto::install as install_routes;
+use skilld_proto::project as project_routes;
 use skilld_proto::registry as registry_routes;
 use skilld_proto::trust as trust_routes;
 use skilld_proto::{PROTOCOL, PROTOCOL_HEADER, skill};
@@ -173,6 +175,16 @@ async fn route(state: &State, req: Request<Incoming>) -> Result<ApiResponse, Api
             (Method::POST, install_routes::UPGRADE_ROUTE) => install::upgrade(state, req).await,
             (Method::POST, install_routes::CHECK_ROUTE) => install::check(state).await,
             (Method::POST, install_routes::POLICY_ROUTE) => install::policy(state, req).await,
+            (method, _) => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
+        },
+        project_routes::ADD_ROUTE
+        | project_routes::LOCK_ROUTE
+        | project_routes::SYNC_ROUTE
+        | project_routes::OUTDATED_ROUTE => match (method, path.as_str()) {
+            (Method::POST, project_routes::ADD_ROUTE) => project::add(state, req).await,
+            (Method::POST, project_routes::LOCK_ROUTE) => project::lock(state, req).await,
+            (Method::POST, project_routes::SYNC_ROUTE) => project::sync(state, req).await,
+            (Method::POST, project_routes::OUTDATED_ROUTE) => project::outdated(state, req).await,
             (method, _) => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
         },
         _ => Err(ApiError::not_found_route(&method, &path)),
