@@ -262,7 +262,10 @@ pub struct UpgradeOutcome {
     pub to: Option<String>,
     /// `upgraded`, `would_upgrade`, `up_to_date`, `pinned`, `modified`,
     /// `untrusted` (the trust policy refused the new version), `unversioned`
-    /// (the install has no version, so none counts as newer), `failed`.
+    /// (the install has no version, so none counts as newer), `locked` (a
+    /// project's lock decides its version: `skillc lock --update` there),
+    /// `available` (a check: newer, but the policy or a lock keeps it),
+    /// `failed`.
     pub result: String,
     #[serde(default)]
     pub message: Option<String>,

@@ -213,6 +213,29 @@ fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
         ),
         (Some("1.1.0"), Some("1.3.0"), Some("1.3.0"))
     );
+    // The daemon never moves a locked skill: an upgrade or a background
+    // check only reports the newer version.
+    let up = dev
+        .skillc(&["--json", "upgrade", "tone"])
+        .expect_code(0)
+        .json();
+    assert_eq!(up["outcomes"][0]["result"], "locked", "{up:#}");
+    let check = dev.skillc(&["--json", "check"]).expect_code(0).json();
+    let outcome = check["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "tone")
+        .unwrap_or_else(|| panic!("{check:#}"));
+    assert_eq!(outcome["result"], "available", "{check:#}");
+    assert!(
+        outcome["message"]
+            .as_str()
+            .unwrap()
+            .contains("skillc lock --update tone"),
+        "{check:#}"
+    );
+    assert_eq!(version_in(&project, "tone").as_deref(), Some("1.1.0"));
     // lock --update moves it; sync follows.
     in_project(&dev, &project, &["lock", "--update", "tone"]).expect_code(0);
     assert_eq!(lock_json(&project)["skills"][0]["source"]["tag"], "1.3.0");

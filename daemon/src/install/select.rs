@@ -173,6 +173,14 @@ pub async fn upgrade_one(
         outcome.result = "pinned".into();
         return (outcome, None);
     }
+    if let Some(project) = &row.project {
+        outcome.result = "locked".into();
+        outcome.message = Some(format!(
+            "locked by the project {project}; run `skillc lock --update {}` and `skillc sync` there",
+            row.name
+        ));
+        return (outcome, None);
+    }
     if let Some(message) = unversioned(row) {
         outcome.result = "unversioned".into();
         outcome.message = Some(message);

@@ -60,6 +60,9 @@ async fn consider(
 ) -> Option<UpgradeOutcome> {
     let policy = if row.pinned {
         Policy::Pin
+    } else if row.project.is_some() {
+        // A project's lock decides: newer versions are only reported.
+        Policy::Notify
     } else {
         row_policy(state, row).await.unwrap_or(default)
     };
@@ -151,11 +154,17 @@ async fn consider(
         return Some(outcome);
     }
     if let Some((version, _)) = best_any {
-        let message = format!(
-            "{version} is published; the {} policy keeps {} on {current}",
-            policy.as_str(),
-            row.name
-        );
+        let message = match &row.project {
+            Some(project) => format!(
+                "{version} is published; {} is locked at {current} by the project {project}: run `skillc lock --update {}` and `skillc sync` there to move it",
+                row.name, row.name
+            ),
+            None => format!(
+                "{version} is published; the {} policy keeps {} on {current}",
+                policy.as_str(),
+                row.name
+            ),
+        };
         state.events().emit(event(
             EventKind::UpgradeAvailable,
             row,
