@@ -8,6 +8,11 @@
 //! for [`SETTLE`], the daemon asks the allocator to return every free page
 //! of every arena (`malloc_trim(0)`): a walk of the free lists, about a
 //! millisecond, done once per quiet spell and never while work runs.
+//!
+//! The same moment, the daemon hands back the pages of its own code that
+//! the work brought in ([`page_out_code`]): an idle daemon needs a few
+//! pages of it, and the kernel brings the rest back (from the page cache,
+//! usually) when the next request runs them.
 
 use std::time::Duration;
 
@@ -92,6 +97,67 @@ pub fn release_free_memory() -> bool {
     unsafe { libc::malloc_trim(0) == 1 }
 }
 
+/// Drop the pages of this program's own code and read-only data from the
+/// process (`madvise(MADV_PAGEOUT)` on each read-only mapping of the
+/// executable): a check or a pull runs most of the code once, and its
+/// pages would stay resident for the daemon's life. They are clean pages
+/// of a file: the next request that runs them reads them back, from the
+/// page cache when the system kept them (a minor fault each), else from
+/// the binary. Pages other processes map too are left alone by the kernel.
+/// The bytes advised (0 where the kernel or system has no such advice).
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+pub fn page_out_code() -> usize {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(exe) = std::fs::metadata("/proc/self/exe") else {
+        return 0;
+    };
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return 0;
+    };
+    let mut advised = 0;
+    for line in maps.lines() {
+        // start-end perms offset dev inode path
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms), Some(_), Some(_), Some(inode)) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) else {
+            continue;
+        };
+        if perms.contains('w') || inode.parse::<u64>().ok() != Some(exe.ino()) {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(start), Ok(end)) = (
+            usize::from_str_radix(start, 16),
+            usize::from_str_radix(end, 16),
+        ) else {
+            continue;
+        };
+        // SAFETY: the range is a whole read-only file mapping of this
+        // process, from the kernel's own list; MADV_PAGEOUT only reclaims
+        // its clean pages, which fault back in unchanged when touched.
+        let done =
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_PAGEOUT) };
+        if done == 0 {
+            advised += end - start;
+        }
+    }
+    advised
+}
+
+/// No such advice elsewhere.
+#[cfg(not(target_os = "linux"))]
+pub fn page_out_code() -> usize {
+    0
+}
+
 /// Bytes the allocator has handed out and holds free, for the log.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
@@ -133,6 +199,36 @@ mod tests {
             "20 MB freed in the middle of the heap is returned"
         );
         drop(last);
+    }
+
+    /// The resident kilobytes of this process's file mappings.
+    #[cfg(target_os = "linux")]
+    fn rss_file_kib() -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("RssFile:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn code_pages_leave_the_resident_set_and_come_back_when_run() {
+        let before = rss_file_kib();
+        let advised = page_out_code();
+        assert!(
+            advised > 0,
+            "the executable's read-only mappings are advised"
+        );
+        let after = rss_file_kib();
+        assert!(
+            after < before,
+            "code pages left the resident set: {before} KiB -> {after} KiB"
+        );
+        // Running code again brings its pages back, unchanged.
+        let again: u64 = (1..=100u64).map(|x| x * x).sum();
+        assert_eq!(again, 338_350);
     }
 
     #[tokio::test(start_paused = true)]

@@ -160,6 +160,10 @@ fn main() {
         requests.len() - tag_lists
     );
     println!("| installs upgraded | {upgraded} | {} |", NEWER * PER_REPO);
+    // The publisher's daemon runs the same binary: while it runs, the code
+    // pages both map cannot be handed back (the kernel leaves shared pages
+    // alone). A user's machine runs one daemon; so does the rest of this.
+    publisher.skillc(&["daemon", "stop"]).expect_code(0);
     // Idle: no client for a moment.
     std::thread::sleep(std::time::Duration::from_secs(2));
     memory_line(daemon.pid(), "after the check");

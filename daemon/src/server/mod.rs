@@ -232,7 +232,10 @@ pub async fn run(
                 if let Err(e) = index.release_memory().await {
                     tracing::debug!(error = %e, "cannot shrink the index's cache");
                 }
-                crate::memory::release_free_memory()
+                let released = crate::memory::release_free_memory();
+                let paged_out = crate::memory::page_out_code();
+                tracing::debug!(paged_out, "quiet: code pages handed back");
+                released
             }
         };
         s.quiet().trim_when_quiet(busy, release, s.shutdown()).await;
