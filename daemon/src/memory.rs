@@ -9,10 +9,12 @@
 //! of every arena (`malloc_trim(0)`): a walk of the free lists, about a
 //! millisecond, done once per quiet spell and never while work runs.
 //!
-//! The same moment, the daemon hands back the pages of its own code that
-//! the work brought in ([`page_out_code`]): an idle daemon needs a few
-//! pages of it, and the kernel brings the rest back (from the page cache,
-//! usually) when the next request runs them.
+//! After [`IDLE`] with nothing new, the daemon also unmaps the pages of its
+//! own code the work brought in ([`page_out_code`]): an idle daemon runs
+//! little of it, and the pages stay in the page cache, mapped again by the
+//! next request that runs them. Not at once: code run again at once costs
+//! a fault per page (measured: a check right after was about 30% slower),
+//! which a daemon idle for half a minute does not mind.
 
 use std::time::Duration;
 
@@ -21,6 +23,11 @@ use tokio_util::sync::CancellationToken;
 
 /// Quiet time after the last piece of work before memory is returned.
 pub const SETTLE: Duration = Duration::from_secs(1);
+
+/// Quiet time before the code's pages are unmapped: long enough that a
+/// user's commands in a row, or an editor's requests, run warm; a daemon
+/// left alone for half a minute is idle.
+pub const IDLE: Duration = Duration::from_secs(30);
 
 /// Where work reports that it ended.
 #[derive(Debug, Default)]
@@ -36,18 +43,25 @@ impl Quiet {
 
     /// Until `shutdown`: after each end of work, once `busy` has stayed
     /// false for [`SETTLE`] with no further work ending, call `release`
-    /// (the daemon passes its caches' release, then [`release_free_memory`]).
+    /// (the daemon passes its caches' release, then [`release_free_memory`]);
+    /// once it has stayed so for [`IDLE`], call `idle` (the daemon passes
+    /// [`page_out_code`]). Each at most once per quiet spell.
     pub async fn trim_when_quiet<R: Future<Output = bool>>(
         &self,
         busy: impl Fn() -> bool,
         release: impl Fn() -> R,
+        idle: impl Fn(),
         shutdown: &CancellationToken,
     ) {
+        let mut woken = false;
         loop {
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = self.ended.notified() => {}
+            if !woken {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = self.ended.notified() => {}
+                }
             }
+            woken = false;
             loop {
                 tokio::select! {
                     () = shutdown.cancelled() => return,
@@ -63,6 +77,20 @@ impl Quiet {
                 free,
                 "quiet: free memory returned to the system"
             );
+            // Idle for longer: the code the work ran goes too. New work
+            // starts the spell over.
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = self.ended.notified() => woken = true,
+                () = tokio::time::sleep(IDLE.saturating_sub(SETTLE)) => {
+                    if busy() {
+                        woken = true;
+                    } else {
+                        idle();
+                        tracing::debug!("idle: code pages unmapped");
+                    }
+                }
+            }
         }
     }
 }
@@ -98,13 +126,15 @@ pub fn release_free_memory() -> bool {
 }
 
 /// Drop the pages of this program's own code and read-only data from the
-/// process (`madvise(MADV_PAGEOUT)` on each read-only mapping of the
-/// executable): a check or a pull runs most of the code once, and its
-/// pages would stay resident for the daemon's life. They are clean pages
-/// of a file: the next request that runs them reads them back, from the
-/// page cache when the system kept them (a minor fault each), else from
-/// the binary. Pages other processes map too are left alone by the kernel.
-/// The bytes advised (0 where the kernel or system has no such advice).
+/// process's resident set: a check or a pull runs most of the code once,
+/// and its pages would stay mapped for the daemon's life. Each read-only
+/// mapping of the executable that holds no private (written) page is
+/// unmapped with `madvise(MADV_DONTNEED)`: for such a mapping that only
+/// drops the page table entries, the pages stay in the page cache, and
+/// the next request that runs them maps them again (a minor fault, no
+/// disk read). A mapping with private pages (the relocated, then
+/// read-only, data) is left alone: dropping those would lose the
+/// relocations. The bytes unmapped (0 where the system has no such map).
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 pub fn page_out_code() -> usize {
@@ -112,44 +142,54 @@ pub fn page_out_code() -> usize {
     let Ok(exe) = std::fs::metadata("/proc/self/exe") else {
         return 0;
     };
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
         return 0;
     };
     let mut advised = 0;
-    for line in maps.lines() {
-        // start-end perms offset dev inode path
-        let mut fields = line.split_whitespace();
-        let (Some(range), Some(perms), Some(_), Some(_), Some(inode)) = (
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-        ) else {
-            continue;
-        };
-        if perms.contains('w') || inode.parse::<u64>().ok() != Some(exe.ino()) {
-            continue;
-        }
-        let Some((start, end)) = range.split_once('-') else {
-            continue;
-        };
-        let (Ok(start), Ok(end)) = (
-            usize::from_str_radix(start, 16),
-            usize::from_str_radix(end, 16),
-        ) else {
-            continue;
-        };
+    for (start, end) in clean_code_mappings(&smaps, exe.ino()) {
         // SAFETY: the range is a whole read-only file mapping of this
-        // process, from the kernel's own list; MADV_PAGEOUT only reclaims
-        // its clean pages, which fault back in unchanged when touched.
+        // process with no private page (so no written data), from the
+        // kernel's own list; its pages come back unchanged from the file
+        // when touched.
         let done =
-            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_PAGEOUT) };
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
         if done == 0 {
             advised += end - start;
         }
     }
     advised
+}
+
+/// The read-only mappings of inode `inode` in `smaps` with no anonymous
+/// (private, written) page: `(start, end)`.
+#[cfg(target_os = "linux")]
+fn clean_code_mappings(smaps: &str, inode: u64) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    // The mapping being read: its range, and whether it is a candidate.
+    let mut current: Option<(usize, usize)> = None;
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or_default();
+        if let Some((start, end)) = first.split_once('-')
+            && let (Ok(start), Ok(end)) = (
+                usize::from_str_radix(start, 16),
+                usize::from_str_radix(end, 16),
+            )
+        {
+            // start-end perms offset dev inode path
+            let perms = fields.next().unwrap_or_default();
+            let node = fields.nth(2).and_then(|i| i.parse::<u64>().ok());
+            current = (!perms.contains('w') && node == Some(inode)).then_some((start, end));
+            continue;
+        }
+        if first == "Anonymous:"
+            && let Some(range) = current.take()
+            && fields.next() == Some("0")
+        {
+            out.push(range);
+        }
+    }
+    out
 }
 
 /// No such advice elsewhere.
@@ -214,6 +254,29 @@ mod tests {
 
     #[cfg(target_os = "linux")]
     #[test]
+    fn only_clean_read_only_mappings_of_the_binary_are_chosen() {
+        let smaps = "\
+1000-2000 r--p 00000000 fe:00 42 /bin/skilld
+Size:                  4 kB
+Anonymous:             0 kB
+2000-5000 r-xp 00001000 fe:00 42 /bin/skilld
+Anonymous:             0 kB
+5000-6000 r--p 00004000 fe:00 42 /bin/skilld
+Anonymous:             4 kB
+6000-7000 rw-p 00005000 fe:00 42 /bin/skilld
+Anonymous:             0 kB
+7000-8000 r-xp 00000000 fe:00 43 /lib/libc.so
+Anonymous:             0 kB
+";
+        assert_eq!(
+            clean_code_mappings(smaps, 42),
+            [(0x1000, 0x2000), (0x2000, 0x5000)],
+            "relocated data, writable data and other files are left alone"
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
     fn code_pages_leave_the_resident_set_and_come_back_when_run() {
         let before = rss_file_kib();
         let advised = page_out_code();
@@ -236,10 +299,16 @@ mod tests {
         let quiet = Arc::new(Quiet::default());
         let busy = Arc::new(AtomicBool::new(true));
         let trims = Arc::new(AtomicUsize::new(0));
+        let idles = Arc::new(AtomicUsize::new(0));
         let shutdown = CancellationToken::new();
         let task = {
-            let (quiet, busy, trims, shutdown) =
-                (quiet.clone(), busy.clone(), trims.clone(), shutdown.clone());
+            let (quiet, busy, trims, idles, shutdown) = (
+                quiet.clone(),
+                busy.clone(),
+                trims.clone(),
+                idles.clone(),
+                shutdown.clone(),
+            );
             tokio::spawn(async move {
                 quiet
                     .trim_when_quiet(
@@ -247,6 +316,9 @@ mod tests {
                         move || {
                             let trims = trims.clone();
                             async move { trims.fetch_add(1, Ordering::Relaxed) < usize::MAX }
+                        },
+                        move || {
+                            idles.fetch_add(1, Ordering::Relaxed);
                         },
                         &shutdown,
                     )
@@ -275,6 +347,22 @@ mod tests {
         assert_eq!(trims_now(), 1);
         tokio::time::sleep(SETTLE * 2).await;
         assert_eq!(trims_now(), 2);
+        // Idle long enough: the code goes too, once; not before.
+        let idles_now = || idles.load(Ordering::Relaxed);
+        assert_eq!(idles_now(), 0, "work ended within the idle time each time");
+        tokio::time::sleep(IDLE).await;
+        assert_eq!(idles_now(), 1);
+        tokio::time::sleep(IDLE * 2).await;
+        assert_eq!(idles_now(), 1, "once per quiet spell");
+        // Work in the idle wait starts the spell over: a trim, no idle yet.
+        quiet.work_ended();
+        tokio::time::sleep(SETTLE * 2).await;
+        assert_eq!(trims_now(), 3);
+        quiet.work_ended();
+        tokio::time::sleep(SETTLE * 2).await;
+        assert_eq!((trims_now(), idles_now()), (4, 1));
+        tokio::time::sleep(IDLE).await;
+        assert_eq!(idles_now(), 2);
         shutdown.cancel();
         tokio::time::timeout(SETTLE, task)
             .await

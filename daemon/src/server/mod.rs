@@ -232,13 +232,15 @@ pub async fn run(
                 if let Err(e) = index.release_memory().await {
                     tracing::debug!(error = %e, "cannot shrink the index's cache");
                 }
-                let released = crate::memory::release_free_memory();
-                let paged_out = crate::memory::page_out_code();
-                tracing::debug!(paged_out, "quiet: code pages handed back");
-                released
+                crate::memory::release_free_memory()
             }
         };
-        s.quiet().trim_when_quiet(busy, release, s.shutdown()).await;
+        let idle = || {
+            crate::memory::page_out_code();
+        };
+        s.quiet()
+            .trim_when_quiet(busy, release, idle, s.shutdown())
+            .await;
     });
     tracing::info!(
         socket = %state.config().paths.socket.display(),
