@@ -289,6 +289,10 @@ pub enum Command {
         /// Accepted for `skillc ls --installed`.
         #[arg(long, hide = true)]
         installed: bool,
+        /// Only the skills of the project in DIR (default the current
+        /// folder), with LOCK: locked, drifted, missing or not in lock.
+        #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = ".", conflicts_with = "target")]
+        project: Option<PathBuf>,
     },
     /// Upgrade installed skills to their newest published version.
     ///

@@ -133,6 +133,11 @@ pub struct Installed {
     /// is the link): changes to that copy are changes here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<PathBuf>,
+    /// With `project`: `locked` (as the lock says), `drifted` (another
+    /// digest, or edited by hand), `missing` (locked, not there) or
+    /// `not in lock` (in the project's folders, not in its lock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_status: Option<String>,
 }
 
 /// A release version an upgrade skips because of its lifecycle status.
@@ -164,6 +169,10 @@ pub struct ListRequest {
     /// Ask the registries for newer published versions.
     #[serde(default)]
     pub upgradable: bool,
+    /// Only the skills of this project (absolute), each with its
+    /// `lock_status` against the project's skills.lock.json.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<PathBuf>,
 }
 
 /// Response of `POST /v1/installs`.

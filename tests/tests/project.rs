@@ -119,6 +119,40 @@ fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
         Path::new("../../.agents/skills/tone")
     );
 
+    // list --project: each place the lock names, against the lock.
+    let statuses = |home: &Home, dir: &Path| -> Vec<(String, String)> {
+        let list = in_project(home, dir, &["--json", "list", "--project"]).json();
+        let mut out: Vec<(String, String)> = list["installs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["path"]
+                        .as_str()
+                        .unwrap()
+                        .rsplit_once(dir.file_name().unwrap().to_str().unwrap())
+                        .unwrap()
+                        .1
+                        .to_string(),
+                    i["lock_status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let pair = |p: &str, s: &str| (p.to_string(), s.to_string());
+    assert_eq!(
+        statuses(&dev, &project),
+        [
+            pair("/.agents/skills/tone", "locked"),
+            pair("/.claude/skills/tone", "locked")
+        ]
+    );
+    let text = in_project(&dev, &project, &["list", "--project"]).stdout;
+    assert!(text.lines().next().unwrap().ends_with("LOCK"), "{text}");
+
     // Locking again when nothing changed leaves the file as it was.
     let before = std::fs::read(project.join("skills.lock.json")).unwrap();
     let relock = in_project(&dev, &project, &["lock"]);
@@ -157,6 +191,46 @@ fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
         "--frozen never writes the lock"
     );
 
+    // A hand edit drifts; a link removed by hand is missing; a skill
+    // installed by hand into the project's folder is not in the lock.
+    std::fs::write(clone.join(".agents/skills/tone/NOTES.md"), "mine").unwrap();
+    std::fs::remove_file(clone.join(".claude/skills/tone")).unwrap();
+    let other = ci
+        .skillc(&[
+            "--json",
+            "build",
+            testdata().join("valid/hello-world").to_str().unwrap(),
+        ])
+        .expect_code(0)
+        .json();
+    ci.skillc(&[
+        "install",
+        other["reference"].as_str().unwrap(),
+        "-o",
+        clone.join(".agents/skills").to_str().unwrap(),
+    ])
+    .expect_code(0);
+    assert_eq!(
+        statuses(&ci, &clone),
+        [
+            pair("/.agents/skills/hello-world", "not in lock"),
+            pair("/.agents/skills/tone", "drifted"),
+            pair("/.claude/skills/tone", "missing"),
+        ]
+    );
+    // --force puts back what the lock says (the edit kept in a backup).
+    let forced = in_project(&ci, &clone, &["--json", "sync", "--frozen", "--force"]);
+    assert_eq!(forced.code, Some(0), "{}{}", forced.stdout, forced.stderr);
+    assert_eq!(forced.json()["backups"].as_array().unwrap().len(), 1);
+    assert!(!clone.join(".agents/skills/tone/NOTES.md").exists());
+    assert_eq!(
+        statuses(&ci, &clone),
+        [
+            pair("/.agents/skills/hello-world", "not in lock"),
+            pair("/.agents/skills/tone", "locked"),
+            pair("/.claude/skills/tone", "locked"),
+        ]
+    );
     // --frozen refuses a skills.json the lock does not match, changing nothing.
     let mut wants = manifest.clone();
     wants["skills"]

@@ -147,10 +147,12 @@ pub async fn list(
     ctx: &Ctx,
     target: Option<&str>,
     upgradable: bool,
+    project: Option<&Path>,
 ) -> Result<ExitCode, ClientError> {
     let request = ListRequest {
         target: target.map(str::to_string),
         upgradable,
+        project: project.map(absolute).transpose()?,
     };
     let (r, answer): (ListResponse, _) = ctx.post(LIST_ROUTE, &request).await?;
     if ctx.cli.json {
@@ -162,6 +164,9 @@ pub async fn list(
     ];
     if upgradable {
         headers.push("LATEST");
+    }
+    if project.is_some() {
+        headers.push("LOCK");
     }
     let rows: Vec<Vec<String>> = r
         .installs
@@ -199,6 +204,9 @@ pub async fn list(
             ];
             if upgradable {
                 row.push(i.latest.clone().unwrap_or_else(|| "-".into()));
+            }
+            if project.is_some() {
+                row.push(i.lock_status.clone().unwrap_or_else(|| "-".into()));
             }
             row
         })

@@ -105,8 +105,11 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
         } => project::sync(ctx, dir, *frozen, *dry_run, *force).await,
         Command::Outdated { project: dir } => project::outdated(ctx, dir).await,
         Command::List {
-            target, upgradable, ..
-        } => install::list(ctx, target.as_deref(), *upgradable).await,
+            target,
+            upgradable,
+            project,
+            ..
+        } => install::list(ctx, target.as_deref(), *upgradable, project.as_deref()).await,
         Command::Upgrade {
             names,
             all,

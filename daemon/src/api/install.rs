@@ -150,7 +150,13 @@ async fn install_places(
 
 pub async fn list(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
     let request: ListRequest = body::read_optional_json(req, &state.config().limits).await?;
-    let mut installs = list::list(state, request.target.as_deref()).await?;
+    let mut installs = match &request.project {
+        Some(project) => {
+            let root = crate::project::root(project)?;
+            crate::project::status::status(state, &root).await?
+        }
+        None => list::list(state, request.target.as_deref()).await?,
+    };
     if request.upgradable {
         let rows = state.index().read(installs::all).await?;
         for item in installs.iter_mut() {

@@ -82,6 +82,7 @@ pub async fn list(state: &State, target: Option<&str>) -> Result<Vec<Installed>,
                 latest: None,
                 unpublished: Vec::new(),
                 link: None,
+                lock_status: None,
             });
         }
     }

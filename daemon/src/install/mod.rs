@@ -49,6 +49,7 @@ pub fn to_wire(row: &InstallRow) -> Installed {
         latest: None,
         unpublished: Vec::new(),
         link: row.link_of.as_ref().map(PathBuf::from),
+        lock_status: None,
     }
 }
 

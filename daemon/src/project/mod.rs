@@ -12,6 +12,7 @@ pub mod files;
 pub mod lock;
 pub mod outdated;
 pub mod requirement;
+pub mod status;
 pub mod sync;
 
 use std::path::{Path, PathBuf};

@@ -229,7 +229,7 @@ async fn current_lock(
 
 /// The target a project folder `rel` (`.claude/skills`) belongs to, and
 /// whether its agent follows links (an unknown folder: `dir`, links).
-fn target_of(rel: &str) -> (&'static str, bool) {
+pub(crate) fn target_of(rel: &str) -> (&'static str, bool) {
     targets::all()
         .iter()
         .find(|t| t.project_path == rel)
