@@ -382,7 +382,9 @@ pub enum Command {
     ///
     /// Every install of NAME (in the target given with -t) is removed, each
     /// on its own: one edited by hand is kept (unless --force) and reported,
-    /// the others go. Exit 1 when any could not be removed.
+    /// the others go. Exit 1 when any could not be removed. In a project
+    /// folder whose skills.json lists NAME, the skill leaves the project:
+    /// skills.json, skills.lock.json, then its folders, as a sync.
     Remove {
         #[command(flatten)]
         which: Which,

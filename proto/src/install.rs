@@ -194,6 +194,11 @@ pub struct RemoveRequest {
     pub path: Option<PathBuf>,
     #[serde(default)]
     pub force: bool,
+    /// The folder the client runs in (absolute): when its skills.json
+    /// lists `name` (and no target or path is given), the skill leaves the
+    /// project: both files, then its folders, as a sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<PathBuf>,
 }
 
 /// Request of `POST /v1/rollback`.

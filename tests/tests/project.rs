@@ -372,6 +372,23 @@ fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
     let run = in_project(&ci, &offline, &["sync", "--frozen"]);
     assert_eq!(run.code, Some(0), "offline: {}{}", run.stdout, run.stderr);
     assert_eq!(version_in(&offline, "review").as_deref(), Some("1.0.0"));
+
+    // `skillc remove NAME` in the project: out of both files and its folders.
+    let removed = in_project(&dev, &project, &["remove", "tone"]);
+    assert_eq!(
+        removed.code,
+        Some(0),
+        "{}{}",
+        removed.stdout,
+        removed.stderr
+    );
+    for f in ["skills.json", "skills.lock.json"] {
+        let text = std::fs::read_to_string(project.join(f)).unwrap();
+        assert!(!text.contains("\"tone\""), "{f}: {text}");
+    }
+    for p in [".agents/skills/tone", ".claude/skills/tone"] {
+        assert!(std::fs::symlink_metadata(project.join(p)).is_err(), "{p}");
+    }
 }
 
 #[test]

@@ -362,11 +362,17 @@ async fn change<R: serde::Serialize>(
 }
 
 pub async fn remove(ctx: &Ctx, which: &Which, force: bool) -> Result<ExitCode, ClientError> {
+    // In a project folder, a skill its skills.json lists leaves the project.
+    let here = std::env::current_dir().ok();
+    let project = here.filter(|d| {
+        which.target.is_none() && which.output.is_none() && d.join("skills.json").is_file()
+    });
     let request = RemoveRequest {
         name: which.name.clone(),
         target: which.target.clone(),
         path: install_path(which)?,
         force,
+        project,
     };
     change(ctx, REMOVE_ROUTE, &request, "removed").await
 }

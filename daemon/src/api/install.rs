@@ -217,6 +217,44 @@ fn selector<'a>(
 
 pub async fn remove(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
     let request: RemoveRequest = body::read_json(req, &state.config().limits).await?;
+    if let Some(project) = &request.project
+        && request.target.is_none()
+        && request.path.is_none()
+    {
+        let root = crate::project::root(project)?;
+        if crate::project::remove::lists(&root, &request.name) {
+            let synced =
+                crate::project::remove::remove(state, &root, &request.name, request.force).await?;
+            let changed = synced
+                .changes
+                .into_iter()
+                .filter(|c| c.action == "remove")
+                .map(|c| skilld_proto::install::Installed {
+                    name: c.name,
+                    version: c.from,
+                    target: String::new(),
+                    path: c.path,
+                    source: String::new(),
+                    digest: String::new(),
+                    status: "removed".into(),
+                    pinned: false,
+                    installed_at: None,
+                    installed_by: None,
+                    signer: None,
+                    latest: None,
+                    unpublished: Vec::new(),
+                    link: None,
+                    lock_status: None,
+                })
+                .collect();
+            let response = ChangeResponse {
+                changed,
+                backups: synced.backups,
+                failed: Vec::new(),
+            };
+            return Ok(json(hyper::StatusCode::OK, &response));
+        }
+    }
     let which = selector(
         &request.name,
         request.target.as_deref(),

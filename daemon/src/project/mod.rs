@@ -11,6 +11,7 @@ pub mod add;
 pub mod files;
 pub mod lock;
 pub mod outdated;
+pub mod remove;
 pub mod requirement;
 pub mod status;
 pub mod sync;
