@@ -427,9 +427,18 @@ fn a_sync_is_all_or_nothing_under_refusal_and_kill_9() {
     // changed either.
     let key = publisher.root().join("k");
     let keyed = Home::with_env(&[("COSIGN_PASSWORD", OsStr::new("pw"))]);
-    keyed
-        .skillc(&["keygen", "--output-key-prefix", key.to_str().unwrap()])
-        .expect_code(0);
+    let fingerprint = keyed
+        .skillc(&[
+            "--json",
+            "keygen",
+            "--output-key-prefix",
+            key.to_str().unwrap(),
+        ])
+        .expect_code(0)
+        .json()["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
     home.write_config(&format!(
         "trust:\n  scopes:\n    {acme}/omega: {{type: signed, keys: [{}]}}\n",
         key.with_extension("pub").display()
@@ -488,4 +497,49 @@ fn a_sync_is_all_or_nothing_under_refusal_and_kill_9() {
     // And a sync now completes.
     in_project(&home, &project, &["sync"]).expect_code(0);
     assert_eq!(version_in(&project, "omega").as_deref(), Some("1.1.0"));
+
+    // Signed: the lock records the key that verified omega, and a sync
+    // insists on it.
+    keyed
+        .skillc(&[
+            "sign",
+            &format!("{acme}/omega:1.1.0"),
+            "--key",
+            key.with_extension("key").to_str().unwrap(),
+        ])
+        .expect_code(0);
+    home.write_config(&format!(
+        "trust:\n  scopes:\n    {acme}/omega: {{type: signed, keys: [{}]}}\n",
+        key.with_extension("pub").display()
+    ));
+    home.skillc(&["daemon", "stop"]).expect_code(0);
+    in_project(&home, &project, &["lock", "--update", "omega"]).expect_code(0);
+    let lock = lock_json(&project);
+    let omega = lock["skills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "omega")
+        .unwrap();
+    assert_eq!(omega["signer"], fingerprint.as_str(), "{lock:#}");
+    let text = std::fs::read_to_string(project.join("skills.lock.json")).unwrap();
+    std::fs::write(
+        project.join("skills.lock.json"),
+        text.replace(&fingerprint, &format!("sha256:{}", "0".repeat(64))),
+    )
+    .unwrap();
+    std::fs::remove_dir_all(project.join(".agents/skills/omega")).unwrap();
+    let refused = in_project(&home, &project, &["sync", "--frozen"]);
+    assert_ne!(refused.code, Some(0), "{}", refused.stdout);
+    assert!(
+        refused
+            .stderr
+            .contains("was locked as signed by key sha256:000"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !project.join(".agents/skills/omega").exists(),
+        "nothing was written"
+    );
 }

@@ -183,7 +183,11 @@ async fn entry(
     });
     let (source, signer, extra) = match kept {
         Some(l) => (l.source.clone(), l.signer.clone(), l.extra.clone()),
-        None => (resolve(state, wanted).await?, None, Map::new()),
+        None => {
+            let source = resolve(state, wanted).await?;
+            let signer = signer_of(state, &source).await?;
+            (source, signer, Map::new())
+        }
     };
     Ok(Locked {
         name: wanted.name.clone(),
@@ -194,6 +198,21 @@ async fn entry(
         signer,
         extra,
     })
+}
+
+/// The key whose signature verifies `source` under the trust policy (a
+/// `signed` rule), recorded so a sync can insist on it; none under an
+/// `accept` rule. A refusal stops the lock: an untrusted skill is never
+/// locked.
+async fn signer_of(state: &State, source: &LockedSource) -> Result<Option<String>, ProjectError> {
+    let reference =
+        Reference::parse(&source.reference).map_err(|e| ProjectError::Request(e.to_string()))?;
+    let digest = crate::store::digest::Digest::parse(&source.digest)
+        .map_err(|e| ProjectError::Request(e.to_string()))?;
+    let verdict = crate::trust::enforce::check(state, &reference, &digest, None)
+        .await
+        .map_err(crate::install::InstallError::from)?;
+    Ok(verdict.signer)
 }
 
 /// Why `manifest` and `lock` disagree, if they do: a wanted skill not

@@ -62,7 +62,7 @@ pub async fn status(state: &State, root: &Path) -> Result<Vec<Installed>, Projec
                     if (r.digest == locked.source.digest
                         || r.source_ref
                             .ends_with(&format!("@{}", locked.source.digest)))
-                        && !crate::install::is_modified(r) =>
+                        && crate::install::drift::status_of(r) == "ok" =>
                 {
                     "locked"
                 }

@@ -269,8 +269,11 @@ async fn plan(
         });
         let copy_dest = root.join(&locked.path);
         let copy_row = rows.get(&copy_dest.display().to_string());
-        let intact =
-            |r: &InstallRow| holds(r, &locked.source.digest) && !crate::install::is_modified(r);
+        // The locked artifact, on disk as it was installed (not edited,
+        // not gone).
+        let intact = |r: &InstallRow| {
+            holds(r, &locked.source.digest) && crate::install::drift::status_of(r) == "ok"
+        };
         let copy_ok = copy_row.is_some_and(|r| r.link_of.is_none() && intact(r));
         let mut places: Vec<(PathBuf, &'static str, bool)> = Vec::new();
         for rel in &locked.additional_installed_paths {
