@@ -543,3 +543,83 @@ fn a_sync_is_all_or_nothing_under_refusal_and_kill_9() {
         "nothing was written"
     );
 }
+
+#[test]
+fn dry_runs_gone_digests_and_two_syncs_at_once() {
+    let registry = Registry::start(Variant::Anonymous);
+    let host = registry.host();
+    let acme = format!("{host}/acme");
+    let publisher = Home::new();
+    for name in ["alpha", "omega"] {
+        publish(&publisher, &acme, name, "1.0.0", "published");
+    }
+    let home = Home::new();
+    let project = project_dir(&home, "app");
+    let manifest = serde_json::json!({"skills": [
+        {"name": "alpha", "source": format!("{acme}/alpha")},
+        {"name": "omega", "source": format!("{acme}/omega")},
+    ]});
+    std::fs::write(project.join("skills.json"), manifest.to_string()).unwrap();
+    in_project(&home, &project, &["lock"]).expect_code(0);
+
+    // --dry-run says what would change and changes nothing.
+    let dry = in_project(&home, &project, &["--json", "sync", "--dry-run"]);
+    assert_eq!(dry.code, Some(0), "{}", dry.stderr);
+    let actions: Vec<(String, String)> = dry.json()["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().into(),
+                c["action"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("alpha".to_string(), "install".to_string()),
+            ("omega".into(), "install".into())
+        ]
+    );
+    assert!(
+        !project.join(".agents").exists(),
+        "a dry run writes nothing"
+    );
+
+    // Two syncs of one project at once: the second waits, both succeed.
+    let spawn = || {
+        home.command("skillc")
+            .current_dir(&project)
+            .args(["-q", "sync"])
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (spawn(), spawn());
+    assert!(a.wait().unwrap().success());
+    assert!(b.wait().unwrap().success());
+    assert_eq!(version_in(&project, "alpha").as_deref(), Some("1.0.0"));
+    assert_eq!(version_in(&project, "omega").as_deref(), Some("1.0.0"));
+
+    // A locked digest nobody has: the error names it and the way out, and
+    // nothing changes.
+    let clean = Home::new();
+    let dir = project_dir(&clean, "app");
+    std::fs::copy(project.join("skills.json"), dir.join("skills.json")).unwrap();
+    let lock = std::fs::read_to_string(project.join("skills.lock.json")).unwrap();
+    let real = lock_json(&project)["skills"][0]["source"]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let gone = format!("sha256:{}", "e".repeat(64));
+    std::fs::write(dir.join("skills.lock.json"), lock.replace(&real, &gone)).unwrap();
+    let failed = in_project(&clean, &dir, &["sync", "--frozen"]);
+    assert_ne!(failed.code, Some(0), "{}", failed.stdout);
+    assert!(
+        failed.stderr.contains(&gone) && failed.stderr.contains("skillc lock --update alpha"),
+        "{}",
+        failed.stderr
+    );
+    assert!(!dir.join(".agents/skills/omega").exists(), "all or nothing");
+}
