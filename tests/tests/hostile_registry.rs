@@ -77,6 +77,46 @@ fn a_pinned_digest_that_does_not_match_is_refused() {
     );
 }
 
+/// A project's lock pins a digest; the registry serves other content for
+/// it: the sync is refused and writes nothing.
+#[test]
+fn a_locked_digest_served_with_other_content_is_refused_at_sync() {
+    let fake = FakeRegistry::start();
+    let (config, layer) = (br#"{}"#, b"layer");
+    let wrong = digest(b"what the lock pinned");
+    fake.manifest("acme/pin", &wrong, &manifest(config, layer, LAYER));
+    let home = Home::new();
+    let project = home.root().join("app");
+    std::fs::create_dir_all(&project).unwrap();
+    let source = format!("{}/acme/pin", fake.host());
+    std::fs::write(
+        project.join("skills.json"),
+        json!({"skills": [{"name": "pin", "source": source, "version": "1"}]}).to_string(),
+    )
+    .unwrap();
+    let lock = json!({"lockfileVersion": 1, "generatedAt": "2026-12-01T00:00:00Z", "skills": [{
+        "name": "pin", "path": ".agents/skills/pin", "installedAt": "2026-12-01T00:00:00Z",
+        "source": {"registry": fake.host(), "repository": "acme/pin", "tag": "1", "digest": wrong,
+                   "ref": format!("{source}:1@{wrong}")}}]})
+    .to_string();
+    std::fs::write(project.join("skills.lock.json"), &lock).unwrap();
+    let mut cmd = home.command("skillc");
+    cmd.current_dir(&project).args(["sync", "--frozen"]);
+    let run = skilld_tests::helper::Run::of(&mut cmd);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("refused, nothing stored"),
+        "{}",
+        run.stderr
+    );
+    assert!(!project.join(".agents").exists(), "nothing written");
+    assert_eq!(
+        std::fs::read_to_string(project.join("skills.lock.json")).unwrap(),
+        lock
+    );
+    assert_eq!(home.blob_count(), 0);
+}
+
 #[test]
 fn an_oversized_manifest_is_refused() {
     let fake = FakeRegistry::start();

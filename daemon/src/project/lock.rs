@@ -71,7 +71,22 @@ pub async fn resolve(state: &State, wanted: &Wanted) -> Result<LockedSource, Pro
         Requirement::Exact(v) => v.to_string(),
         Requirement::Newest | Requirement::Range(_) => {
             let mut versions = Versions::list(state, &wanted.source).await?;
-            let Some((_, tag)) = versions.newest(state, |v| requirement.accepts(v)).await else {
+            let found = versions.newest(state, |v| requirement.accepts(v)).await;
+            // What other tools wrote is a tag: `1` may name one.
+            if found.is_none()
+                && let Some(tag) = wanted.version.as_deref().map(str::trim)
+                && let Ok((fetched, _)) =
+                    fetch_manifest(state.registries(), &repository.with_tag(tag)).await
+            {
+                let digest = fetched.index.unwrap_or(fetched.digest);
+                return Ok(LockedSource::new(
+                    &registry,
+                    &repository.path,
+                    tag,
+                    digest.as_str(),
+                ));
+            }
+            let Some((_, tag)) = found else {
                 let known: Vec<String> = versions.list.iter().map(|(v, _)| v.to_string()).collect();
                 return Err(ProjectError::NotFound(format!(
                     "no published version of {} matches {requirement} (release tags: {}); change \"version\" of {:?} in skills.json",
@@ -179,7 +194,7 @@ async fn entry(
     let kept = previous.and_then(|p| p.find(&wanted.name)).filter(|l| {
         !update.covers(&wanted.name)
             && l.source.repository_ref() == wanted.source
-            && requirement.satisfied_by(&l.source.tag)
+            && satisfies(wanted, &requirement, &l.source.tag)
     });
     let (source, signer, extra) = match kept {
         Some(l) => (l.source.clone(), l.signer.clone(), l.extra.clone()),
@@ -215,6 +230,12 @@ async fn signer_of(state: &State, source: &LockedSource) -> Result<Option<String
     Ok(verdict.signer)
 }
 
+/// Whether a lock's `tag` satisfies `wanted`: its requirement allows it, or
+/// `version` names that very tag (as arconia-cli and skills-oci read it).
+fn satisfies(wanted: &Wanted, requirement: &Requirement, tag: &str) -> bool {
+    wanted.version.as_deref().map(str::trim) == Some(tag) || requirement.satisfied_by(tag)
+}
+
 /// Why `manifest` and `lock` disagree, if they do: a wanted skill not
 /// locked, locked from another repository, at a version its requirement no
 /// longer allows, or into other folders; or a locked skill not wanted.
@@ -235,7 +256,7 @@ pub fn disagreement(manifest: &Manifest, lock: &Lock) -> Option<String> {
             ));
         }
         let requirement = Requirement::parse(wanted.version.as_deref());
-        if !requirement.satisfied_by(&locked.source.tag) {
+        if !satisfies(wanted, &requirement, &locked.source.tag) {
             return Some(format!(
                 "{:?} wants {requirement} but is locked at {}",
                 wanted.name, locked.source.tag

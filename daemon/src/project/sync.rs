@@ -416,10 +416,13 @@ async fn plan(
     Ok(changes)
 }
 
-/// A locked digest that cannot be fetched says which and what to do.
+/// A locked digest the registry does not have says which and what to do;
+/// other failures (a registry serving other content, unreachable) as they
+/// are.
 fn not_in_registry(locked: &Locked, e: InstallError) -> ProjectError {
+    use crate::registry::RegistryError;
     match e {
-        InstallError::Registry(_) | InstallError::Find(_) | InstallError::NotFound(_) => {
+        InstallError::Registry(RegistryError::NotFound { .. }) | InstallError::NotFound(_) => {
             ProjectError::NotFound(format!(
                 "{} is locked at {}, which is not in the store and cannot be fetched: {e}. If the registry no longer has it, lock it again: skillc lock --update {}",
                 locked.name, locked.source.reference, locked.name
