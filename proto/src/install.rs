@@ -140,6 +140,31 @@ pub struct Installed {
     pub lock_status: Option<String>,
 }
 
+impl Installed {
+    /// An entry with what is known of it: `name` in `target` at `path`,
+    /// with `status` (a folder skilld did not install, a locked skill not
+    /// there, a removal); the rest empty.
+    pub fn bare(name: String, target: String, path: PathBuf, status: &str) -> Installed {
+        Installed {
+            name,
+            version: None,
+            target,
+            path,
+            source: String::new(),
+            digest: String::new(),
+            status: status.to_string(),
+            pinned: false,
+            installed_at: None,
+            installed_by: None,
+            signer: None,
+            latest: None,
+            unpublished: Vec::new(),
+            link: None,
+            lock_status: None,
+        }
+    }
+}
+
 /// A release version an upgrade skips because of its lifecycle status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnpublishedVersion {

@@ -2,7 +2,6 @@
 //! install against a real registry, drift protection, conflicts, and
 //! crash safety of the swap.
 
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -460,16 +459,7 @@ fn a_kill_9_in_the_middle_of_a_swap_leaves_one_whole_version() {
         &["-t", "examples/hello-world:1.0.0-two"],
     );
     home.skillc(&["daemon", "stop"]).expect_code(0);
-    let slow = Home::with_env(&[("SKILLD_TEST_SWAP_DELAY_MS", OsStr::new("5000"))]);
-    let mut daemon = {
-        let mut cmd = slow.command("skilld");
-        cmd.env("SKILLD_HOME", home.skilld_home())
-            .env("HOME", home.user_home());
-        cmd.stderr(std::process::Stdio::null()).spawn().unwrap()
-    };
-    wait_until("the slow daemon", Duration::from_secs(20), || {
-        home.skillc(&["--no-autostart", "status"]).code == Some(0)
-    });
+    let mut daemon = home.start_slow_daemon(5000);
     let mut installing = home
         .command("skillc")
         .args(["install", two["reference"].as_str().unwrap()])

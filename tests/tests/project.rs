@@ -67,6 +67,20 @@ fn version_in(dir: &Path, name: &str) -> Option<String> {
         .find_map(|l| l.trim().strip_prefix("version: ").map(str::to_string))
 }
 
+/// A registry where `names` are published (under `HOST/acme`) at each of
+/// `versions`: the registry, the publisher's home, and `HOST/acme`.
+fn published(names: &[&str], versions: &[&str]) -> (Registry, Home, String) {
+    let registry = Registry::start(Variant::Anonymous);
+    let acme = format!("{}/acme", registry.host());
+    let publisher = Home::new();
+    for name in names {
+        for version in versions {
+            publish(&publisher, &acme, name, version, "published");
+        }
+    }
+    (registry, publisher, acme)
+}
+
 #[test]
 fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
     let registry = Registry::start(Variant::Anonymous);
@@ -393,14 +407,7 @@ fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
 
 #[test]
 fn a_sync_is_all_or_nothing_under_refusal_and_kill_9() {
-    let registry = Registry::start(Variant::Anonymous);
-    let host = registry.host();
-    let acme = format!("{host}/acme");
-    let publisher = Home::new();
-    for name in ["alpha", "omega"] {
-        publish(&publisher, &acme, name, "1.0.0", "published");
-        publish(&publisher, &acme, name, "1.1.0", "published");
-    }
+    let (_registry, publisher, acme) = published(&["alpha", "omega"], &["1.0.0", "1.1.0"]);
     let home = Home::new();
     let project = project_dir(&home, "app");
     in_project(
@@ -457,16 +464,7 @@ fn a_sync_is_all_or_nothing_under_refusal_and_kill_9() {
     home.skillc(&["daemon", "stop"]).expect_code(0);
 
     // kill -9 after the first swap of two: at restart, both are as before.
-    let slow = Home::with_env(&[("SKILLD_TEST_SWAP_DELAY_MS", OsStr::new("3000"))]);
-    let mut daemon = {
-        let mut cmd = slow.command("skilld");
-        cmd.env("SKILLD_HOME", home.skilld_home())
-            .env("HOME", home.user_home());
-        cmd.stderr(std::process::Stdio::null()).spawn().unwrap()
-    };
-    wait_until("the slow daemon", Duration::from_secs(20), || {
-        home.skillc(&["--no-autostart", "status"]).code == Some(0)
-    });
+    let mut daemon = home.start_slow_daemon(3000);
     let mut syncing = home.command("skillc");
     let mut syncing = syncing
         .current_dir(&project)
@@ -546,13 +544,7 @@ fn a_sync_is_all_or_nothing_under_refusal_and_kill_9() {
 
 #[test]
 fn dry_runs_gone_digests_and_two_syncs_at_once() {
-    let registry = Registry::start(Variant::Anonymous);
-    let host = registry.host();
-    let acme = format!("{host}/acme");
-    let publisher = Home::new();
-    for name in ["alpha", "omega"] {
-        publish(&publisher, &acme, name, "1.0.0", "published");
-    }
+    let (_registry, _publisher, acme) = published(&["alpha", "omega"], &["1.0.0"]);
     let home = Home::new();
     let project = project_dir(&home, "app");
     let manifest = serde_json::json!({"skills": [

@@ -230,21 +230,13 @@ pub async fn remove(state: &State, req: Request<Incoming>) -> Result<ApiResponse
                 .into_iter()
                 .filter(|c| c.action == "remove")
                 .map(|c| skilld_proto::install::Installed {
-                    name: c.name,
                     version: c.from,
-                    target: String::new(),
-                    path: c.path,
-                    source: String::new(),
-                    digest: String::new(),
-                    status: "removed".into(),
-                    pinned: false,
-                    installed_at: None,
-                    installed_by: None,
-                    signer: None,
-                    latest: None,
-                    unpublished: Vec::new(),
-                    link: None,
-                    lock_status: None,
+                    ..skilld_proto::install::Installed::bare(
+                        c.name,
+                        String::new(),
+                        c.path,
+                        "removed",
+                    )
                 })
                 .collect();
             let response = ChangeResponse {

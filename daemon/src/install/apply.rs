@@ -411,9 +411,7 @@ impl Prepared {
     /// Drop what was staged (the change is not made).
     pub fn discard(&self) {
         if let Some(staged) = &self.item.staged {
-            if std::fs::remove_file(staged).is_err() {
-                let _ = std::fs::remove_dir_all(staged);
-            }
+            swap::remove_any(staged);
             if let Some(parent) = self.item.dest.parent() {
                 swap::tidy_area(parent);
             }
@@ -423,8 +421,8 @@ impl Prepared {
     /// After the swap: remove what was displaced (unless it is a backup);
     /// the answer for the wire.
     pub fn done(self) -> Applied {
-        if !self.backup && std::fs::remove_file(&self.item.displaced).is_err() {
-            let _ = std::fs::remove_dir_all(&self.item.displaced);
+        if !self.backup {
+            swap::remove_any(&self.item.displaced);
         }
         if let Some(parent) = self.item.dest.parent() {
             swap::tidy_area(parent);

@@ -67,23 +67,12 @@ pub async fn list(state: &State, target: Option<&str>) -> Result<Vec<Installed>,
             if name.starts_with('.') || known.contains(&path) || !path.join("SKILL.md").is_file() {
                 continue;
             }
-            out.push(Installed {
+            out.push(Installed::bare(
                 name,
-                version: None,
-                target: target_name.clone(),
+                target_name.clone(),
                 path,
-                source: String::new(),
-                digest: String::new(),
-                status: "unmanaged".into(),
-                pinned: false,
-                installed_at: None,
-                installed_by: None,
-                signer: None,
-                latest: None,
-                unpublished: Vec::new(),
-                link: None,
-                lock_status: None,
-            });
+                "unmanaged",
+            ));
         }
     }
     out.sort_by(|a, b| (&a.name, &a.target).cmp(&(&b.name, &b.target)));

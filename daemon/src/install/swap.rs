@@ -195,16 +195,13 @@ pub async fn replace(
     displaced: &Path,
     record: Option<InstallRow>,
 ) -> Result<(), SwapError> {
-    let pending = Pending {
-        path: dest.display().to_string(),
-        staged: staged.display().to_string(),
-        displaced: displaced.display().to_string(),
-        record: record
-            .as_ref()
-            .map(|r| serde_json::to_string(r).unwrap_or_default())
-            .unwrap_or_default(),
-        batch: None,
-    };
+    let pending = Item {
+        dest: dest.to_path_buf(),
+        staged: Some(staged.to_path_buf()),
+        displaced: displaced.to_path_buf(),
+        record: record.clone(),
+    }
+    .pending(None);
     let begin = pending.clone();
     index
         .write(move |conn| installs::begin(conn, &begin))
@@ -272,13 +269,13 @@ fn unswap(dest: &Path, staged: &Path, displaced: &Path) -> std::io::Result<()> {
 
 /// Move `dest` aside to `displaced` and forget its install, crash-safely.
 pub async fn take_away(index: &Index, dest: &Path, displaced: &Path) -> Result<(), SwapError> {
-    let pending = Pending {
-        path: dest.display().to_string(),
-        staged: String::new(),
-        displaced: displaced.display().to_string(),
-        record: String::new(),
-        batch: None,
-    };
+    let pending = Item {
+        dest: dest.to_path_buf(),
+        staged: None,
+        displaced: displaced.to_path_buf(),
+        record: None,
+    }
+    .pending(None);
     let begin = pending.clone();
     index
         .write(move |conn| installs::begin(conn, &begin))
@@ -312,6 +309,27 @@ pub struct Item {
     pub record: Option<InstallRow>,
 }
 
+impl Item {
+    /// The pending row that records this swap before it is made.
+    pub fn pending(&self, batch: Option<String>) -> Pending {
+        Pending {
+            path: self.dest.display().to_string(),
+            staged: self
+                .staged
+                .as_ref()
+                .map(|s| s.display().to_string())
+                .unwrap_or_default(),
+            displaced: self.displaced.display().to_string(),
+            record: self
+                .record
+                .as_ref()
+                .map(|r| serde_json::to_string(r).unwrap_or_default())
+                .unwrap_or_default(),
+            batch,
+        }
+    }
+}
+
 /// Make every swap of `items`, or none: all are recorded as pending in one
 /// transaction (sharing a batch id), made in order, and recorded done in
 /// one transaction. A failure part-way undoes the swaps made; a crash
@@ -331,21 +349,7 @@ pub async fn replace_all(index: &Index, items: &[Item]) -> Result<(), SwapError>
     );
     let pending: Vec<Pending> = items
         .iter()
-        .map(|i| Pending {
-            path: i.dest.display().to_string(),
-            staged: i
-                .staged
-                .as_ref()
-                .map(|s| s.display().to_string())
-                .unwrap_or_default(),
-            displaced: i.displaced.display().to_string(),
-            record: i
-                .record
-                .as_ref()
-                .map(|r| serde_json::to_string(r).unwrap_or_default())
-                .unwrap_or_default(),
-            batch: Some(batch.clone()),
-        })
+        .map(|i| i.pending(Some(batch.clone())))
         .collect();
     let paths: Vec<String> = pending.iter().map(|p| p.path.clone()).collect();
     index
@@ -479,7 +483,7 @@ async fn recover_batch(index: &Index, batch: &str, items: Vec<Pending>) -> Resul
 }
 
 /// Remove a folder, or a link or file, without following links.
-fn remove_any(path: &Path) {
+pub fn remove_any(path: &Path) {
     if std::fs::remove_file(path).is_err() {
         let _ = std::fs::remove_dir_all(path);
     }
@@ -712,24 +716,7 @@ mod tests {
         let index = Index::open(&dir.path().join("index.db")).unwrap();
         let parent = dir.path().join("skills");
         let items = batch_fixture(&parent);
-        let pending: Vec<Pending> = items
-            .iter()
-            .map(|i| Pending {
-                path: i.dest.display().to_string(),
-                staged: i
-                    .staged
-                    .as_ref()
-                    .map(|s| s.display().to_string())
-                    .unwrap_or_default(),
-                displaced: i.displaced.display().to_string(),
-                record: i
-                    .record
-                    .as_ref()
-                    .map(|r| serde_json::to_string(r).unwrap())
-                    .unwrap_or_default(),
-                batch: Some("b1".into()),
-            })
-            .collect();
+        let pending: Vec<Pending> = items.iter().map(|i| i.pending(Some("b1".into()))).collect();
         index
             .write(move |conn| installs::begin_all(conn, &pending))
             .await

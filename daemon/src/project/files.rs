@@ -130,7 +130,11 @@ fn malformed(path: &Path, e: &serde_json::Error) -> ProjectError {
         path: path.to_path_buf(),
         line: e.line(),
         column: e.column(),
-        message: e.to_string(),
+        // The place is said once, before the message.
+        message: e
+            .to_string()
+            .trim_end_matches(&format!(" at line {} column {}", e.line(), e.column()))
+            .to_string(),
     }
 }
 
@@ -467,7 +471,7 @@ mod tests {
         )
         .unwrap();
         let e = Manifest::load(dir.path()).unwrap_err().to_string();
-        assert!(e.contains("skills.json") && e.contains("line 2"), "{e}");
+        assert!(e.contains("skills.json:2:16: trailing comma"), "{e}");
         for (skills, why) in [
             (
                 r#"[{"name":"a","source":"r.io/x/a"},{"name":"a","source":"r.io/x/a"}]"#,

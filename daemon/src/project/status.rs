@@ -29,30 +29,18 @@ pub async fn status(state: &State, root: &Path) -> Result<Vec<Installed>, Projec
             let row = rows.iter().find(|r| Path::new(&r.path) == path);
             let mut wire = match row {
                 Some(row) => crate::install::to_wire(row),
-                None => Installed {
-                    name: locked.name.clone(),
-                    version: None,
-                    target: super::sync::target_of(
-                        &Path::new(rel)
-                            .parent()
-                            .map(|p| p.display().to_string())
-                            .unwrap_or_default(),
-                    )
-                    .0
-                    .to_string(),
-                    path: path.clone(),
-                    source: locked.source.reference.clone(),
-                    digest: locked.source.digest.clone(),
-                    status: "missing".into(),
-                    pinned: false,
-                    installed_at: None,
-                    installed_by: None,
-                    signer: None,
-                    latest: None,
-                    unpublished: Vec::new(),
-                    link: None,
-                    lock_status: None,
-                },
+                None => {
+                    let base = Path::new(rel)
+                        .parent()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default();
+                    let target = super::sync::target_of(&base).0.to_string();
+                    Installed {
+                        source: locked.source.reference.clone(),
+                        digest: locked.source.digest.clone(),
+                        ..Installed::bare(locked.name.clone(), target, path.clone(), "missing")
+                    }
+                }
             };
             let on_disk = std::fs::symlink_metadata(&path).is_ok();
             let status = match row {

@@ -164,8 +164,8 @@ pub async fn sync(
     for (row, item, backup) in &gone {
         if *backup {
             backups.push(item.displaced.clone());
-        } else if std::fs::remove_file(&item.displaced).is_err() {
-            let _ = std::fs::remove_dir_all(&item.displaced);
+        } else {
+            swap::remove_any(&item.displaced);
         }
         if let Some(parent) = item.dest.parent() {
             swap::tidy_area(parent);

@@ -202,6 +202,23 @@ impl Home {
         daemon
     }
 
+    /// Start this home's daemon with every folder swap paused `delay_ms`
+    /// between its two renames (skilld's `SKILLD_TEST_SWAP_DELAY_MS`), so a
+    /// test can kill it mid-swap; waits until it answers.
+    pub fn start_slow_daemon(&self, delay_ms: u32) -> Child {
+        let child = self
+            .command("skilld")
+            .env("SKILLD_TEST_SWAP_DELAY_MS", delay_ms.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn skilld");
+        wait_until("the slow daemon", START, || {
+            self.skillc(&["--no-autostart", "status"]).code == Some(0)
+        });
+        child
+    }
+
     /// Spawn `skilld ARGS` without waiting for it.
     pub fn spawn_daemon(&self, args: &[&str]) -> Daemon {
         std::fs::create_dir_all(self.root().join("logs")).unwrap();
