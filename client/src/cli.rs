@@ -104,6 +104,8 @@ pub enum Command {
         /// A public key (cosign.pub) for --verify; repeatable, any one suffices.
         #[arg(long = "key", value_name = "FILE", requires = "verify")]
         keys: Vec<PathBuf>,
+        #[command(flatten)]
+        k8s: K8sArgs,
     },
     /// List a repository's tags on its registry, semver-sorted, with status.
     Tags {
@@ -276,6 +278,8 @@ pub enum Command {
         /// Replace a hand-edited or foreign skill (a backup is kept).
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        k8s: K8sArgs,
     },
     /// List installed skills (and skill folders skilld did not install).
     #[command(visible_alias = "ls")]
@@ -410,7 +414,60 @@ pub enum Command {
         which: Which,
     },
     /// Run an upgrade check now (the daemon also runs one every check_interval).
+    ///
+    /// Also asks each subscribed collection's registry, with one HEAD
+    /// request, whether the collection moved, and converges on it if so.
     Check,
+    /// Collections: a named set of skills, published once.
+    ///
+    /// A collection is skillctl's SkillCollection YAML (apiVersion
+    /// skillimage.io/v1alpha1) pushed as an OCI artifact, or an Agent Skills
+    /// collection index (arconia, skills-oci). SOURCE is a registry
+    /// reference or, where it names an existing file, a YAML file.
+    #[command(subcommand)]
+    Collection(CollectionCommand),
+    /// Follow a collection: install it now, and converge on it whenever it
+    /// changes.
+    ///
+    /// At every upgrade check (upgrades.check_interval, and `skillc check`)
+    /// the daemon asks the registry with one HEAD request whether the tag
+    /// names another collection manifest. If it does, the new collection is
+    /// checked by the trust policy (a signed rule for the collection's
+    /// repository applies to the collection itself) and the targets
+    /// converge on it as one transaction: skills added are installed,
+    /// moved ones updated, and those that left removed if this
+    /// subscription installed them. A skill edited by hand is never
+    /// overwritten or removed: it is kept and reported. With --policy
+    /// notify a change is only reported (an event, `skillc subscriptions`);
+    /// subscribing again applies it.
+    Subscribe {
+        /// REGISTRY/REPOSITORY:TAG of the collection.
+        reference: String,
+        /// Target(s); default: the agents found here.
+        #[arg(short = 't', long = "target", value_name = "T", add = ArgValueCompleter::new(crate::complete::targets))]
+        targets: Vec<String>,
+        /// auto (converge on changes) or notify (only report them).
+        #[arg(long, value_enum, default_value_t = PolicyArg::Auto)]
+        policy: PolicyArg,
+        /// One copy, linked into each other target (the default).
+        #[arg(long, conflicts_with = "copy")]
+        link: bool,
+        /// A copy in each target.
+        #[arg(long)]
+        copy: bool,
+    },
+    /// Stop following a collection; its skills stay (as installs of their
+    /// own) unless --remove.
+    Unsubscribe {
+        reference: String,
+        /// Remove the skills the subscription installed (hand-edited ones
+        /// are kept).
+        #[arg(long)]
+        remove: bool,
+    },
+    /// List followed collections: what the targets hold, what the registry
+    /// names now, and the last check's result.
+    Subscriptions,
     /// Set how a skill is upgraded on its own.
     ///
     /// patch: same major.minor; minor (default) or auto: same major;
@@ -483,6 +540,140 @@ pub enum ServiceCommand {
     Uninstall,
     /// Say whether they are installed and active.
     Status,
+}
+
+/// `skillc subscribe --policy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyArg {
+    Auto,
+    Notify,
+}
+
+/// Kubernetes YAML instead of installing (`--k8s`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct K8sArgs {
+    /// Print Kubernetes YAML that mounts the skill(s) into a pod, pinned
+    /// by digest, instead of installing anything: image volumes
+    /// (Kubernetes 1.33+, OpenShift 4.20+), or init containers with
+    /// --init-container.
+    #[arg(long)]
+    pub k8s: bool,
+    /// Where the skills are mounted, each at MOUNT/<name>.
+    #[arg(long, value_name = "PATH", default_value = "/skills", requires = "k8s")]
+    pub mount_path: String,
+    /// Print a Pod of this name (the default, named after the collection).
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "k8s",
+        conflicts_with = "deployment"
+    )]
+    pub pod: Option<String>,
+    /// Print a Deployment of this name.
+    #[arg(long, value_name = "NAME", requires = "k8s")]
+    pub deployment: Option<String>,
+    /// The agent container's image.
+    #[arg(long, value_name = "IMAGE", requires = "k8s")]
+    pub agent_image: Option<String>,
+    /// For clusters without image volumes: init containers of IMAGE (with
+    /// skillc, see the README) run `skillc pull --verify --key` per skill
+    /// into a shared volume.
+    #[arg(long, value_name = "IMAGE", requires = "k8s")]
+    pub init_container: Option<String>,
+    /// With --init-container: a PersistentVolumeClaim instead of emptyDir.
+    #[arg(long, value_name = "CLAIM", requires = "init_container")]
+    pub pvc: Option<String>,
+    /// With --init-container: the Secret holding cosign.pub [default: skilld-trust].
+    #[arg(long, value_name = "SECRET", requires = "init_container")]
+    pub key_secret: Option<String>,
+}
+
+/// `skillc collection …`.
+#[derive(Debug, Subcommand)]
+pub enum CollectionCommand {
+    /// Push a collection YAML to a registry as skillctl does (an OCI
+    /// artifact holding the file's bytes).
+    ///
+    /// The file is checked first (skillctl's rules, and apiVersion
+    /// skillimage.io/v1alpha1, at most 1000 skills; problems name the
+    /// line). With --pin each image that names a tag is resolved and
+    /// written as REPOSITORY:TAG@DIGEST, so this collection version means
+    /// the same bytes forever (skillctl reads that form too).
+    Push {
+        /// The SkillCollection YAML.
+        file: PathBuf,
+        /// REGISTRY/REPOSITORY:TAG to push to.
+        reference: String,
+        /// Pin every tagged image to the digest it names now.
+        #[arg(long)]
+        pin: bool,
+    },
+    /// Fetch a collection and every skill it lists into the local store
+    /// (nothing is installed); -o writes its YAML.
+    Pull {
+        reference: String,
+        /// Write the collection's YAML to FILE (an Agent Skills index is
+        /// written as the equivalent SkillCollection).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Show what a collection lists (its manifest and YAML only).
+    Inspect {
+        /// REFERENCE or FILE.
+        source: String,
+    },
+    /// Install every skill of a collection, all or nothing.
+    ///
+    /// Every skill is resolved to a digest, checked by the trust policy and
+    /// staged before any folder changes; then all are swapped in as one
+    /// transaction. With --project the skills are written into the
+    /// project's skills.json and skills.lock.json (at the collection's
+    /// digests) and the project is synced.
+    Install {
+        /// REFERENCE or FILE.
+        source: String,
+        #[arg(short = 't', long = "target", value_name = "T", add = ArgValueCompleter::new(crate::complete::targets))]
+        targets: Vec<String>,
+        /// One copy, linked into each other target (the default).
+        #[arg(long, conflicts_with = "copy")]
+        link: bool,
+        /// A copy in each target.
+        #[arg(long)]
+        copy: bool,
+        /// Into the project in DIR (default the current folder).
+        #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = ".")]
+        project: Option<PathBuf>,
+        /// Replace hand-edited or foreign skills (backups are kept).
+        #[arg(long)]
+        force: bool,
+        /// Say what would change; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write a collection's skills into a project's skills.json and
+    /// skills.lock.json (the lock `skillc lock` writes, at the digests the
+    /// collection names), so a collection can seed a project.
+    Lock {
+        /// REFERENCE or FILE.
+        source: String,
+        /// Folders to link the skills into besides .agents/skills.
+        #[arg(short = 't', long = "target", value_name = "T", add = ArgValueCompleter::new(crate::complete::targets))]
+        targets: Vec<String>,
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        project: PathBuf,
+    },
+    /// Print Kubernetes YAML mounting a collection's skills into a pod.
+    ///
+    /// One image volume per skill, pinned by digest (REPOSITORY@sha256:…),
+    /// pullPolicy IfNotPresent, mounted read-only at MOUNT/<name>; or with
+    /// --init-container, init containers that pull and verify each skill
+    /// into a shared volume.
+    Generate {
+        /// REFERENCE or FILE.
+        source: String,
+        #[command(flatten)]
+        k8s: K8sArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod collection;
 pub mod config;
 pub mod doctor;
 pub mod events;

@@ -27,6 +27,12 @@ pub enum EventKind {
     TrustRefused,
     /// This client read too slowly and was dropped; reconnect.
     Lagged,
+    /// A followed collection changed: converged on it (or, under `notify`,
+    /// reported). The message names the collection and what changed.
+    SubscriptionUpdated,
+    /// A followed collection changed but its new version was refused (the
+    /// trust policy, a bad entry); the targets keep the previous set.
+    SubscriptionRefused,
 }
 
 /// One event.

@@ -138,6 +138,10 @@ pub struct Installed {
     /// `not in lock` (in the project's folders, not in its lock).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock_status: Option<String>,
+    /// The collection whose subscription installed it (it moves with the
+    /// collection, not on its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription: Option<String>,
 }
 
 impl Installed {
@@ -161,6 +165,7 @@ impl Installed {
             unpublished: Vec::new(),
             link: None,
             lock_status: None,
+            subscription: None,
         }
     }
 }
@@ -349,4 +354,7 @@ pub struct CheckResponse {
     pub repositories: u64,
     pub outcomes: Vec<UpgradeOutcome>,
     pub failing: Vec<FailingRegistry>,
+    /// Collections followed: one HEAD each.
+    #[serde(default)]
+    pub subscriptions: Vec<crate::collection::SubscriptionOutcome>,
 }

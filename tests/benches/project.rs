@@ -13,29 +13,13 @@
 //!   cargo build --release --workspace && cargo bench -p skilld-tests --bench project
 
 use std::process::Command;
-use std::time::Instant;
 
-use skilld_tests::helper::bench::{median, timed};
+use skilld_tests::helper::bench::{curl_tar, median, publish_generated as publish, timed};
 use skilld_tests::helper::tools::require;
 use skilld_tests::helper::{Home, Registry, Variant};
 
 const SKILLS: usize = 50;
 const ROUNDS: usize = 5;
-
-/// Skill `name`, generated, built, pushed and published at 1.0.0.
-fn publish(home: &Home, host: &str, name: &str) {
-    let dir = home.root().join("src").join(name);
-    skilld_tests::helper::generate::skill(&dir, name, 10, 40 * 1024);
-    let repo = format!("{host}/bench/{name}");
-    home.skillc(&["-q", "build", "-t", &repo, dir.to_str().unwrap()])
-        .expect_code(0);
-    home.skillc(&["-q", "push", &format!("{repo}:1.0.0-draft")])
-        .expect_code(0);
-    for (from, to) in [("1.0.0-draft", "testing"), ("1.0.0-testing", "published")] {
-        home.skillc(&["-q", "promote", &format!("{repo}:{from}"), "--to", to])
-            .expect_code(0);
-    }
-}
 
 fn ms(s: f64) -> String {
     format!("{:.0} ms", s * 1e3)
@@ -48,7 +32,7 @@ fn main() {
     let publisher = Home::new();
     let names: Vec<String> = (0..SKILLS).map(|i| format!("p-{i:02}")).collect();
     for name in &names {
-        publish(&publisher, &host, name);
+        publish(&publisher, &host, name, "1.0.0");
     }
     let manifest = serde_json::json!({
         "skills": names
@@ -125,21 +109,7 @@ fn main() {
             "every skill synced"
         );
         // The floor: curl | tar -xz, four at a time.
-        let out = tempfile::tempdir().unwrap();
-        let start = Instant::now();
-        let mut xargs = Command::new("xargs")
-            .args(["-P4", "-L1", "sh", "-c"])
-            .arg(format!(
-                "mkdir -p \"$0/${{2#sha256:}}\" && {} -sf \"http://{host}/v2/$1/blobs/$2\" | tar -xz -C \"$0/${{2#sha256:}}\"",
-                curl.display()
-            ))
-            .arg(out.path())
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(&mut xargs.stdin.take().unwrap(), list.as_bytes()).unwrap();
-        assert!(xargs.wait().unwrap().success());
-        let base = start.elapsed().as_secs_f64();
+        let base = curl_tar(&curl, &host, &list);
         eprintln!("round {round}: sync {}, curl | tar {}", ms(ours), ms(base));
         cold.push(ours);
         floor.push(base);

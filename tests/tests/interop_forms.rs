@@ -94,7 +94,7 @@ fn a_skillctl_collection_is_refused_with_the_skills_it_lists() {
             "\"hr-skills\" 1.0.0 lists 2 skill(s)",
             "document-summarizer (quay.io/skillimage/business/document-summarizer:1.0.0)",
             "document-reviewer (ghcr.io/acme/document-reviewer:2.1.0)",
-            "install its skills one by one",
+            "skillc collection install",
         ] {
             assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
         }

@@ -174,6 +174,9 @@ pub async fn list(
         .map(|i| {
             let status = if i.pinned {
                 format!("{} (pinned)", i.status)
+            } else if i.subscription.is_some() {
+                // It moves with its collection (`skillc subscriptions`).
+                format!("{} (subscribed)", i.status)
             } else {
                 i.status.clone()
             };
@@ -436,6 +439,7 @@ pub async fn check(ctx: &Ctx) -> Result<ExitCode, ClientError> {
         };
         ctx.say(line);
     }
+    super::collection::check_lines(ctx, &r.subscriptions);
     for f in &r.failing {
         eprintln!(
             "skillc: {} fails ({} time(s)): {}; retried at {}",

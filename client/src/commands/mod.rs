@@ -1,5 +1,6 @@
 //! One function per command: flags in, request out, answer printed.
 
+mod collection;
 mod daemon;
 mod doctor;
 mod events;
@@ -28,11 +29,17 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
             reference,
             destination,
         } => registry::push(ctx, reference, destination.as_deref()).await,
+        Command::Pull { reference, k8s, .. } if k8s.k8s => {
+            let mut request = collection::generate_request(k8s);
+            request.skills = vec![reference.clone()];
+            collection::generate(ctx, &request).await
+        }
         Command::Pull {
             reference,
             output,
             verify: _,
             keys,
+            k8s: _,
         } => registry::pull(ctx, reference, output.as_deref(), keys).await,
         Command::Tags {
             repository,
@@ -60,6 +67,11 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
             key,
         } => images::promote(ctx, reference, *to, *local, key.as_deref()).await,
         Command::Targets { all } => install::targets(ctx, *all).await,
+        Command::Install { reference, k8s, .. } if k8s.k8s => {
+            let mut request = collection::generate_request(k8s);
+            request.skills = vec![reference.clone()];
+            collection::generate(ctx, &request).await
+        }
         Command::Install {
             reference,
             targets,
@@ -68,6 +80,7 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
             project,
             output,
             force,
+            k8s: _,
         } => {
             let mode = match (link, copy) {
                 (true, _) => Some(skilld_proto::install::InstallMode::Link),
@@ -122,6 +135,18 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
         Command::Pin { which } => install::pin(ctx, which, true).await,
         Command::Unpin { which } => install::pin(ctx, which, false).await,
         Command::Check => install::check(ctx).await,
+        Command::Collection(command) => collection::dispatch(ctx, command).await,
+        Command::Subscribe {
+            reference,
+            targets,
+            policy,
+            link,
+            copy,
+        } => collection::subscribe(ctx, reference, targets, *policy, *link, *copy).await,
+        Command::Unsubscribe { reference, remove } => {
+            collection::unsubscribe(ctx, reference, *remove).await
+        }
+        Command::Subscriptions => collection::subscriptions(ctx).await,
         Command::Policy {
             name,
             policy,

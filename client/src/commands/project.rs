@@ -18,7 +18,7 @@ fn absolute(path: &Path) -> Result<PathBuf, ClientError> {
 }
 
 /// The changes of a sync, one line each (kept skills only counted).
-fn report(ctx: &Ctx, r: &SyncResponse) {
+pub(crate) fn report(ctx: &Ctx, r: &SyncResponse) {
     if r.relocked {
         ctx.say("skills.lock.json updated from skills.json");
     }

@@ -257,3 +257,21 @@ impl From<crate::project::ProjectError> for ApiError {
         }
     }
 }
+
+impl From<crate::collection::CollectionError> for ApiError {
+    fn from(e: crate::collection::CollectionError) -> ApiError {
+        use crate::collection::CollectionError as C;
+        match e {
+            C::Invalid { .. } | C::Request(_) => {
+                ApiError::new(ErrorCode::InvalidRequest, e.to_string())
+            }
+            C::NotFound(message) => ApiError::new(ErrorCode::NotFound, message),
+            C::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
+            C::Io { .. } => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
+            C::Install(e) => e.into(),
+            C::Registry(e) => e.into(),
+            C::Project(e) => e.into(),
+            C::Index(e) => e.into(),
+        }
+    }
+}

@@ -5,6 +5,7 @@
 //! daemon of another protocol on any route.
 
 pub mod body;
+pub mod collection;
 pub mod doctor;
 pub mod error;
 pub mod events;
@@ -28,6 +29,7 @@ use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
+use skilld_proto::collection as collection_routes;
 use skilld_proto::events as event_routes;
 use skilld_proto::images as routes;
 use skilld_proto::install as install_routes;
@@ -186,6 +188,39 @@ async fn route(state: &State, req: Request<Incoming>) -> Result<ApiResponse, Api
             (Method::POST, project_routes::SYNC_ROUTE) => project::sync(state, req).await,
             (Method::POST, project_routes::OUTDATED_ROUTE) => project::outdated(state, req).await,
             (method, _) => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
+        },
+        collection_routes::PUSH_ROUTE
+        | collection_routes::INSPECT_ROUTE
+        | collection_routes::PULL_ROUTE
+        | collection_routes::INSTALL_ROUTE
+        | collection_routes::LOCK_ROUTE
+        | collection_routes::GENERATE_ROUTE
+        | collection_routes::UNSUBSCRIBE_ROUTE => match (method, path.as_str()) {
+            (Method::POST, collection_routes::PUSH_ROUTE) => collection::push(state, req).await,
+            (Method::POST, collection_routes::INSPECT_ROUTE) => {
+                collection::inspect(state, req).await
+            }
+            (Method::POST, collection_routes::PULL_ROUTE) => collection::pull(state, req).await,
+            (Method::POST, collection_routes::INSTALL_ROUTE) => {
+                collection::install(state, req).await
+            }
+            (Method::POST, collection_routes::LOCK_ROUTE) => collection::lock(state, req).await,
+            (Method::POST, collection_routes::GENERATE_ROUTE) => {
+                collection::generate(state, req).await
+            }
+            (Method::POST, collection_routes::UNSUBSCRIBE_ROUTE) => {
+                collection::unsubscribe(state, req).await
+            }
+            (method, _) => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
+        },
+        collection_routes::SUBSCRIPTIONS_ROUTE => match method {
+            Method::GET => collection::subscriptions(state).await,
+            Method::POST => collection::subscribe(state, req).await,
+            _ => Err(ApiError::method_not_allowed(
+                &method,
+                &path,
+                &["GET", "POST"],
+            )),
         },
         _ => Err(ApiError::not_found_route(&method, &path)),
     }

@@ -14,7 +14,7 @@ use crate::project::sync::{Options, Synced};
 use crate::project::{self, add, lock, outdated, sync};
 use crate::state::State;
 
-fn sync_response(synced: Synced) -> SyncResponse {
+pub(crate) fn sync_response(synced: Synced) -> SyncResponse {
     SyncResponse {
         changes: synced
             .changes

@@ -3,7 +3,6 @@
 
 pub mod annotations;
 pub mod build;
-pub mod collection;
 pub mod extract;
 pub mod inflate;
 pub mod inspect;

@@ -31,9 +31,12 @@ pub struct InstallRow {
     /// The project whose lock this install was synced from.
     #[serde(default)]
     pub project: Option<String>,
+    /// The collection whose subscription installed it.
+    #[serde(default)]
+    pub subscription: Option<String>,
 }
 
-const COLUMNS: &str = "name, target, path, source_ref, registry, repository, digest, version, content_hash, status, pinned, installed_at, installed_by, previous_ref, previous_digest, previous_version, signer, link_of, project";
+const COLUMNS: &str = "name, target, path, source_ref, registry, repository, digest, version, content_hash, status, pinned, installed_at, installed_by, previous_ref, previous_digest, previous_version, signer, link_of, project, subscription";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InstallRow> {
     Ok(InstallRow {
@@ -56,19 +59,21 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InstallRow> {
         signer: r.get(16)?,
         link_of: r.get(17)?,
         project: r.get(18)?,
+        subscription: r.get(19)?,
     })
 }
 
 pub fn upsert(conn: &Connection, r: &InstallRow) -> rusqlite::Result<()> {
     conn.execute(
         &format!(
-            "INSERT INTO installs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+            "INSERT INTO installs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
              ON CONFLICT(path) DO UPDATE SET name = excluded.name, target = excluded.target, source_ref = excluded.source_ref,
                registry = excluded.registry, repository = excluded.repository, digest = excluded.digest, version = excluded.version,
                content_hash = excluded.content_hash, status = excluded.status, pinned = excluded.pinned,
                installed_at = excluded.installed_at, installed_by = excluded.installed_by, previous_ref = excluded.previous_ref,
                previous_digest = excluded.previous_digest, previous_version = excluded.previous_version,
-               signer = excluded.signer, link_of = excluded.link_of, project = excluded.project"
+               signer = excluded.signer, link_of = excluded.link_of, project = excluded.project,
+               subscription = excluded.subscription"
         ),
         params![
             r.name,
@@ -89,7 +94,8 @@ pub fn upsert(conn: &Connection, r: &InstallRow) -> rusqlite::Result<()> {
             r.previous_version,
             r.signer,
             r.link_of,
-            r.project
+            r.project,
+            r.subscription
         ],
     )?;
     Ok(())
@@ -100,6 +106,16 @@ pub fn all(conn: &Connection) -> rusqlite::Result<Vec<InstallRow>> {
         "SELECT {COLUMNS} FROM installs ORDER BY name, target"
     ))?;
     stmt.query_map([], from_row)?.collect()
+}
+
+/// Every install, by its path.
+pub fn all_by_path(
+    conn: &Connection,
+) -> rusqlite::Result<std::collections::HashMap<String, InstallRow>> {
+    Ok(all(conn)?
+        .into_iter()
+        .map(|r| (r.path.clone(), r))
+        .collect())
 }
 
 pub fn by_path(conn: &Connection, path: &str) -> rusqlite::Result<Option<InstallRow>> {
@@ -168,6 +184,19 @@ pub fn set_source(
     conn.execute(
         "UPDATE installs SET source_ref = ?2, registry = ?3, repository = ?4 WHERE path = ?1",
         params![path, source_ref, registry, repository],
+    )?;
+    Ok(())
+}
+
+/// Set (or clear) the subscription that owns the install at `path`.
+pub fn set_subscription(
+    conn: &Connection,
+    path: &str,
+    subscription: Option<&str>,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE installs SET subscription = ?2 WHERE path = ?1",
+        params![path, subscription],
     )?;
     Ok(())
 }

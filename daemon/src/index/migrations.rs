@@ -14,6 +14,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("migrations/0003_signer.sql")),
     (4, include_str!("migrations/0004_origins_staging.sql")),
     (5, include_str!("migrations/0005_links_projects.sql")),
+    (6, include_str!("migrations/0006_subscriptions.sql")),
 ];
 
 /// The schema version this binary writes.

@@ -10,6 +10,7 @@ pub mod migrations;
 pub mod origins;
 pub mod refs;
 pub mod staging;
+pub mod subscriptions;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

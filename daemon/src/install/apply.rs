@@ -548,6 +548,7 @@ pub async fn prepare_copy(
         signer,
         link_of: None,
         project,
+        subscription: None,
     };
     let displaced = if backup {
         super::backup_path(state, &staged.name)?

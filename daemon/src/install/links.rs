@@ -253,6 +253,7 @@ mod tests {
             signer: None,
             link_of: link_of.map(str::to_string),
             project: None,
+            subscription: None,
         }
     }
 

@@ -9,6 +9,7 @@
 //! replaced or removed with `force`, and then moved to a backup folder first.
 
 pub mod apply;
+pub mod batch;
 pub mod drift;
 pub mod error;
 pub mod folders;
@@ -50,6 +51,7 @@ pub fn to_wire(row: &InstallRow) -> Installed {
         unpublished: Vec::new(),
         link: row.link_of.as_ref().map(PathBuf::from),
         lock_status: None,
+        subscription: row.subscription.clone(),
     }
 }
 
@@ -95,6 +97,12 @@ pub async fn audit(state: &State, entry: skilld_proto::events::HistoryEntry) {
     {
         tracing::error!(error = %e, "cannot record history");
     }
+}
+
+/// Whether `row` holds the artifact `digest` names (its manifest, or the
+/// index it was chosen from).
+pub fn holds(row: &InstallRow, digest: &str) -> bool {
+    row.digest == digest || row.source_ref.ends_with(&format!("@{digest}"))
 }
 
 /// Whether the folder of `row` still holds what was installed.

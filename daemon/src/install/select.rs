@@ -181,6 +181,13 @@ pub async fn upgrade_one(
         ));
         return (outcome, None);
     }
+    if let Some(subscription) = &row.subscription {
+        outcome.result = "locked".into();
+        outcome.message = Some(format!(
+            "follows the collection {subscription}: it moves when the collection does (`skillc unsubscribe {subscription}` to manage it by hand)"
+        ));
+        return (outcome, None);
+    }
     if let Some(message) = unversioned(row) {
         outcome.result = "unversioned".into();
         outcome.message = Some(message);

@@ -592,6 +592,7 @@ mod tests {
             signer: None,
             link_of: None,
             project: None,
+            subscription: None,
         }
     }
 

@@ -219,7 +219,10 @@ async fn entry(
 /// `signed` rule), recorded so a sync can insist on it; none under an
 /// `accept` rule. A refusal stops the lock: an untrusted skill is never
 /// locked.
-async fn signer_of(state: &State, source: &LockedSource) -> Result<Option<String>, ProjectError> {
+pub(crate) async fn signer_of(
+    state: &State,
+    source: &LockedSource,
+) -> Result<Option<String>, ProjectError> {
     let reference =
         Reference::parse(&source.reference).map_err(|e| ProjectError::Request(e.to_string()))?;
     let digest = crate::store::digest::Digest::parse(&source.digest)

@@ -13,16 +13,15 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use skilld_proto::events::{EventKind, HistoryEntry};
 use skilld_proto::stream::Progress;
 
 use super::ProjectError;
 use super::files::{Lock, Locked, MANIFEST, Manifest};
 use super::lock::{self, Update};
-use crate::events::EventBus;
 use crate::index::installs::{self, InstallRow};
-use crate::install::apply::{self, Prepared};
-use crate::install::{InstallError, links, ops, swap, targets};
+use crate::install::apply;
+use crate::install::batch::{self, Author, Batch};
+use crate::install::{InstallError, links, ops, targets};
 use crate::state::State;
 
 /// How to sync.
@@ -67,19 +66,13 @@ pub async fn sync(
     let _project = state.folders().lock(root).await;
     let (lock, relocked) = current_lock(state, root, options).await?;
     let project = root.display().to_string();
-    let rows: HashMap<String, InstallRow> = state
-        .index()
-        .read(installs::all)
-        .await?
-        .into_iter()
-        .map(|r| (r.path.clone(), r))
-        .collect();
-    let mut prepared: Vec<Prepared> = Vec::new();
-    let planned = plan(state, root, &lock, &rows, options, progress, &mut prepared).await;
+    let rows: HashMap<String, InstallRow> = state.index().read(installs::all_by_path).await?;
+    let mut batch = Batch::default();
+    let planned = plan(state, root, &lock, &rows, options, progress, &mut batch).await;
     let mut changes = match planned {
         Ok(p) => p,
         Err(e) => {
-            prepared.iter().for_each(Prepared::discard);
+            batch.discard();
             return Err(e);
         }
     };
@@ -90,101 +83,39 @@ pub async fn sync(
         .flat_map(|l| std::iter::once(&l.path).chain(&l.additional_installed_paths))
         .map(|p| root.join(p))
         .collect();
-    let mut gone: Vec<(InstallRow, swap::Item, bool)> = Vec::new();
-    let mut leaving: Vec<&InstallRow> = rows
-        .values()
-        .filter(|r| r.project.as_deref() == Some(project.as_str()))
-        .filter(|r| !wanted.iter().any(|w| Path::new(&r.path) == w))
-        .collect();
-    // Links before their copies.
-    leaving.sort_by_key(|r| (r.link_of.is_none(), r.path.clone()));
-    for row in leaving {
-        let dest = PathBuf::from(&row.path);
-        let modified = crate::install::is_modified(row);
-        if modified && !options.force {
-            prepared.iter().for_each(Prepared::discard);
+    let owned = |r: &InstallRow| r.project.as_deref() == Some(project.as_str());
+    for row in batch::leaving(rows.values(), owned, &wanted) {
+        if crate::install::is_modified(row) && !options.force {
+            batch.discard();
             return Err(ProjectError::Conflict(format!(
                 "{} left the lock but was edited by hand since it was installed; nothing was changed. Use --force to remove it (the edited copy is kept in a backup folder)",
                 row.path
             )));
         }
-        let backup = modified && std::fs::symlink_metadata(&dest).is_ok();
-        let displaced = if backup {
-            crate::install::backup_path(state, &row.name)?
-        } else {
-            swap::sibling(&dest, "old")
-        };
         changes.push(Change {
             name: row.name.clone(),
             action: "remove",
             from: row.version.clone(),
             to: None,
-            path: dest.clone(),
+            path: PathBuf::from(&row.path),
         });
-        if std::fs::symlink_metadata(&dest).is_ok() {
-            gone.push((
-                row.clone(),
-                swap::Item {
-                    dest,
-                    staged: None,
-                    displaced,
-                    record: None,
-                },
-                backup,
-            ));
-        } else {
-            // Already gone from disk: only the index forgets it.
-            let path = row.path.clone();
-            if !options.dry_run {
-                state
-                    .index()
-                    .write(move |conn| installs::delete(conn, &path))
-                    .await?;
-            }
+        if !options.dry_run {
+            batch.remove(state, row)?;
         }
     }
     if options.dry_run {
-        prepared.iter().for_each(Prepared::discard);
+        batch.discard();
         return Ok(Synced {
             changes,
             backups: Vec::new(),
             relocked,
         });
     }
-    let items: Vec<swap::Item> = gone
-        .iter()
-        .map(|(_, item, _)| item.clone())
-        .chain(prepared.iter().map(|p| p.item.clone()))
-        .collect();
-    if let Err(e) = swap::replace_all(state.index(), &items).await {
-        prepared.iter().for_each(Prepared::discard);
-        return Err(InstallError::internal(e.to_string()).into());
-    }
-    let mut backups = Vec::new();
-    for (row, item, backup) in &gone {
-        if *backup {
-            backups.push(item.displaced.clone());
-        } else {
-            swap::remove_any(&item.displaced);
-        }
-        if let Some(parent) = item.dest.parent() {
-            swap::tidy_area(parent);
-        }
-        record(state, row, "remove", row.version.clone(), None).await;
-    }
-    for p in prepared {
-        let record_row = p.record.clone();
-        let from = p.existing.as_ref().and_then(|r| r.version.clone());
-        let action = if p.existing.is_some() {
-            "upgrade"
-        } else {
-            "install"
-        };
-        let applied = p.done();
-        backups.extend(applied.backup);
-        record(state, &record_row, action, from, record_row.version.clone()).await;
-    }
-    state.watch().refresh().await;
+    let author = Author {
+        actor: "cli".into(),
+        message: format!("project sync of {project}"),
+    };
+    let backups = batch.commit(state, &author).await?;
     Ok(Synced {
         changes,
         backups,
@@ -237,12 +168,6 @@ pub(crate) fn target_of(rel: &str) -> (&'static str, bool) {
         .unwrap_or((targets::DIR_TARGET, true))
 }
 
-/// Whether `row` holds the artifact `digest` names (its manifest, or the
-/// index it was chosen from).
-fn holds(row: &InstallRow, digest: &str) -> bool {
-    row.digest == digest || row.source_ref.ends_with(&format!("@{digest}"))
-}
-
 /// Stage every change the lock asks for (into `prepared`, so a failure
 /// part-way can drop what was staged); the changes, kept skills included.
 #[allow(clippy::too_many_arguments)]
@@ -253,7 +178,7 @@ async fn plan(
     rows: &HashMap<String, InstallRow>,
     options: Options,
     progress: &(dyn Fn(Progress) + Sync),
-    prepared: &mut Vec<Prepared>,
+    batch: &mut Batch,
 ) -> Result<Vec<Change>, ProjectError> {
     let project = root.display().to_string();
     let mut changes = Vec::new();
@@ -272,7 +197,8 @@ async fn plan(
         // The locked artifact, on disk as it was installed (not edited,
         // not gone).
         let intact = |r: &InstallRow| {
-            holds(r, &locked.source.digest) && crate::install::drift::status_of(r) == "ok"
+            crate::install::holds(r, &locked.source.digest)
+                && crate::install::drift::status_of(r) == "ok"
         };
         let copy_ok = copy_row.is_some_and(|r| r.link_of.is_none() && intact(r));
         let mut places: Vec<(PathBuf, &'static str, bool)> = Vec::new();
@@ -365,7 +291,7 @@ async fn plan(
                 .await?;
                 let record = p.record.clone();
                 let wrong_name = p.item.dest != copy_dest;
-                prepared.push(p);
+                batch.add(p);
                 if wrong_name {
                     return Err(ProjectError::Conflict(format!(
                         "the image locked for {:?} ({}) holds the skill {:?}; a lock entry is named after its skill",
@@ -410,7 +336,7 @@ async fn plan(
                 to: copy.version.clone(),
                 path: dest,
             });
-            prepared.push(p);
+            batch.add(p);
         }
     }
     Ok(changes)
@@ -430,47 +356,4 @@ fn not_in_registry(locked: &Locked, e: InstallError) -> ProjectError {
         }
         other => other.into(),
     }
-}
-
-/// An event and a history entry for one change of a sync.
-async fn record(
-    state: &State,
-    row: &InstallRow,
-    action: &str,
-    from: Option<String>,
-    to: Option<String>,
-) {
-    let kind = match action {
-        "remove" => EventKind::Removed,
-        "upgrade" => EventKind::Upgraded,
-        _ => EventKind::Installed,
-    };
-    let mut event = EventBus::event(kind);
-    event.skill = Some(row.name.clone());
-    event.target = Some(row.target.clone());
-    event.from_version = from.clone();
-    event.to_version = to.clone();
-    event.to_digest = (action != "remove").then(|| row.digest.clone());
-    event.message = row.project.as_ref().map(|p| format!("project sync: {p}"));
-    state.events().emit(event);
-    crate::install::audit(
-        state,
-        HistoryEntry {
-            at: crate::events::now(),
-            action: action.into(),
-            actor: "cli".into(),
-            skill: row.name.clone(),
-            target: row.target.clone(),
-            from_version: from,
-            to_version: to,
-            from_digest: None,
-            to_digest: (action != "remove").then(|| row.digest.clone()),
-            outcome: "ok".into(),
-            message: Some(format!(
-                "project sync of {}",
-                row.project.clone().unwrap_or_default()
-            )),
-        },
-    )
-    .await;
 }

@@ -39,7 +39,7 @@ pub enum RegistryError {
     )]
     Unsupported { reference: String, found: String },
     #[error(
-        "{reference} is a skill collection, not a skill: {summary}; install its skills one by one by their references (installing a whole collection is not supported yet)"
+        "{reference} is a skill collection, not a skill: {summary}; install all of it with `skillc collection install {reference}`, or follow it with `skillc subscribe {reference}`"
     )]
     Collection { reference: String, summary: String },
     #[error("{reference}: {message}")]

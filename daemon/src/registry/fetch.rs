@@ -9,7 +9,8 @@ use futures_util::StreamExt;
 use super::error::RegistryError;
 use super::transport::Endpoint;
 use super::{Registries, oci_reference};
-use crate::image::collection::{self, COLLECTION_TYPE, MAX_COLLECTION};
+use crate::collection::artifact::SKILLCTL_TYPE as COLLECTION_TYPE;
+use crate::collection::format::{self as collection, MAX_COLLECTION};
 use crate::image::reference::Reference;
 use crate::oci::{self, Descriptor, Manifest};
 use crate::store::MAX_JSON_BLOB;
@@ -56,6 +57,35 @@ pub async fn fetch_manifest(
     registries: &Registries,
     reference: &Reference,
 ) -> Result<(Fetched, Endpoint), RegistryError> {
+    let (bytes, source, endpoint) = fetch_raw(registries, reference).await?;
+    let fetched = match parse_manifest(reference, &source, bytes)? {
+        Parsed::Manifest(fetched) => *fetched,
+        Parsed::Index { index, .. }
+            if index.artifact_type.as_deref() == Some(AGENTSKILLS_COLLECTION) =>
+        {
+            return Err(RegistryError::Collection {
+                reference: reference.to_string(),
+                summary: index.summary(8),
+            });
+        }
+        Parsed::Index { digest, index } => {
+            from_index(reference, &source, &endpoint, digest, &index).await?
+        }
+    };
+    if let Some(layer) = collection_layer(&fetched.manifest) {
+        return Err(describe_collection(reference, &source, &endpoint, layer).await);
+    }
+    check_form(&reference.to_string(), &fetched.manifest)?;
+    Ok((fetched, endpoint))
+}
+
+/// The manifest bytes `reference` names, from the first source that has
+/// them (mirrors, then the registry), with the source and its endpoint;
+/// capped, and checked against a pinned digest. Whatever the bytes are.
+pub async fn fetch_raw(
+    registries: &Registries,
+    reference: &Reference,
+) -> Result<(Bytes, Reference, Endpoint), RegistryError> {
     let sources = registries.pull_sources(reference);
     let last = sources.len() - 1;
     let mut error = None;
@@ -68,17 +98,8 @@ pub async fn fetch_manifest(
         };
         match attempt.await {
             Ok((bytes, endpoint)) => {
-                let fetched = match parse_manifest(reference, &source, bytes)? {
-                    Parsed::Manifest(fetched) => *fetched,
-                    Parsed::Index { digest, index } => {
-                        from_index(reference, &source, &endpoint, digest, &index).await?
-                    }
-                };
-                if let Some(layer) = collection_layer(&fetched.manifest) {
-                    return Err(describe_collection(reference, &source, &endpoint, layer).await);
-                }
-                check_form(&reference.to_string(), &fetched.manifest)?;
-                return Ok((fetched, endpoint));
+                check_bytes(reference, &source, &bytes)?;
+                return Ok((bytes, source, endpoint));
             }
             Err(e) if i < last => {
                 tracing::info!(mirror = %host, error = %e, "mirror failed; trying the next source");
@@ -164,6 +185,43 @@ enum Parsed {
 struct Index {
     #[serde(default)]
     manifests: Vec<IndexChild>,
+    #[serde(rename = "artifactType", default)]
+    artifact_type: Option<String>,
+    #[serde(default)]
+    annotations: std::collections::BTreeMap<String, String>,
+}
+
+/// The artifactType of an Agent Skills collection (an image index).
+pub const AGENTSKILLS_COLLECTION: &str = "application/vnd.agentskills.collection.v1";
+
+impl Index {
+    /// What an Agent Skills collection lists, for a refusal.
+    fn summary(&self, shown: usize) -> String {
+        let name = self
+            .annotations
+            .get("io.agentskills.collection.name")
+            .map(String::as_str)
+            .unwrap_or("");
+        let mut skills: Vec<String> = self
+            .manifests
+            .iter()
+            .take(shown)
+            .map(|c| {
+                c.annotations
+                    .get("io.agentskills.skill.name")
+                    .cloned()
+                    .unwrap_or_else(|| c.digest.to_string())
+            })
+            .collect();
+        if self.manifests.len() > shown {
+            skills.push(format!("and {} more", self.manifests.len() - shown));
+        }
+        format!(
+            "{name:?} lists {} skill(s): {}",
+            self.manifests.len(),
+            skills.join(", ")
+        )
+    }
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -327,7 +385,7 @@ async fn describe_collection(
 ) -> RegistryError {
     let summary = match super::pull::fetch_small_blob(endpoint, source, layer, MAX_COLLECTION).await
     {
-        Ok(yaml) => match collection::parse(&yaml) {
+        Ok(yaml) => match collection::parse(&yaml, &reference.to_string()) {
             Ok(c) => c.summary(8),
             Err(e) => format!("its YAML cannot be read ({e})"),
         },
@@ -339,13 +397,13 @@ async fn describe_collection(
     }
 }
 
-/// Size cap, digest and JSON shape of fetched manifest bytes (which skill
-/// form it is, if any, is checked by the caller: see [`check_form`]).
-fn parse_manifest(
+/// The size cap and pinned digest of fetched manifest bytes, and that
+/// they are not an HTML page; their digest.
+fn check_bytes(
     reference: &Reference,
     source: &Reference,
-    bytes: Bytes,
-) -> Result<Parsed, RegistryError> {
+    bytes: &[u8],
+) -> Result<Digest, RegistryError> {
     let name = reference.to_string();
     if bytes.len() as u64 > MAX_JSON_BLOB {
         return Err(RegistryError::Invalid {
@@ -356,7 +414,7 @@ fn parse_manifest(
             ),
         });
     }
-    let digest = Digest::of(&bytes);
+    let digest = Digest::of(bytes);
     if let Some(expected) = &reference.digest
         && *expected != digest
     {
@@ -366,7 +424,7 @@ fn parse_manifest(
             actual: digest.to_string(),
         });
     }
-    if looks_like_html(&bytes) {
+    if looks_like_html(bytes) {
         return Err(RegistryError::Invalid {
             reference: name,
             message: format!(
@@ -375,6 +433,18 @@ fn parse_manifest(
             ),
         });
     }
+    Ok(digest)
+}
+
+/// Size cap, digest and JSON shape of fetched manifest bytes (which skill
+/// form it is, if any, is checked by the caller: see [`check_form`]).
+fn parse_manifest(
+    reference: &Reference,
+    source: &Reference,
+    bytes: Bytes,
+) -> Result<Parsed, RegistryError> {
+    let name = reference.to_string();
+    let digest = check_bytes(reference, source, &bytes)?;
     let value: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| RegistryError::Invalid {
             reference: name.clone(),

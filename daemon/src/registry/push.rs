@@ -33,23 +33,16 @@ pub struct Pushed {
     pub pushed_bytes: u64,
 }
 
-/// Push the local image `descriptor` to `target` (which names a registry).
-pub async fn push(
-    catalog: &Catalog,
+/// The endpoint of `target`'s registry, authenticated for a push up front
+/// (a refusal is reported before any upload; an open registry needs no
+/// auth, and no probe per request), and `target` as oci-client names it.
+pub async fn push_endpoint(
     registries: &Registries,
-    descriptor: &Descriptor,
     target: &Reference,
-    progress: &(dyn Fn(Progress) + Sync),
-) -> Result<Pushed, TransferError> {
+) -> Result<(Endpoint, oci_client::Reference), RegistryError> {
     let oci_ref = oci_reference(target)?;
     let host = target.registry.clone().unwrap_or_default();
-    let name = target.to_string();
     let endpoint = registries.endpoint(&host, &target.path).await?;
-    let oci_err = |e: OciDistributionError| {
-        RegistryError::from_oci(&host, &name, e, endpoint.credential_source.as_deref())
-    };
-    // Authenticate for push up front: a refusal is reported before any
-    // upload. An open registry needs no auth (and no probe per request).
     if !endpoint.open {
         endpoint
             .client
@@ -59,8 +52,32 @@ pub async fn push(
                 oci_client::RegistryOperation::Push,
             )
             .await
-            .map_err(oci_err)?;
+            .map_err(|e| {
+                RegistryError::from_oci(
+                    &host,
+                    &target.to_string(),
+                    e,
+                    endpoint.credential_source.as_deref(),
+                )
+            })?;
     }
+    Ok((endpoint, oci_ref))
+}
+
+/// Push the local image `descriptor` to `target` (which names a registry).
+pub async fn push(
+    catalog: &Catalog,
+    registries: &Registries,
+    descriptor: &Descriptor,
+    target: &Reference,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Pushed, TransferError> {
+    let (endpoint, oci_ref) = push_endpoint(registries, target).await?;
+    let host = target.registry.clone().unwrap_or_default();
+    let name = target.to_string();
+    let oci_err = |e: OciDistributionError| {
+        RegistryError::from_oci(&host, &name, e, endpoint.credential_source.as_deref())
+    };
 
     let digest = descriptor.digest.clone();
     let (manifest, manifest_bytes) = catalog

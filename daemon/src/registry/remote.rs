@@ -6,14 +6,16 @@ use skilld_proto::images::{InspectResponse, Lifecycle};
 use skilld_proto::registry::RemoteTag;
 
 use super::error::RegistryError;
-use super::fetch::fetch_manifest;
+use super::fetch::{MANIFEST_TYPES, fetch_manifest};
 use super::pull::fetch_small_blob;
+use super::transport::Endpoint;
 use super::{Registries, oci_reference};
 use crate::image::inspect::describe;
 use crate::image::lifecycle::release_version;
 use crate::image::reference::Reference;
 use crate::oci::Descriptor;
 use crate::store::MAX_JSON_BLOB;
+use crate::store::digest::Digest;
 
 /// How many manifests are read at once when listing tags.
 const CONCURRENCY: usize = 8;
@@ -47,6 +49,107 @@ pub async fn inspect(
         &config,
         Vec::new(),
     ))
+}
+
+/// The digest of the manifest `reference` names now, from one HEAD
+/// request (a registry that sends no `Docker-Content-Digest` is asked with
+/// a GET instead); mirrors first, as for a pull.
+pub async fn head_digest(
+    registries: &Registries,
+    reference: &Reference,
+) -> Result<Digest, RegistryError> {
+    let sources = registries.pull_sources(reference);
+    let last = sources.len() - 1;
+    let mut error = None;
+    for (i, source) in sources.into_iter().enumerate() {
+        let host = source.registry.clone().unwrap_or_default();
+        let attempt = async {
+            let endpoint = registries.endpoint(&host, &source.path).await?;
+            head_one(&endpoint, &source).await
+        };
+        match attempt.await {
+            Ok(digest) => return Ok(digest),
+            Err(e) if i < last => error = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(error.unwrap_or_else(|| RegistryError::Invalid {
+        reference: reference.to_string(),
+        message: "no source to ask".into(),
+    }))
+}
+
+async fn head_one(endpoint: &Endpoint, source: &Reference) -> Result<Digest, RegistryError> {
+    let name = source.to_string();
+    let invalid = |message: String| RegistryError::Invalid {
+        reference: name.clone(),
+        message,
+    };
+    let header = if endpoint.open {
+        let reference = match (&source.digest, &source.tag) {
+            (Some(d), _) => d.to_string(),
+            (None, t) => t.clone().unwrap_or_else(|| "latest".into()),
+        };
+        let url = format!(
+            "{}://{}/v2/{}/manifests/{reference}",
+            endpoint.scheme, endpoint.host, source.path
+        );
+        let response = endpoint
+            .http
+            .head(&url)
+            .header(reqwest::header::ACCEPT, MANIFEST_TYPES.join(", "))
+            .send()
+            .await
+            .map_err(|e| super::error::from_request(&endpoint.host, &e))?;
+        match response.status().as_u16() {
+            404 => {
+                return Err(RegistryError::NotFound {
+                    reference: name,
+                    tags: String::new(),
+                });
+            }
+            401 | 403 => {
+                return Err(RegistryError::NeedsLogin {
+                    host: endpoint.host.clone(),
+                });
+            }
+            s if !(200..300).contains(&s) => {
+                return Err(RegistryError::Other {
+                    host: endpoint.host.clone(),
+                    message: format!("HEAD {url} answered {}", response.status()),
+                });
+            }
+            _ => {}
+        }
+        response
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    } else {
+        let oci_ref = oci_reference(source)?;
+        Some(
+            endpoint
+                .client
+                .fetch_manifest_digest(&oci_ref, &endpoint.auth)
+                .await
+                .map_err(|e| {
+                    RegistryError::from_oci(
+                        &endpoint.host,
+                        &name,
+                        e,
+                        endpoint.credential_source.as_deref(),
+                    )
+                })?,
+        )
+    };
+    match header {
+        Some(h) => Digest::parse(&h).map_err(|e| invalid(format!("the registry's digest: {e}"))),
+        None => {
+            let bytes = super::fetch::get_manifest_open(endpoint, source).await?;
+            Ok(Digest::of(&bytes))
+        }
+    }
 }
 
 /// cosign's signature, attestation and SBOM tags are not versions.

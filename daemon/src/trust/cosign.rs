@@ -73,8 +73,16 @@ pub async fn sign(
     signer: &sigstore::crypto::SigStoreSigner,
     annotations: &BTreeMap<String, String>,
 ) -> Result<(Digest, String, u64), RegistryError> {
-    let (fetched, _) = fetch_manifest(registries, reference).await?;
-    let digest = fetched.digest;
+    // A collection is signed as it is (its manifest); a skill as the
+    // manifest it installs from.
+    let digest = match fetch_manifest(registries, reference).await {
+        Ok((fetched, _)) => fetched.digest,
+        Err(RegistryError::Collection { .. }) => {
+            let (bytes, _, _) = crate::registry::fetch::fetch_raw(registries, reference).await?;
+            Digest::of(&bytes)
+        }
+        Err(e) => return Err(e),
+    };
     let payload = payload(&reference.repository(), &digest, annotations);
     let signature = signer.sign(&payload).map_err(|e| RegistryError::Invalid {
         reference: reference.to_string(),

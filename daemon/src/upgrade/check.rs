@@ -196,8 +196,13 @@ pub async fn run(state: &State) -> CheckResponse {
         .events()
         .emit(EventBus::event(EventKind::CheckStarted));
     let all = state.index().read(installs::all).await.unwrap_or_default();
-    // A link is upgraded with its copy: the copy stands for the set.
-    let rows = crate::install::links::owners(&all, all.clone());
+    // A link is upgraded with its copy: the copy stands for the set. A
+    // subscription's installs move with their collection (one HEAD each,
+    // below), never on their own.
+    let rows: Vec<InstallRow> = crate::install::links::owners(&all, all.clone())
+        .into_iter()
+        .filter(|r| r.subscription.is_none())
+        .collect();
     let mut by_repo: BTreeMap<String, Vec<InstallRow>> = BTreeMap::new();
     for row in rows {
         by_repo.entry(row.repository.clone()).or_default().push(row);
@@ -267,17 +272,20 @@ pub async fn run(state: &State) -> CheckResponse {
             health.recovered(&host);
         }
     }
+    let subscriptions = crate::collection::subscription::check_all(state).await;
     health.finished();
     state.quiet().work_ended();
     let mut done = EventBus::event(EventKind::CheckFinished);
     done.message = Some(format!(
-        "{repositories} repositories checked, {} install(s) considered",
-        outcomes.len()
+        "{repositories} repositories checked, {} install(s) considered, {} subscription(s)",
+        outcomes.len(),
+        subscriptions.len()
     ));
     state.events().emit(done);
     CheckResponse {
         repositories,
         outcomes,
         failing: health.failing(),
+        subscriptions,
     }
 }
