@@ -383,6 +383,31 @@ mod tests {
     }
 
     #[test]
+    fn alias_bombs_are_refused_quickly() {
+        // "Billion laughs": each level names the one before nine times.
+        let mut yaml = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            yaml.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n",
+                p = i - 1
+            ));
+        }
+        let bombs = [
+            format!("{HEAD}  - name: a\n    image: r.io/a:1\n{yaml}"),
+            format!("{yaml}{HEAD}  - *a9\n"),
+            HEAD.replace(
+                "name: c",
+                &format!("name: *a9\n{}", yaml.replace('\n', "\n  ")),
+            ) + "  - name: a\n    image: r.io/a:1\n",
+        ];
+        for bomb in bombs {
+            let start = std::time::Instant::now();
+            assert!(parse(bomb.as_bytes(), "bomb.yaml").is_err());
+            assert!(start.elapsed() < std::time::Duration::from_secs(2));
+        }
+    }
+
+    #[test]
     fn pinning_changes_only_the_pinned_values() {
         let text = "# ours\napiVersion: skillimage.io/v1alpha1\nskills:\n  - name: a\n    image: r.io/a:1   # first\n  - image: \"r.io/b:2\"\n    name: b\n  - name: c\n    image: r.io/c:3\n";
         let pinned = pin(
