@@ -418,6 +418,26 @@ pub enum Command {
     /// Also asks each subscribed collection's registry, with one HEAD
     /// request, whether the collection moved, and converges on it if so.
     Check,
+    /// Scan a skill folder or an image for what a signature cannot tell.
+    ///
+    /// Hidden text (Unicode tags, bidirectional overrides, zero-width
+    /// characters, homoglyphs, instructions in HTML comments), prompt
+    /// injection, code that runs something fetched, credential theft,
+    /// persistence, destructive commands, reverse shells, miners, binaries
+    /// and archives, and allowed-tools wider than needed. An image is read
+    /// from the store (pulled when it names a registry and the store lacks
+    /// it), never unpacked to disk. Rules: the shipped file plus scan.rules
+    /// of config.yaml. Exit 1 when a finding is at or above --fail-on.
+    Scan {
+        /// A skill folder, or an image (name:tag, HOST/NAME:TAG).
+        subject: String,
+        /// text (for a person), json, or sarif (SARIF 2.1.0 for code scanning).
+        #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+        format: ScanFormat,
+        /// The lowest severity that makes the exit status 1.
+        #[arg(long, value_enum, default_value_t = SeverityArg::Critical, value_name = "SEVERITY")]
+        fail_on: SeverityArg,
+    },
     /// Collections: a named set of skills, published once.
     ///
     /// A collection is skillctl's SkillCollection YAML (apiVersion
@@ -540,6 +560,24 @@ pub enum ServiceCommand {
     Uninstall,
     /// Say whether they are installed and active.
     Status,
+}
+
+/// `skillc scan --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Text,
+    Json,
+    Sarif,
+}
+
+/// A finding's severity, least to most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
 }
 
 /// `skillc subscribe --policy`.

@@ -171,6 +171,16 @@ pub fn status(s: &StatusResponse) -> String {
     out
 }
 
+/// Content scan findings as warnings on stderr, one line each.
+pub fn findings(findings: &[skilld_proto::scan::Finding]) {
+    for f in findings {
+        eprintln!(
+            "{}:{}:{}: {} {}: {} (skillc scan shows all)",
+            f.file, f.line, f.column, f.severity, f.rule, f.why
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

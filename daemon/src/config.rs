@@ -29,6 +29,8 @@ pub struct Config {
     pub upgrades: UpgradeConfig,
     /// Which images may be written to disk (key paths resolved and checked).
     pub trust: crate::trust::policy::TrustConfig,
+    /// What content scans block and warn about (rules compiled).
+    pub scan: crate::scan::policy::Policy,
 }
 
 /// The on-disk shape of `config.yaml`.
@@ -41,6 +43,7 @@ struct ConfigFile {
     install: InstallConfig,
     upgrades: UpgradeConfig,
     trust: crate::trust::policy::TrustConfig,
+    scan: crate::scan::policy::ScanConfig,
 }
 
 /// Background upgrade checks.
@@ -176,7 +179,16 @@ impl Config {
                 path: path.clone(),
                 message,
             })?;
+        let scan = file
+            .scan
+            .clone()
+            .resolve(base)
+            .map_err(|message| ConfigError::Invalid {
+                path: path.clone(),
+                message,
+            })?;
         Ok(Config {
+            scan,
             paths,
             exit_when_idle: false,
             limits: file.limits,
@@ -208,6 +220,7 @@ impl Config {
             install: InstallConfig::default(),
             upgrades: UpgradeConfig::default(),
             trust: Default::default(),
+            scan: Default::default(),
         }
     }
 }

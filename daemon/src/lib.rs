@@ -24,6 +24,7 @@ pub mod memory;
 pub mod oci;
 pub mod project;
 pub mod registry;
+pub mod scan;
 pub mod server;
 pub mod skill;
 pub mod state;

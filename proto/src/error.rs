@@ -29,6 +29,9 @@ pub enum ErrorCode {
     /// The trust policy refused the image (unsigned, not signed by a
     /// trusted key, or from a rejected scope); `details.rule` names the rule.
     Untrusted,
+    /// The scan policy refused the image (`scan.block`);
+    /// `details.findings` are the findings that blocked it.
+    UnsafeContent,
     /// The daemon is at its connection cap or shutting down.
     Unavailable,
     /// A registry failed or refused (see `details.kind`).
@@ -49,6 +52,7 @@ impl ErrorCode {
             ErrorCode::RequestTimeout => 408,
             ErrorCode::Conflict => 409,
             ErrorCode::Untrusted => 403,
+            ErrorCode::UnsafeContent => 403,
             ErrorCode::Unavailable => 503,
             ErrorCode::Upstream => 502,
             ErrorCode::Internal => 500,
@@ -66,6 +70,7 @@ impl ErrorCode {
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::Conflict => "conflict",
             ErrorCode::Untrusted => "untrusted",
+            ErrorCode::UnsafeContent => "unsafe_content",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Upstream => "upstream",
             ErrorCode::Internal => "internal",

@@ -33,6 +33,9 @@ pub enum EventKind {
     /// A followed collection changed but its new version was refused (the
     /// trust policy, a bad entry); the targets keep the previous set.
     SubscriptionRefused,
+    /// The scan policy refused to write a skill (the message names the
+    /// findings).
+    ScanRefused,
 }
 
 /// One event.

@@ -137,6 +137,10 @@ pub struct BuildResponse {
     pub content_bytes: u64,
     /// Problems that did not stop the build.
     pub warnings: Vec<Problem>,
+    /// Content scan findings at or above `scan.warn` (with `strict`, one at
+    /// or above `scan.block` stops the build: `unsafe_content`).
+    #[serde(default)]
+    pub findings: Vec<crate::scan::Finding>,
 }
 
 /// One tagged image of the local store.

@@ -142,6 +142,10 @@ pub struct Installed {
     /// collection, not on its own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription: Option<String>,
+    /// What the content scan found when it was installed (`1 high, 2
+    /// medium`, `no findings`); none for an install made before scanning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings: Option<String>,
 }
 
 impl Installed {
@@ -166,6 +170,7 @@ impl Installed {
             link: None,
             lock_status: None,
             subscription: None,
+            findings: None,
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod install;
 pub mod paths;
 pub mod project;
 pub mod registry;
+pub mod scan;
 pub mod skill;
 pub mod status;
 pub mod stream;

@@ -87,6 +87,10 @@ pub struct PushResponse {
     /// had none for that digest.
     #[serde(default)]
     pub signatures: Vec<String>,
+    /// Content scan findings at or above `scan.warn` (a push is not
+    /// refused for them: the registry's readers scan on install).
+    #[serde(default)]
+    pub findings: Vec<crate::scan::Finding>,
 }
 
 /// Request of `POST /v1/tags`.

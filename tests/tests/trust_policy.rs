@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
-use skilld_tests::helper::skills::{history, installed, publish, version_of};
+use skilld_tests::helper::skills::{
+    history, installed, publish, version_of, wait_for_auto_refusal,
+};
 use skilld_tests::helper::tools::testdata;
 use skilld_tests::helper::{Home, Registry, Run, Variant, wait_until};
 
@@ -237,18 +239,7 @@ fn background_upgrades_need_a_signature_and_rollback_checks_again() {
 
     // An unsigned 1.1.0 is refused by the scheduler, and says so.
     publish(&author, &acme, "tool", "1.1.0", "published");
-    let mut refusal = Value::Null;
-    wait_until(
-        "a refused automatic upgrade",
-        Duration::from_secs(30),
-        || {
-            refusal = history(&user)
-                .into_iter()
-                .find(|e| e["actor"] == "auto" && e["outcome"] == "refused")
-                .unwrap_or(Value::Null);
-            !refusal.is_null()
-        },
-    );
+    let refusal = wait_for_auto_refusal(&user);
     assert_eq!(refusal["action"], "upgrade");
     assert_eq!(refusal["to_version"], "1.1.0");
     assert!(

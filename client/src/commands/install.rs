@@ -160,7 +160,7 @@ pub async fn list(
         return Ok(ExitCode::SUCCESS);
     }
     let mut headers = vec![
-        "NAME", "VERSION", "TARGET", "SOURCE", "DIGEST", "SIGNED", "STATUS",
+        "NAME", "VERSION", "TARGET", "SOURCE", "DIGEST", "SIGNED", "FINDINGS", "STATUS",
     ];
     if upgradable {
         headers.push("LATEST");
@@ -203,6 +203,12 @@ pub async fn list(
                 i.signer
                     .as_deref()
                     .map_or_else(|| "-".into(), render::short_digest),
+                // What the content scan found when it was installed.
+                match i.findings.as_deref() {
+                    None => "-".into(),
+                    Some("no findings") => "none".into(),
+                    Some(f) => f.to_string(),
+                },
                 status,
             ];
             if upgradable {

@@ -8,6 +8,7 @@ mod images;
 mod install;
 mod project;
 mod registry;
+mod scan;
 mod service;
 mod skills;
 mod trust;
@@ -135,6 +136,11 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
         Command::Pin { which } => install::pin(ctx, which, true).await,
         Command::Unpin { which } => install::pin(ctx, which, false).await,
         Command::Check => install::check(ctx).await,
+        Command::Scan {
+            subject,
+            format,
+            fail_on,
+        } => scan::scan(ctx, subject, *format, *fail_on).await,
         Command::Collection(command) => collection::dispatch(ctx, command).await,
         Command::Subscribe {
             reference,

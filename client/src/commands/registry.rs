@@ -40,6 +40,9 @@ pub async fn push(
     for signature in &r.signatures {
         ctx.say(format!("  signatures {signature}"));
     }
+    if !ctx.cli.quiet {
+        render::findings(&r.findings);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -91,6 +91,7 @@ pub async fn build(ctx: &Ctx, args: &BuildArgs) -> Result<ExitCode, ClientError>
         for warning in &built.warnings {
             eprintln!("{warning}");
         }
+        crate::render::findings(&built.findings);
     }
     ctx.say(format!("built {}", built.reference));
     ctx.say(format!("  digest  {}", built.digest));

@@ -226,6 +226,8 @@ impl From<crate::install::InstallError> for ApiError {
             I::NotFound(message) => ApiError::new(ErrorCode::NotFound, message),
             I::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
             I::Trust(e) => e.into(),
+            I::Unsafe(e) => ApiError::new(ErrorCode::UnsafeContent, e.to_string())
+                .with_details(serde_json::json!({ "findings": e.findings })),
             I::Reference(e) => e.into(),
             I::Find(e) => e.into(),
             I::Extract(e) => e.into(),

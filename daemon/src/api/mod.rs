@@ -13,6 +13,7 @@ pub mod images;
 pub mod install;
 pub mod project;
 pub mod registry;
+pub mod scan;
 pub mod shutdown;
 pub mod skills;
 pub mod status;
@@ -93,6 +94,10 @@ async fn route(state: &State, req: Request<Incoming>) -> Result<ApiResponse, Api
         },
         skilld_proto::status::SHUTDOWN_ROUTE => match method {
             Method::POST => shutdown::post(state, req).await,
+            _ => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
+        },
+        skilld_proto::scan::SCAN_ROUTE => match method {
+            Method::POST => scan::scan(state, req).await,
             _ => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
         },
         skill::VALIDATE_ROUTE => match method {

@@ -80,6 +80,9 @@ pub async fn pull(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
             let signer = verdicts.iter().find_map(|v| v.signer.clone());
             let (unpacked_to, files) = match request.output {
                 Some(parent) => {
+                    crate::scan::policy::enforce(&state, &reference, &pulled.manifest, None)
+                        .await
+                        .map_err(crate::install::InstallError::from)?;
                     let manifest = pulled.manifest.clone();
                     let fallback = reference.name().to_string();
                     let limits = unpack_limits(&state);
@@ -145,7 +148,13 @@ pub async fn push(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
             let p = push::push(state.catalog(), state.registries(), &descriptor, &target, &report).await?;
             tracing::info!(reference = %p.reference, digest = %p.digest, pushed = p.pushed_blobs, "pushed");
             let signatures = super::transfer::push_local_signature(&state, &local, &descriptor, &target, &report).await?;
+            let digest = descriptor.digest.clone();
+            let (manifest, _) = state.catalog().blocking(move |store| store.manifest(&digest)).await?;
+            let scanned = crate::scan::policy::scan_image(&state, &manifest)
+                .await
+                .map_err(crate::install::InstallError::from)?;
             Ok::<_, ApiError>(PushResponse {
+                findings: state.config().scan.warnings(&scanned.findings),
                 reference: p.reference,
                 digest: p.digest,
                 pushed_blobs: p.pushed_blobs,

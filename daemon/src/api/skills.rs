@@ -164,6 +164,42 @@ async fn run_build(
         }
     };
 
+    // The content scan warns; with --strict, a finding at `scan.block`
+    // stops the build.
+    let policy = state.config().scan.clone();
+    let scan_dir = dir.clone();
+    let scanned = tokio::task::spawn_blocking(move || {
+        let mut scanner = crate::scan::engine::Scanner::new(&policy.rules, policy.limits);
+        scanner.folder(&scan_dir).map(|()| scanner.finish())
+    })
+    .await
+    .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
+    .map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("cannot scan the skill: {e}"),
+        )
+    })?;
+    let repository = reference.repository();
+    let blocking = state.config().scan.blocking(&scanned.findings, &repository);
+    if request.strict && !blocking.is_empty() {
+        return Err(
+            crate::install::InstallError::from(crate::scan::policy::Unsafe {
+                reference: reference.to_string(),
+                block: state
+                    .config()
+                    .scan
+                    .block
+                    .map(crate::scan::Severity::as_str)
+                    .unwrap_or("off")
+                    .into(),
+                findings: blocking,
+            })
+            .into(),
+        );
+    }
+    let findings = state.config().scan.warnings(&scanned.findings);
+
     let catalog = state.catalog().clone();
     let _hold = catalog.write_guard().await;
     let limits = state.config().build;
@@ -221,5 +257,6 @@ async fn run_build(
         files: built.files,
         content_bytes: built.content_bytes,
         warnings,
+        findings,
     })
 }

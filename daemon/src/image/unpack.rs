@@ -512,6 +512,11 @@ fn collect_links(dir: &Path, at: &mut Vec<String>, links: &mut Links) -> io::Res
 }
 
 /// A zstd stream of one or more frames, as one reader.
+/// The decompressed stream of a zstd layer (every frame in a row).
+pub fn zstd_reader<R: Read>(input: R) -> impl Read {
+    ZstdFrames::new(input)
+}
+
 struct ZstdFrames<R: Read> {
     input: Option<io::BufReader<R>>,
     frame: Option<

@@ -34,9 +34,12 @@ pub struct InstallRow {
     /// The collection whose subscription installed it.
     #[serde(default)]
     pub subscription: Option<String>,
+    /// What the content scan found (`1 high, 2 medium`, `no findings`).
+    #[serde(default)]
+    pub findings: Option<String>,
 }
 
-const COLUMNS: &str = "name, target, path, source_ref, registry, repository, digest, version, content_hash, status, pinned, installed_at, installed_by, previous_ref, previous_digest, previous_version, signer, link_of, project, subscription";
+const COLUMNS: &str = "name, target, path, source_ref, registry, repository, digest, version, content_hash, status, pinned, installed_at, installed_by, previous_ref, previous_digest, previous_version, signer, link_of, project, subscription, findings";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InstallRow> {
     Ok(InstallRow {
@@ -60,20 +63,21 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InstallRow> {
         link_of: r.get(17)?,
         project: r.get(18)?,
         subscription: r.get(19)?,
+        findings: r.get(20)?,
     })
 }
 
 pub fn upsert(conn: &Connection, r: &InstallRow) -> rusqlite::Result<()> {
     conn.execute(
         &format!(
-            "INSERT INTO installs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+            "INSERT INTO installs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
              ON CONFLICT(path) DO UPDATE SET name = excluded.name, target = excluded.target, source_ref = excluded.source_ref,
                registry = excluded.registry, repository = excluded.repository, digest = excluded.digest, version = excluded.version,
                content_hash = excluded.content_hash, status = excluded.status, pinned = excluded.pinned,
                installed_at = excluded.installed_at, installed_by = excluded.installed_by, previous_ref = excluded.previous_ref,
                previous_digest = excluded.previous_digest, previous_version = excluded.previous_version,
                signer = excluded.signer, link_of = excluded.link_of, project = excluded.project,
-               subscription = excluded.subscription"
+               subscription = excluded.subscription, findings = excluded.findings"
         ),
         params![
             r.name,
@@ -95,7 +99,8 @@ pub fn upsert(conn: &Connection, r: &InstallRow) -> rusqlite::Result<()> {
             r.signer,
             r.link_of,
             r.project,
-            r.subscription
+            r.subscription,
+            r.findings
         ],
     )?;
     Ok(())

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (4, include_str!("migrations/0004_origins_staging.sql")),
     (5, include_str!("migrations/0005_links_projects.sql")),
     (6, include_str!("migrations/0006_subscriptions.sql")),
+    (7, include_str!("migrations/0007_scans.sql")),
 ];
 
 /// The schema version this binary writes.

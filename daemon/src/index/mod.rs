@@ -9,6 +9,7 @@ pub mod installs;
 pub mod migrations;
 pub mod origins;
 pub mod refs;
+pub mod scans;
 pub mod staging;
 pub mod subscriptions;
 

@@ -494,6 +494,9 @@ pub async fn prepare_copy(
         None => source_name.clone(),
     };
     let tag = reference.tag.clone();
+    // The scan policy decides before anything is staged.
+    let scanned = crate::scan::policy::enforce(state, reference, manifest, Some(target)).await?;
+    let findings = Some(crate::scan::summary(&scanned.findings));
     swap::claim_area(state.index(), parent).await?;
     let staged = state
         .catalog()
@@ -549,6 +552,7 @@ pub async fn prepare_copy(
         link_of: None,
         project,
         subscription: None,
+        findings,
     };
     let displaced = if backup {
         super::backup_path(state, &staged.name)?

@@ -27,6 +27,9 @@ pub enum InstallError {
     /// The trust policy refused the image.
     #[error(transparent)]
     Trust(#[from] TrustError),
+    /// The scan policy refused the image.
+    #[error(transparent)]
+    Unsafe(#[from] crate::scan::policy::Unsafe),
     #[error(transparent)]
     Reference(#[from] BadReference),
     #[error(transparent)]
@@ -45,6 +48,15 @@ pub enum InstallError {
     /// made).
     #[error("{0}")]
     Internal(String),
+}
+
+impl From<crate::scan::policy::ScanError> for InstallError {
+    fn from(e: crate::scan::policy::ScanError) -> InstallError {
+        match e {
+            crate::scan::policy::ScanError::Unsafe(u) => InstallError::Unsafe(u),
+            crate::scan::policy::ScanError::Failed(m) => InstallError::Internal(m),
+        }
+    }
 }
 
 impl InstallError {
@@ -69,7 +81,9 @@ impl InstallError {
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            InstallError::Conflict(_) | InstallError::Trust(TrustError::Refused { .. })
+            InstallError::Conflict(_)
+                | InstallError::Trust(TrustError::Refused { .. })
+                | InstallError::Unsafe(_)
         )
     }
 

@@ -254,6 +254,7 @@ mod tests {
             link_of: link_of.map(str::to_string),
             project: None,
             subscription: None,
+            findings: None,
         }
     }
 

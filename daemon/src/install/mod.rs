@@ -52,6 +52,7 @@ pub fn to_wire(row: &InstallRow) -> Installed {
         link: row.link_of.as_ref().map(PathBuf::from),
         lock_status: None,
         subscription: row.subscription.clone(),
+        findings: row.findings.clone(),
     }
 }
 

@@ -593,6 +593,7 @@ mod tests {
             link_of: None,
             project: None,
             subscription: None,
+            findings: None,
         }
     }
 

@@ -29,6 +29,19 @@ pub fn install_hello(home: &Home, dir: &std::path::Path) {
 /// `<prefix>/<name>` (e.g. `127.0.0.1:5000/acme/tool`), pushed, and
 /// promoted to `state` (draft, testing or published).
 pub fn publish(home: &Home, prefix: &str, name: &str, version: &str, state: &str) {
+    publish_edited(home, prefix, name, version, state, |_| {});
+}
+
+/// [`publish`], with `edit` applied to the skill's folder before the build
+/// (to add a file, or a line to SKILL.md).
+pub fn publish_edited(
+    home: &Home,
+    prefix: &str,
+    name: &str,
+    version: &str,
+    state: &str,
+    edit: impl Fn(&std::path::Path),
+) {
     let dir = home
         .root()
         .join("src")
@@ -48,6 +61,7 @@ pub fn publish(home: &Home, prefix: &str, name: &str, version: &str, state: &str
         md.replace("name: hello-world", &format!("name: {name}")),
     )
     .unwrap();
+    edit(&dir);
     let repo = format!("{prefix}/{name}");
     home.skillc(&["build", "-t", &repo, dir.to_str().unwrap()])
         .expect_code(0);
@@ -96,4 +110,22 @@ pub fn history(home: &Home) -> Vec<Value> {
         .as_array()
         .unwrap()
         .clone()
+}
+
+/// Wait (up to 30 s) for the scheduler's first refused change in `home`'s
+/// history; that entry.
+pub fn wait_for_auto_refusal(home: &Home) -> Value {
+    let mut refusal = Value::Null;
+    super::wait_until(
+        "a refused automatic upgrade",
+        std::time::Duration::from_secs(30),
+        || {
+            refusal = history(home)
+                .into_iter()
+                .find(|e| e["actor"] == "auto" && e["outcome"] == "refused")
+                .unwrap_or(Value::Null);
+            !refusal.is_null()
+        },
+    );
+    refusal
 }

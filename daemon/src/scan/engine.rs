@@ -1,0 +1,350 @@
+//! Running the rules over files: a folder on disk, or the layers of an
+//! image in the store read as tar streams (never unpacked). Caps on the
+//! number of files, the bytes read (per file and in all) and the time
+//! stop a scan with a finding instead of a hang; a file larger than the
+//! per-file cap is read up to it.
+
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::rules::{Files, Matcher, Rule, RuleSet};
+use super::{Finding, Severity};
+
+/// Caps on one scan.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_files: u64,
+    /// Bytes read of one file.
+    pub max_file_bytes: u64,
+    /// Bytes read in all.
+    pub max_bytes: u64,
+    pub max_time: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_files: 10_000,
+            max_file_bytes: 8 << 20,
+            max_bytes: 256 << 20,
+            max_time: Duration::from_secs(20),
+        }
+    }
+}
+
+/// What a scan found.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub files: u64,
+    pub bytes: u64,
+    pub complete: bool,
+}
+
+/// The most findings of one rule reported in one file.
+const PER_RULE_PER_FILE: usize = 10;
+/// Bytes looked at to tell a binary file.
+const SNIFF: usize = 8192;
+/// Characters of matched text shown.
+const SHOWN: usize = 80;
+
+/// A scan in progress.
+pub struct Scanner<'a> {
+    rules: &'a RuleSet,
+    limits: Limits,
+    started: Instant,
+    report: Report,
+    stopped: bool,
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(rules: &'a RuleSet, limits: Limits) -> Scanner<'a> {
+        Scanner {
+            rules,
+            limits,
+            started: Instant::now(),
+            report: Report {
+                complete: true,
+                ..Report::default()
+            },
+            stopped: false,
+        }
+    }
+
+    /// Whether a cap stopped the scan (nothing more is read).
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    fn stop(&mut self, file: &str, why: String) {
+        self.stopped = true;
+        self.report.complete = false;
+        self.report.findings.push(Finding {
+            rule: "scan.incomplete".into(),
+            severity: Severity::High.as_str().into(),
+            file: file.to_string(),
+            line: 0,
+            column: 0,
+            text: String::new(),
+            why: format!("{why}; what was not read was not checked"),
+        });
+    }
+
+    /// Scan one file at `path` (relative), reading at most the per-file cap
+    /// from `reader`.
+    pub fn file(&mut self, path: &str, reader: &mut dyn Read) -> std::io::Result<()> {
+        if self.stopped {
+            return Ok(());
+        }
+        if self.report.files >= self.limits.max_files {
+            let n = self.limits.max_files;
+            self.stop(path, format!("the skill holds more than {n} files"));
+            return Ok(());
+        }
+        if self.started.elapsed() > self.limits.max_time {
+            let t = self.limits.max_time;
+            self.stop(path, format!("the scan took longer than {t:?}"));
+            return Ok(());
+        }
+        let left = self.limits.max_bytes.saturating_sub(self.report.bytes);
+        if left == 0 {
+            let n = self.limits.max_bytes;
+            self.stop(path, format!("the skill holds more than {n} bytes"));
+            return Ok(());
+        }
+        let cap = self.limits.max_file_bytes.min(left);
+        let mut data = Vec::new();
+        reader.take(cap + 1).read_to_end(&mut data)?;
+        let truncated = data.len() as u64 > cap;
+        data.truncate(cap as usize);
+        self.report.files += 1;
+        self.report.bytes += data.len() as u64;
+        if truncated {
+            self.report.findings.push(Finding {
+                rule: "scan.file-truncated".into(),
+                severity: Severity::Low.as_str().into(),
+                file: path.to_string(),
+                line: 0,
+                column: 0,
+                text: String::new(),
+                why: format!("only the first {cap} bytes of this file were scanned"),
+            });
+        }
+        self.scan_bytes(path, &data);
+        Ok(())
+    }
+
+    fn scan_bytes(&mut self, path: &str, data: &[u8]) {
+        let binary = data[..data.len().min(SNIFF)].contains(&0);
+        let lower = path.to_ascii_lowercase();
+        let markdown = [".md", ".mdx", ".markdown"]
+            .iter()
+            .any(|e| lower.ends_with(e));
+        let skill_md =
+            path == "SKILL.md" || (path.ends_with("/SKILL.md") && path.matches('/').count() == 1);
+        for rule in &self.rules.rules {
+            let applies = match rule.files {
+                Files::Text => !binary,
+                Files::Markdown => !binary && markdown,
+                Files::SkillMd => skill_md,
+                Files::Binary => binary,
+                Files::Any => true,
+            };
+            if applies {
+                find(rule, path, data, &mut self.report.findings);
+            }
+        }
+        if let Some(f) = encrypted_zip(path, data) {
+            self.report.findings.push(f);
+        }
+    }
+
+    /// Every file under the folder `dir` (links are not followed).
+    pub fn folder(&mut self, dir: &Path) -> std::io::Result<()> {
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(at) = stack.pop() {
+            let mut entries: Vec<_> = std::fs::read_dir(&at)?.flatten().collect();
+            entries.sort_by_key(|e| e.file_name());
+            for e in entries.into_iter().rev() {
+                if self.stopped {
+                    return Ok(());
+                }
+                let kind = e.file_type()?;
+                let path = e.path();
+                if kind.is_dir() {
+                    if e.file_name() != ".git" {
+                        stack.push(path);
+                    }
+                } else if kind.is_file() {
+                    let rel = path
+                        .strip_prefix(dir)
+                        .unwrap_or(&path)
+                        .display()
+                        .to_string();
+                    let mut file = std::fs::File::open(&path)?;
+                    self.file(&rel, &mut file)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every regular file of an uncompressed tar stream.
+    pub fn tar(&mut self, stream: impl Read) -> std::io::Result<()> {
+        let mut archive = tar::Archive::new(stream);
+        for entry in archive.entries()? {
+            let mut entry = entry?;
+            if self.stopped {
+                break;
+            }
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let path = entry.path()?.display().to_string();
+            let path = path.trim_start_matches("./").to_string();
+            self.file(&path, &mut entry)?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Report {
+        self.report.findings.sort_by(|a, b| {
+            (&a.file, a.line, a.column, &a.rule).cmp(&(&b.file, b.line, b.column, &b.rule))
+        });
+        self.report
+    }
+}
+
+/// The findings of `rule` in one file.
+fn find(rule: &Rule, path: &str, data: &[u8], out: &mut Vec<Finding>) {
+    let mut report = |start: usize, end: usize| {
+        let (line, column) = position(data, start);
+        out.push(Finding {
+            rule: rule.id.clone(),
+            severity: rule.severity.as_str().into(),
+            file: path.to_string(),
+            line,
+            column,
+            text: shown(&data[start..end]),
+            why: rule.why.clone(),
+        });
+    };
+    match &rule.matcher {
+        Matcher::Pattern(re) => {
+            for m in re.find_iter(data).take(PER_RULE_PER_FILE) {
+                report(m.start(), m.end());
+            }
+        }
+        Matcher::All(all) => {
+            let mut first = None;
+            for (i, re) in all.iter().enumerate() {
+                match re.find(data) {
+                    Some(m) if i == 0 => first = Some((m.start(), m.end())),
+                    Some(_) => {}
+                    None => return,
+                }
+            }
+            if let Some((s, e)) = first {
+                report(s, e);
+            }
+        }
+        Matcher::Magic(prefixes) => {
+            if let Some(p) = prefixes.iter().find(|p| data.starts_with(p)) {
+                report(0, p.len());
+            }
+        }
+    }
+}
+
+/// A zip whose first entry is encrypted (general purpose bit 0).
+fn encrypted_zip(path: &str, data: &[u8]) -> Option<Finding> {
+    if data.len() < 8 || !data.starts_with(b"PK\x03\x04") || data[6] & 1 == 0 {
+        return None;
+    }
+    Some(Finding {
+        rule: "binary.encrypted-archive".into(),
+        severity: Severity::High.as_str().into(),
+        file: path.to_string(),
+        line: 0,
+        column: 0,
+        text: "PK\\x03\\x04 (encrypted)".into(),
+        why: "A password-protected archive inside a skill cannot be reviewed or scanned; it is how malware is smuggled past scanners.".into(),
+    })
+}
+
+/// 1-based line and column (in characters) of byte `at`.
+fn position(data: &[u8], at: usize) -> (u64, u64) {
+    let before = &data[..at];
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[start..]).chars().count() as u64 + 1;
+    (line, column)
+}
+
+/// Matched bytes for a person: at most 80 characters, invisible
+/// and control characters as `<U+XXXX>`.
+pub fn shown(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == SHOWN {
+            out.push('…');
+            break;
+        }
+        let invisible = c.is_control()
+            || matches!(c as u32,
+                0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2069 | 0xFEFF | 0xE0000..=0xE007F | 0x00AD);
+        if invisible {
+            out.push_str(&format!("<U+{:04X}>", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_lines_and_characters() {
+        let text = "one\nzwei ü x\nthree".as_bytes();
+        let at = text.iter().position(|&b| b == b'x').unwrap();
+        assert_eq!(position(text, at), (2, 8));
+        assert_eq!(position(text, 0), (1, 1));
+    }
+
+    #[test]
+    fn invisible_characters_are_shown() {
+        assert_eq!(
+            shown("a\u{200B}b\u{E0041}".as_bytes()),
+            "a<U+200B>b<U+E0041>"
+        );
+        assert_eq!(shown("x".repeat(200).as_bytes()).chars().count(), SHOWN + 1);
+    }
+
+    #[test]
+    fn caps_end_in_a_finding() {
+        let rules = super::super::rules::shipped();
+        let limits = Limits {
+            max_files: 3,
+            max_file_bytes: 10,
+            ..Limits::default()
+        };
+        let mut s = Scanner::new(&rules, limits);
+        for i in 0..5 {
+            s.file(&format!("f{i}.md"), &mut "0123456789abcdef".as_bytes())
+                .unwrap();
+        }
+        let r = s.finish();
+        assert!(!r.complete);
+        assert_eq!(r.files, 3);
+        assert!(r.findings.iter().any(|f| f.rule == "scan.incomplete"));
+        assert!(r.findings.iter().any(|f| f.rule == "scan.file-truncated"));
+    }
+}

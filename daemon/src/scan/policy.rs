@@ -1,0 +1,335 @@
+//! The scan policy (`scan:` in config.yaml) and its enforcement on every
+//! path that writes a skill: before an image is staged, its layers are
+//! scanned (each once: findings are kept in the index by layer digest and
+//! rule set), and findings at or above `block` that `allow` does not name
+//! refuse the write (`unsafe_content`, nothing written, a `scan_refused`
+//! event and a `refused` history entry by the caller).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use skilld_proto::events::EventKind;
+
+use super::engine::{Limits, Report, Scanner};
+use super::rules::{self, RuleSet};
+use super::{Finding, Severity};
+use crate::image::reference::Reference;
+use crate::image::unpack::Compression;
+use crate::oci::Manifest;
+use crate::state::State;
+use crate::store::digest::Digest;
+
+/// `scan:` as written in config.yaml.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScanConfig {
+    /// Findings at or above this refuse a write: a severity, or `off`.
+    pub block: String,
+    /// Findings at or above this are reported with the install: a
+    /// severity, or `off`.
+    pub warn: String,
+    /// Rule ids, or skill scopes (`quay.io/acme`, `quay.io/acme/tool`),
+    /// whose findings never block.
+    pub allow: Vec<String>,
+    /// More rule files (relative to config.yaml's folder), in the shipped
+    /// file's format; a rule with a shipped id replaces it.
+    pub rules: Vec<PathBuf>,
+    pub max_files: u64,
+    pub max_file_bytes: u64,
+    pub max_bytes: u64,
+    #[serde(with = "humantime_serde")]
+    pub max_time: Duration,
+}
+
+impl Default for ScanConfig {
+    fn default() -> ScanConfig {
+        let limits = Limits::default();
+        ScanConfig {
+            block: "critical".into(),
+            warn: "high".into(),
+            allow: Vec::new(),
+            rules: Vec::new(),
+            max_files: limits.max_files,
+            max_file_bytes: limits.max_file_bytes,
+            max_bytes: limits.max_bytes,
+            max_time: limits.max_time,
+        }
+    }
+}
+
+/// The policy in force: levels parsed, rules compiled.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub block: Option<Severity>,
+    pub warn: Option<Severity>,
+    pub allow: Vec<String>,
+    pub rules: Arc<RuleSet>,
+    pub limits: Limits,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        ScanConfig::default()
+            .resolve(Path::new("/"))
+            .expect("the default scan policy is valid")
+    }
+}
+
+fn level(key: &str, text: &str) -> Result<Option<Severity>, String> {
+    if text == "off" {
+        return Ok(None);
+    }
+    Severity::parse(text).map(Some).ok_or_else(|| {
+        format!("scan.{key} is {text:?}; write critical, high, medium, low, info or off")
+    })
+}
+
+impl ScanConfig {
+    /// Parse the levels and compile the rules (files relative to `base`).
+    pub fn resolve(self, base: &Path) -> Result<Policy, String> {
+        let mut texts = vec![("rules.yaml".to_string(), rules::SHIPPED.to_string())];
+        for file in &self.rules {
+            let path = base.join(file);
+            let text = crate::user_file::read_regular_text(&path, 4 << 20)
+                .map_err(|e| format!("scan.rules: cannot read {}: {e}", path.display()))?;
+            texts.push((path.display().to_string(), text));
+        }
+        Ok(Policy {
+            block: level("block", &self.block)?,
+            warn: level("warn", &self.warn)?,
+            allow: self.allow,
+            rules: Arc::new(rules::load(&texts).map_err(|e| format!("scan.rules: {e}"))?),
+            limits: Limits {
+                max_files: self.max_files,
+                max_file_bytes: self.max_file_bytes,
+                max_bytes: self.max_bytes,
+                max_time: self.max_time,
+            },
+        })
+    }
+}
+
+impl Policy {
+    /// Whether `allow` lets `finding` of a skill from `repository` pass.
+    pub fn allowed(&self, finding: &Finding, repository: &str) -> bool {
+        self.allow.iter().any(|a| {
+            *a == finding.rule
+                || repository == a
+                || repository
+                    .strip_prefix(a.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    }
+
+    /// The findings at or above `warn` (all of them when `warn` is off: none).
+    pub fn warnings(&self, findings: &[Finding]) -> Vec<Finding> {
+        let Some(warn) = self.warn else {
+            return Vec::new();
+        };
+        findings
+            .iter()
+            .filter(|f| Severity::parse(&f.severity).is_some_and(|s| s >= warn))
+            .cloned()
+            .collect()
+    }
+
+    /// The findings that refuse a write of a skill from `repository`.
+    pub fn blocking(&self, findings: &[Finding], repository: &str) -> Vec<Finding> {
+        let Some(block) = self.block else {
+            return Vec::new();
+        };
+        findings
+            .iter()
+            .filter(|f| Severity::parse(&f.severity).is_some_and(|s| s >= block))
+            .filter(|f| !self.allowed(f, repository))
+            .cloned()
+            .collect()
+    }
+}
+
+/// A write refused by the scan policy.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{reference} is refused by the scan policy (scan.block: {block}): {}; nothing was written. Read the findings with `skillc scan {reference}`; if they are expected, add the rule ids or the skill's repository to scan.allow in config.yaml",
+    describe(findings)
+)]
+pub struct Unsafe {
+    pub reference: String,
+    pub block: String,
+    pub findings: Vec<Finding>,
+}
+
+fn describe(findings: &[Finding]) -> String {
+    let mut shown: Vec<String> = findings
+        .iter()
+        .take(5)
+        .map(|f| format!("{} ({}) at {}:{}", f.rule, f.severity, f.file, f.line))
+        .collect();
+    if findings.len() > 5 {
+        shown.push(format!("and {} more", findings.len() - 5));
+    }
+    shown.join(", ")
+}
+
+/// Why a scan could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    Unsafe(#[from] Unsafe),
+    #[error("cannot scan: {0}")]
+    Failed(String),
+}
+
+/// Scan the layers of `manifest` from the store, each once (cached by its
+/// digest and the rule set): all their findings.
+pub async fn scan_image(state: &State, manifest: &Manifest) -> Result<Report, ScanError> {
+    let policy = state.config().scan.clone();
+    let mut report = Report {
+        complete: true,
+        ..Report::default()
+    };
+    for layer in &manifest.layers {
+        let (digest, media_type) = (layer.digest.clone(), layer.media_type.clone());
+        let fingerprint = policy.rules.fingerprint.clone();
+        let key = (digest.to_string(), fingerprint.clone());
+        let cached = state
+            .index()
+            .read(move |conn| crate::index::scans::get(conn, &key.0, &key.1))
+            .await
+            .map_err(|e| ScanError::Failed(e.to_string()))?;
+        let part = match cached {
+            Some(part) => part,
+            None => {
+                let p = policy.clone();
+                let part = state
+                    .catalog()
+                    .blocking(move |store| Ok(scan_layer(store, &digest, &media_type, &p)))
+                    .await
+                    .map_err(|e| ScanError::Failed(e.to_string()))?
+                    .map_err(|e| ScanError::Failed(e.to_string()))?;
+                let (stored, digest) = (part.clone(), layer.digest.to_string());
+                state
+                    .index()
+                    .write(move |conn| {
+                        crate::index::scans::put(conn, &digest, &fingerprint, &stored)
+                    })
+                    .await
+                    .map_err(|e| ScanError::Failed(e.to_string()))?;
+                part
+            }
+        };
+        report.files += part.files;
+        report.bytes += part.bytes;
+        report.complete &= part.complete;
+        report.findings.extend(part.findings);
+    }
+    Ok(report)
+}
+
+/// Scan one layer blob of the store as the tar stream it holds.
+fn scan_layer(
+    store: &crate::store::Store,
+    digest: &Digest,
+    media_type: &str,
+    policy: &Policy,
+) -> std::io::Result<Report> {
+    let mut scanner = Scanner::new(&policy.rules, policy.limits);
+    let blob = store
+        .open_blob(digest)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    match Compression::of(media_type) {
+        Some(Compression::Gzip) => scanner.tar(flate2::read::MultiGzDecoder::new(blob))?,
+        Some(Compression::Zstd) => scanner.tar(crate::image::unpack::zstd_reader(blob))?,
+        Some(Compression::None) => scanner.tar(blob)?,
+        // Not a tar layer (a collection's YAML, say): read as one file.
+        None => scanner.file(&format!("layer {digest}"), &mut { blob })?,
+    }
+    Ok(scanner.finish())
+}
+
+/// Enforce the policy before `reference` (its `manifest`) is written to
+/// disk: its findings, or the refusal (with a `scan_refused` event).
+pub async fn enforce(
+    state: &State,
+    reference: &Reference,
+    manifest: &Manifest,
+    target: Option<&str>,
+) -> Result<Report, ScanError> {
+    let policy = &state.config().scan;
+    // `block: off` and `warn: off`: scanning is turned off.
+    if policy.block.is_none() && policy.warn.is_none() {
+        return Ok(Report::default());
+    }
+    let report = scan_image(state, manifest).await?;
+    let blocking = policy.blocking(&report.findings, &reference.repository());
+    if blocking.is_empty() {
+        return Ok(report);
+    }
+    let refused = Unsafe {
+        reference: reference.to_string(),
+        block: policy.block.map(Severity::as_str).unwrap_or("off").into(),
+        findings: blocking,
+    };
+    let mut event = crate::events::EventBus::event(EventKind::ScanRefused);
+    event.skill = Some(reference.name().to_string());
+    event.target = target.map(str::to_string);
+    event.message = Some(refused.to_string());
+    state.events().emit(event);
+    Err(refused.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(rule: &str, severity: &str) -> Finding {
+        Finding {
+            rule: rule.into(),
+            severity: severity.into(),
+            file: "SKILL.md".into(),
+            line: 1,
+            column: 1,
+            text: String::new(),
+            why: String::new(),
+        }
+    }
+
+    #[test]
+    fn block_allow_and_levels() {
+        let policy = ScanConfig {
+            block: "high".into(),
+            allow: vec!["tools.unrestricted-bash".into(), "r.io/acme".into()],
+            ..ScanConfig::default()
+        }
+        .resolve(Path::new("/"))
+        .unwrap();
+        let findings = [
+            finding("exec.pipe-to-shell", "high"),
+            finding("exfil.reads-keys", "medium"),
+            finding("tools.unrestricted-bash", "critical"),
+        ];
+        let b = policy.blocking(&findings, "r.io/other/x");
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].rule, "exec.pipe-to-shell");
+        assert!(policy.blocking(&findings, "r.io/acme/x").is_empty());
+        assert_eq!(policy.blocking(&findings, "r.io/acmex/x").len(), 1);
+        let off = ScanConfig {
+            block: "off".into(),
+            ..ScanConfig::default()
+        }
+        .resolve(Path::new("/"))
+        .unwrap();
+        assert!(off.blocking(&findings, "r.io/x").is_empty());
+        assert!(
+            ScanConfig {
+                block: "severe".into(),
+                ..ScanConfig::default()
+            }
+            .resolve(Path::new("/"))
+            .unwrap_err()
+            .contains("scan.block is \"severe\"")
+        );
+    }
+}

@@ -1,0 +1,3 @@
+#!/bin/sh
+# start from scratch
+rm -rf ~/

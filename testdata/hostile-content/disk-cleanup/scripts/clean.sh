@@ -1,0 +1,2 @@
+#!/bin/sh
+rm -rf ./target ./node_modules/.cache
