@@ -197,7 +197,7 @@ async fn apply(
         Err(e) => {
             let refused = matches!(
                 e,
-                CollectionError::Install(InstallError::Trust(_))
+                CollectionError::Install(InstallError::Trust(_) | InstallError::Unsafe(_))
                     | CollectionError::Invalid { .. }
                     | CollectionError::Conflict(_)
                     | CollectionError::Request(_)

@@ -494,24 +494,39 @@ pub async fn prepare_copy(
         None => source_name.clone(),
     };
     let tag = reference.tag.clone();
-    // The scan policy decides before anything is staged.
-    let scanned = crate::scan::policy::enforce(state, reference, manifest, Some(target)).await?;
-    let findings = Some(crate::scan::summary(&scanned.findings));
+    let findings_of;
     swap::claim_area(state.index(), parent).await?;
-    let staged = state
-        .catalog()
-        .blocking(move |store| {
-            let source = Source {
-                reference: &source_for_stage,
-                digest: &digest,
-                manifest: &manifest_owned,
-                fallback_name: &fallback,
-                namespace: namespace.as_deref(),
-                tag: tag.as_deref(),
-            };
-            Ok(stage::stage(store, &source, &parent_owned, limits))
-        })
-        .await??;
+    // The scan runs beside the staging (two cores, two passes over the
+    // layer); what it refuses is removed from the staging area before
+    // anything reaches the target.
+    let scanning = crate::scan::policy::enforce(state, reference, manifest, Some(target));
+    let staging = state.catalog().blocking(move |store| {
+        let source = Source {
+            reference: &source_for_stage,
+            digest: &digest,
+            manifest: &manifest_owned,
+            fallback_name: &fallback,
+            namespace: namespace.as_deref(),
+            tag: tag.as_deref(),
+        };
+        Ok(stage::stage(store, &source, &parent_owned, limits))
+    });
+    let (scanned, staged) = tokio::join!(scanning, staging);
+    let staged = match (scanned, staged) {
+        (Ok(report), Ok(Ok(staged))) => {
+            findings_of = Some(crate::scan::summary(&report.findings));
+            staged
+        }
+        (Err(refused), staged) => {
+            if let Ok(Ok(staged)) = staged {
+                let _ = std::fs::remove_dir_all(&staged.dir);
+            }
+            swap::tidy_area(parent);
+            return Err(refused.into());
+        }
+        (Ok(_), Ok(Err(e))) => return Err(e.into()),
+        (Ok(_), Err(e)) => return Err(e.into()),
+    };
     let dest = parent.join(&staged.name);
     let judged = judge_way(state, &dest, &staged.name, reference, &source_name, force).await;
     let (existing, backup) = match judged {
@@ -552,7 +567,7 @@ pub async fn prepare_copy(
         link_of: None,
         project,
         subscription: None,
-        findings,
+        findings: findings_of,
     };
     let displaced = if backup {
         super::backup_path(state, &staged.name)?

@@ -91,6 +91,11 @@ impl<'a> Scanner<'a> {
         });
     }
 
+    /// Record that `what` could not be read (the rest was not checked).
+    pub fn unreadable(&mut self, what: &str, why: &str) {
+        self.stop(what, format!("it cannot be read ({why})"));
+    }
+
     /// Scan one file at `path` (relative), reading at most the per-file cap
     /// from `reader`.
     pub fn file(&mut self, path: &str, reader: &mut dyn Read) -> std::io::Result<()> {
@@ -143,6 +148,10 @@ impl<'a> Scanner<'a> {
             .any(|e| lower.ends_with(e));
         let skill_md =
             path == "SKILL.md" || (path.ends_with("/SKILL.md") && path.matches('/').count() == 1);
+        // A text file: one pass of the combined set says which patterns
+        // occur at all. A binary file: its few rules run on their own.
+        let present = (!binary).then(|| self.rules.set.matches(data));
+        let has = |index: usize| present.as_ref().is_none_or(|m| m.matched(index));
         for rule in &self.rules.rules {
             let applies = match rule.files {
                 Files::Text => !binary,
@@ -152,7 +161,7 @@ impl<'a> Scanner<'a> {
                 Files::Any => true,
             };
             if applies {
-                find(rule, path, data, &mut self.report.findings);
+                find(rule, path, data, &has, &mut self.report.findings);
             }
         }
         if let Some(f) = encrypted_zip(path, data) {
@@ -216,8 +225,9 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// The findings of `rule` in one file.
-fn find(rule: &Rule, path: &str, data: &[u8], out: &mut Vec<Finding>) {
+/// The findings of `rule` in one file; `has` says whether a pattern (by
+/// its index in the set) occurs in it at all.
+fn find(rule: &Rule, path: &str, data: &[u8], has: &dyn Fn(usize) -> bool, out: &mut Vec<Finding>) {
     let mut report = |start: usize, end: usize| {
         let (line, column) = position(data, start);
         out.push(Finding {
@@ -231,14 +241,20 @@ fn find(rule: &Rule, path: &str, data: &[u8], out: &mut Vec<Finding>) {
         });
     };
     match &rule.matcher {
-        Matcher::Pattern(re) => {
+        Matcher::Pattern(re, index) => {
+            if !has(*index) {
+                return;
+            }
             for m in re.find_iter(data).take(PER_RULE_PER_FILE) {
                 report(m.start(), m.end());
             }
         }
         Matcher::All(all) => {
+            if !all.iter().all(|(_, index)| has(*index)) {
+                return;
+            }
             let mut first = None;
-            for (i, re) in all.iter().enumerate() {
+            for (i, (re, _)) in all.iter().enumerate() {
                 match re.find(data) {
                     Some(m) if i == 0 => first = Some((m.start(), m.end())),
                     Some(_) => {}

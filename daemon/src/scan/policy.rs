@@ -239,12 +239,17 @@ fn scan_layer(
     let blob = store
         .open_blob(digest)
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    match Compression::of(media_type) {
-        Some(Compression::Gzip) => scanner.tar(flate2::read::MultiGzDecoder::new(blob))?,
-        Some(Compression::Zstd) => scanner.tar(crate::image::unpack::zstd_reader(blob))?,
-        Some(Compression::None) => scanner.tar(blob)?,
+    let read = match Compression::of(media_type) {
+        Some(Compression::Gzip) => scanner.tar(flate2::read::MultiGzDecoder::new(blob)),
+        Some(Compression::Zstd) => scanner.tar(crate::image::unpack::zstd_reader(blob)),
+        Some(Compression::None) => scanner.tar(blob),
         // Not a tar layer (a collection's YAML, say): read as one file.
-        None => scanner.file(&format!("layer {digest}"), &mut { blob })?,
+        None => scanner.file(&format!("layer {digest}"), &mut { blob }),
+    };
+    // A layer that is not the tar stream it says is a finding (an install
+    // of it fails to unpack anyway); what was read before is kept.
+    if let Err(e) = read {
+        scanner.unreadable(&format!("layer {digest}"), &e.to_string());
     }
     Ok(scanner.finish())
 }
