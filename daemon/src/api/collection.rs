@@ -235,26 +235,15 @@ pub async fn generate(state: &State, req: Request<Incoming>) -> Result<ApiRespon
         let resolved = resolve::resolve(state.registries(), &listing, &noop).await?;
         (listing.name.clone(), resolved)
     } else {
-        // Single skills: each is a listing of one, resolved the same way.
+        // Single skills, resolved as a collection's entries are.
         let mut all = Vec::new();
         for s in &request.skills {
             let reference = collection::collection_reference(s)?;
-            let one = artifact::Listing {
-                // Not a reference: a skill is not "the collection itself".
-                origin: format!("--k8s {s}"),
-                digest: None,
-                form: artifact::Form::Skillctl,
-                name: String::new(),
-                version: String::new(),
-                description: None,
-                entries: vec![artifact::Entry {
-                    name: reference.name().to_string(),
-                    reference: reference.to_string(),
-                    git: false,
-                }],
-                yaml: Vec::new(),
-            };
-            all.extend(resolve::resolve(state.registries(), &one, &noop).await?);
+            let name = reference.name().to_string();
+            all.push(
+                resolve::resolve_one(state.registries(), "--k8s", name, s.clone(), reference)
+                    .await?,
+            );
         }
         let first = all.first().map(|r| r.name.clone()).unwrap_or_default();
         (first, all)

@@ -126,13 +126,7 @@ pub async fn converge(
                     release.push(row.path.clone());
                     continue;
                 }
-                out.changes.push(Change {
-                    name: row.name.clone(),
-                    action: "remove",
-                    from: row.version.clone(),
-                    to: None,
-                    path: PathBuf::from(&row.path),
-                });
+                out.changes.push(Change::removal(row));
                 if !options.dry_run {
                     batch.remove(state, row)?;
                 }

@@ -74,7 +74,35 @@ pub fn entry_reference(listing: &Listing, entry: &Entry) -> Result<Reference, Co
     Ok(reference)
 }
 
-/// Resolve every entry of `listing` (all or nothing).
+/// Resolve one skill `name`, written `written` in `origin`, to the exact
+/// artifact `reference` names now.
+pub async fn resolve_one(
+    registries: &Registries,
+    origin: &str,
+    name: String,
+    written: String,
+    mut reference: Reference,
+) -> Result<Resolved, CollectionError> {
+    let (fetched, _) = fetch_manifest(registries, &reference).await.map_err(|e| match e {
+        RegistryError::Collection { .. } => CollectionError::Conflict(format!(
+            "{origin}: the skill {name:?} ({written}) is itself a collection; a collection lists skills, not collections"
+        )),
+        RegistryError::NotFound { .. } => CollectionError::NotFound(format!(
+            "{origin}: the skill {name:?} ({written}) is not on its registry: {e}"
+        )),
+        other => other.into(),
+    })?;
+    let digest = fetched.index.unwrap_or(fetched.digest);
+    reference.digest = Some(digest.clone());
+    Ok(Resolved {
+        name,
+        written,
+        reference,
+        digest,
+    })
+}
+
+/// Resolve every entry of `listing` (all or nothing), a few at once.
 pub async fn resolve(
     registries: &Registries,
     listing: &Listing,
@@ -92,43 +120,24 @@ pub async fn resolve(
         })
         .collect::<Result<_, CollectionError>>()?;
     let total = checked.len() as u64;
+    let origin = listing.origin.as_str();
     let pending: Vec<_> = checked
         .into_iter()
-        .map(|(name, written, reference)| async move {
-            let fetched = fetch_manifest(registries, &reference).await;
-            (name, written, reference, fetched)
-        })
+        .map(|(name, written, reference)| resolve_one(registries, origin, name, written, reference))
         .collect();
     let mut stream = futures_util::stream::iter(pending).buffered(PARALLEL);
     let mut out = Vec::new();
-    while let Some((name, written, mut reference, fetched)) = stream.next().await {
+    while let Some(resolved) = stream.next().await {
+        let resolved = resolved?;
         progress(Progress {
             phase: "resolve".into(),
             current: out.len() as u64 + 1,
             total: Some(total),
             unit: Some("skills".into()),
-            message: Some(name.clone()),
+            message: Some(resolved.name.clone()),
             item: None,
         });
-        let (fetched, _) = fetched.map_err(|e| match e {
-            RegistryError::Collection { .. } => CollectionError::Conflict(format!(
-                "{}: the skill {name:?} ({written}) is itself a collection; a collection lists skills, not collections",
-                listing.origin
-            )),
-            RegistryError::NotFound { .. } => CollectionError::NotFound(format!(
-                "{}: the skill {name:?} ({written}) is not on its registry: {e}",
-                listing.origin
-            )),
-            other => other.into(),
-        })?;
-        let digest = fetched.index.unwrap_or(fetched.digest);
-        reference.digest = Some(digest.clone());
-        out.push(Resolved {
-            name,
-            written,
-            reference,
-            digest,
-        });
+        out.push(resolved);
     }
     Ok(out)
 }

@@ -46,6 +46,19 @@ pub struct Change {
     pub path: PathBuf,
 }
 
+impl Change {
+    /// `row` leaving its folder.
+    pub fn removal(row: &InstallRow) -> Change {
+        Change {
+            name: row.name.clone(),
+            action: "remove",
+            from: row.version.clone(),
+            to: None,
+            path: PathBuf::from(&row.path),
+        }
+    }
+}
+
 /// What a sync did.
 #[derive(Debug, Default)]
 pub struct Synced {
@@ -92,13 +105,7 @@ pub async fn sync(
                 row.path
             )));
         }
-        changes.push(Change {
-            name: row.name.clone(),
-            action: "remove",
-            from: row.version.clone(),
-            to: None,
-            path: PathBuf::from(&row.path),
-        });
+        changes.push(Change::removal(row));
         if !options.dry_run {
             batch.remove(state, row)?;
         }
