@@ -1,12 +1,18 @@
-//! Scan benchmark, on the 200-file / 10 MiB generated skill of the install
-//! benchmark:
+//! Scan benchmark, on two 200-file / 10 MiB skills: the generated one of
+//! the install benchmark (a few words over and over, one file in five
+//! random bytes), and prose drawn from the real skills under
+//! `testdata/benign` (what a scan meets in practice):
 //! - `skillc scan DIR` end to end (target: under 100 ms), and the scan of
 //!   the same skill's image from the store (`skillc scan REF`, its first
 //!   scan: nothing cached);
-//! - a cold install (a fresh home and store each round, the image loaded
-//!   from an archive) with the scan on (the default policy) beside the same
-//!   with `scan: {block: off, warn: off}`, alternating (target: the scan
-//!   adds under 10%, the median of per-round ratios).
+//! - a cold install: each round a new skill (one line of SKILL.md
+//!   differs, so its layer was never scanned), loaded from an archive into
+//!   two running daemons, one with the scan on (the default policy), one
+//!   with `scan: {block: off, warn: off}`, the order alternating (target:
+//!   the scan adds under 10%, the median of per-round ratios);
+//! - the first install of a daemon just started (a fresh home each round:
+//!   the scan's automata are built as it reads, the worst case), and the
+//!   first scan of the image from the store.
 //!
 //! Run (release binaries):
 //!   cargo build --release --workspace && cargo bench -p skilld-tests --bench scan
@@ -21,10 +27,24 @@ fn ms(s: f64) -> String {
 }
 
 fn main() {
+    println!("| measure | value | beside | target |");
+    println!("|---|---|---|---|");
+    let words: fn(&std::path::Path) = |dir| {
+        skilld_tests::helper::generate::skill(dir, "bench", 200, 10 << 20);
+    };
+    let prose: fn(&std::path::Path) = |dir| {
+        skilld_tests::helper::generate::prose(dir, "bench", 200, 10 << 20);
+    };
+    measure("generated words", words);
+    measure("prose of real skills", prose);
+}
+
+/// The three measures on the skill `generate` writes.
+fn measure(what: &str, generate: fn(&std::path::Path)) {
     let author = Home::new();
     let _daemon = author.start_daemon();
     let src = author.root().join("src/bench");
-    skilld_tests::helper::generate::skill(&src, "bench", 200, 10 << 20);
+    generate(&src);
     author
         .skillc(&["-q", "build", "-t", "bench/skill:1", src.to_str().unwrap()])
         .expect_code(0);
@@ -48,7 +68,60 @@ fn main() {
         ])));
     }
 
-    let (mut image, mut on, mut off, mut ratios) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // A new skill each round (a line of SKILL.md differs: another layer,
+    // nothing cached) installed by daemons that keep running, as a user's
+    // does: the target.
+    let (on_home, off_home) = (Home::new(), Home::new());
+    off_home.write_config("scan:\n  block: off\n  warn: off\n");
+    let (_on_daemon, _off_daemon) = (on_home.start_daemon(), off_home.start_daemon());
+    let (mut on, mut off, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let skill_md = std::fs::read_to_string(src.join("SKILL.md")).unwrap();
+    for round in 0..ROUNDS {
+        std::fs::write(
+            src.join("SKILL.md"),
+            format!("{skill_md}\nRound {round}.\n"),
+        )
+        .unwrap();
+        let tag = format!("bench/skill:r{round}");
+        author
+            .skillc(&["-q", "build", "-t", &tag, src.to_str().unwrap()])
+            .expect_code(0);
+        let archive = author.root().join(format!("r{round}.tar"));
+        author
+            .skillc(&["-q", "save", &tag, "-o", archive.to_str().unwrap()])
+            .expect_code(0);
+        let mut pair = [0.0f64; 2];
+        // Alternate which goes first.
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for i in order {
+            let home = [&on_home, &off_home][i];
+            home.skillc(&["-q", "load", archive.to_str().unwrap()])
+                .expect_code(0);
+            let out = home.root().join(format!("out{round}"));
+            std::fs::create_dir_all(&out).unwrap();
+            pair[i] = timed(home.command("skillc").args([
+                "-q",
+                "install",
+                &tag,
+                "-o",
+                out.to_str().unwrap(),
+            ]));
+        }
+        eprintln!(
+            "{what}, round {round}: new skill, running daemon: with scan {}, without {}",
+            ms(pair[0]),
+            ms(pair[1])
+        );
+        on.push(pair[0]);
+        off.push(pair[1]);
+        ratios.push(pair[0] / pair[1]);
+    }
+    std::fs::write(src.join("SKILL.md"), skill_md).unwrap();
+
+    // The first install of a daemon just started (its automata not yet
+    // built: the worst case), and the image's first scan.
+    let (mut image, mut first_on, mut first_off, mut first_ratios) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         let mut pair = [0.0f64; 2];
         for (i, config) in ["", "scan:\n  block: off\n  warn: off\n"]
@@ -85,29 +158,33 @@ fn main() {
             ]));
         }
         eprintln!(
-            "round {round}: install with scan {}, without {}",
+            "{what}, round {round}: just started: with scan {}, without {}",
             ms(pair[0]),
             ms(pair[1])
         );
-        on.push(pair[0]);
-        off.push(pair[1]);
-        ratios.push(pair[0] / pair[1]);
+        first_on.push(pair[0]);
+        first_off.push(pair[1]);
+        first_ratios.push(pair[0] / pair[1]);
     }
 
-    println!("| measure | value | beside | target |");
-    println!("|---|---|---|---|");
     println!(
-        "| `skillc scan DIR`, 200 files / 10 MiB, end to end | {} | - | under 100 ms |",
+        "| {what}: `skillc scan DIR`, 200 files / 10 MiB, end to end | {} | - | under 100 ms |",
         ms(median(folder))
     );
     println!(
-        "| `skillc scan REF` of its image, first scan | {} | - | - |",
+        "| {what}: `skillc scan REF` of its image, first scan | {} | - | - |",
         ms(median(image))
     );
     println!(
-        "| cold install with the scan | {} | without: {} | adds under 10%: ratio {:.3}x |",
+        "| {what}: cold install (a new skill, running daemon) with the scan | {} | without: {} | adds under 10%: ratio {:.3}x |",
         ms(median(on)),
         ms(median(off)),
         median(ratios)
+    );
+    println!(
+        "| {what}: first install of a daemon just started, with the scan | {} | without: {} | ratio {:.3}x |",
+        ms(median(first_on)),
+        ms(median(first_off)),
+        median(first_ratios)
     );
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use skilld_proto::images::ImageFormat;
 
 use super::inspect::format_of;
-use super::unpack::{Compression, Tree, UnpackError, UnpackLimits, Unpacked};
+use super::unpack::{Compression, FileTap, Tree, UnpackError, UnpackLimits, Unpacked};
 use crate::oci::Manifest;
 use crate::skill::rules::name_problems;
 use crate::store::{MAX_JSON_BLOB, Store, StoreError};
@@ -122,12 +122,14 @@ fn skill_at_root(dir: &Path) -> Result<Option<String>, ExtractError> {
 /// Unpack the image whose manifest is `manifest` into the empty folder
 /// `dir`, its digest checked to the last byte; the skill's name (from its
 /// SKILL.md, else the artifact's root folder, else `fallback_name`).
+/// With `tap`, every regular file is handed to it as it is written.
 pub fn unpack_image(
     store: &Store,
     manifest: &Manifest,
     dir: &Path,
     fallback_name: &str,
     limits: UnpackLimits,
+    tap: Option<&mut dyn FileTap>,
 ) -> Result<(String, Unpacked), ExtractError> {
     if manifest.layers.is_empty() {
         return Err(UnpackError::Corrupt("the image has no layer".into()).into());
@@ -151,6 +153,9 @@ pub fn unpack_image(
     // one per COPY), each read to its end so its digest check runs: a
     // corrupt blob fails here, before anything is moved into place.
     let mut tree = Tree::new(dir, root_name.as_deref(), limits);
+    if let Some(tap) = tap {
+        tree = tree.tapped(tap);
+    }
     for layer in &manifest.layers {
         let compression = Compression::of(&layer.media_type).ok_or_else(|| {
             UnpackError::Corrupt(format!(
@@ -201,7 +206,7 @@ pub fn extract(
         .prefix("unpack-")
         .tempdir_in(&area)
         .map_err(io(&area))?;
-    let unpacked = unpack_image(store, manifest, tmp.path(), fallback_name, limits);
+    let unpacked = unpack_image(store, manifest, tmp.path(), fallback_name, limits, None);
     let (name, unpacked) = match unpacked {
         Ok(done) => done,
         Err(e) => {

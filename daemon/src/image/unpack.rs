@@ -24,6 +24,18 @@ pub struct UnpackLimits {
     pub max_entries: u64,
 }
 
+/// Reads each regular file as a layer is unpacked (the content scanner,
+/// so a layer is inflated once for both): it is handed the file's first
+/// `head()` + 1 bytes (one more than it reads, so it can tell a file was
+/// longer), after they are written.
+pub trait FileTap {
+    /// The bytes of each file it reads.
+    fn head(&self) -> u64;
+    /// Regular file `path` (as the tar entry names it, without `./`) of
+    /// layer `layer` (0 first) begins with `head`.
+    fn file(&mut self, layer: usize, path: &str, head: Vec<u8>);
+}
+
 /// What was unpacked.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Unpacked {
@@ -194,7 +206,6 @@ impl Compression {
 /// its path, `.wh.NAME` removes NAME of earlier layers, `.wh..wh..opq`
 /// empties its folder of what earlier layers put there. Caps count across
 /// all layers.
-#[derive(Debug)]
 pub struct Tree<'a> {
     root: &'a Path,
     strip_root: Option<&'a str>,
@@ -202,6 +213,7 @@ pub struct Tree<'a> {
     done: Unpacked,
     entries_seen: u64,
     layers: usize,
+    tap: Option<&'a mut dyn FileTap>,
 }
 
 impl<'a> Tree<'a> {
@@ -216,7 +228,14 @@ impl<'a> Tree<'a> {
             done: Unpacked::default(),
             entries_seen: 0,
             layers: 0,
+            tap: None,
         }
+    }
+
+    /// Hand every regular file unpacked to `tap` as well.
+    pub fn tapped(mut self, tap: &'a mut dyn FileTap) -> Tree<'a> {
+        self.tap = Some(tap);
+        self
     }
 
     /// Apply the next layer, `compression` compressed (gzip is inflated on
@@ -382,18 +401,38 @@ impl<'a> Tree<'a> {
                             },
                         })?;
                     let budget = limits.max_bytes - self.done.bytes;
-                    let written = copy(&mut (&mut entry).take(budget + 1), &mut file, &mut buffer)
-                        .map_err(|e| match e {
-                            CopyError::Read(e) => UnpackError::Corrupt(e.to_string()),
-                            CopyError::Write(source) => UnpackError::Io {
-                                path: path.clone(),
-                                source,
-                            },
-                        })?;
+                    let copy_err = |e| match e {
+                        CopyError::Read(e) => UnpackError::Corrupt(e.to_string()),
+                        CopyError::Write(source) => UnpackError::Io {
+                            path: path.clone(),
+                            source,
+                        },
+                    };
+                    let mut rest = (&mut entry).take(budget + 1);
+                    // The tap's head first (read whole, written, handed
+                    // over), then the rest through the buffer.
+                    let head = match &self.tap {
+                        Some(tap) => {
+                            let mut head = Vec::new();
+                            (&mut rest)
+                                .take(tap.head().saturating_add(1))
+                                .read_to_end(&mut head)
+                                .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
+                            file.write_all(&head).map_err(io_err)?;
+                            Some(head)
+                        }
+                        None => None,
+                    };
+                    let headed = head.as_ref().map_or(0, |h| h.len() as u64);
+                    let written =
+                        headed + copy(&mut rest, &mut file, &mut buffer).map_err(copy_err)?;
                     if written > budget {
                         return Err(UnpackError::TooLarge(limits.max_bytes));
                     }
                     file.flush().map_err(io_err)?;
+                    if let (Some(tap), Some(head)) = (self.tap.as_deref_mut(), head) {
+                        tap.file(self.layers, name.trim_start_matches("./"), head);
+                    }
                     self.done.bytes += written;
                     self.done.files += 1;
                 }

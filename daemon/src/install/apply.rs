@@ -496,10 +496,12 @@ pub async fn prepare_copy(
     let tag = reference.tag.clone();
     let findings_of;
     swap::claim_area(state.index(), parent).await?;
-    // The scan runs beside the staging (two cores, two passes over the
-    // layer); what it refuses is removed from the staging area before
-    // anything reaches the target.
-    let scanning = crate::scan::policy::enforce(state, reference, manifest, Some(target));
+    // The layers not scanned before are scanned as they are unpacked (one
+    // inflate for both, the rules on the second core); what the policy
+    // refuses is removed from the staging area before anything reaches
+    // the target.
+    let pending = crate::scan::policy::before_unpack(state, manifest).await?;
+    let job = pending.as_ref().map(|p| p.job.clone());
     let staging = state.catalog().blocking(move |store| {
         let source = Source {
             reference: &source_for_stage,
@@ -509,23 +511,25 @@ pub async fn prepare_copy(
             namespace: namespace.as_deref(),
             tag: tag.as_deref(),
         };
-        Ok(stage::stage(store, &source, &parent_owned, limits))
+        Ok(crate::scan::unpacking::tapping(job.as_ref(), |tap| {
+            stage::stage(store, &source, &parent_owned, limits, tap)
+        }))
     });
-    let (scanned, staged) = tokio::join!(scanning, staging);
-    let staged = match (scanned, staged) {
-        (Ok(report), Ok(Ok(staged))) => {
+    let (staged, fresh) = staging.await?;
+    let staged = staged?;
+    let scanned =
+        crate::scan::policy::after_unpack(state, reference, manifest, pending, fresh, Some(target))
+            .await;
+    let staged = match scanned {
+        Ok(report) => {
             findings_of = Some(crate::scan::summary(&report.findings));
             staged
         }
-        (Err(refused), staged) => {
-            if let Ok(Ok(staged)) = staged {
-                let _ = std::fs::remove_dir_all(&staged.dir);
-            }
+        Err(refused) => {
+            let _ = std::fs::remove_dir_all(&staged.dir);
             swap::tidy_area(parent);
             return Err(refused.into());
         }
-        (Ok(_), Ok(Err(e))) => return Err(e.into()),
-        (Ok(_), Err(e)) => return Err(e.into()),
     };
     let dest = parent.join(&staged.name);
     let judged = judge_way(state, &dest, &staged.name, reference, &source_name, force).await;

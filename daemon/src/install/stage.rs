@@ -8,7 +8,7 @@ use super::provenance::{self, Origin};
 use super::{swap, tree};
 use crate::image::extract::{ExtractError, unpack_image};
 use crate::image::lifecycle::image_version;
-use crate::image::unpack::UnpackLimits;
+use crate::image::unpack::{FileTap, UnpackLimits};
 use crate::oci::{Manifest, annotation};
 use crate::store::Store;
 use crate::store::digest::Digest;
@@ -38,12 +38,14 @@ pub struct Source<'a> {
     pub tag: Option<&'a str>,
 }
 
-/// Stage `source` in `parent` (created if missing).
+/// Stage `source` in `parent` (created if missing); with `tap`, every file
+/// unpacked is handed to it too (the content scan).
 pub fn stage(
     store: &Store,
     source: &Source<'_>,
     parent: &Path,
     limits: UnpackLimits,
+    tap: Option<&mut dyn FileTap>,
 ) -> Result<Staged, ExtractError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -53,7 +55,7 @@ pub fn stage(
     let dir = swap::sibling(&parent.join(source.fallback_name), "staged");
     std::fs::create_dir(&dir).map_err(io(&dir))?;
     let started = std::time::Instant::now();
-    let result = fill(store, source, &dir, limits);
+    let result = fill(store, source, &dir, limits, tap);
     let filled = started.elapsed();
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&dir);
@@ -81,9 +83,10 @@ fn fill(
     source: &Source<'_>,
     dir: &Path,
     limits: UnpackLimits,
+    tap: Option<&mut dyn FileTap>,
 ) -> Result<(String, u64, Option<String>), ExtractError> {
     let manifest = source.manifest;
-    let (name, unpacked) = unpack_image(store, manifest, dir, source.fallback_name, limits)?;
+    let (name, unpacked) = unpack_image(store, manifest, dir, source.fallback_name, limits, tap)?;
     let a = &manifest.annotations;
     let version = image_version(a, source.tag).or_else(|| skill_md_version(dir));
     let origin = Origin {

@@ -99,28 +99,56 @@ impl<'a> Scanner<'a> {
     /// Scan one file at `path` (relative), reading at most the per-file cap
     /// from `reader`.
     pub fn file(&mut self, path: &str, reader: &mut dyn Read) -> std::io::Result<()> {
-        if self.stopped {
+        let Some(cap) = self.admit(path) else {
             return Ok(());
+        };
+        let mut data = Vec::new();
+        reader.take(cap + 1).read_to_end(&mut data)?;
+        self.take(path, data, cap);
+        Ok(())
+    }
+
+    /// Scan one file at `path` from its first bytes, `head`: at least the
+    /// per-file cap and one more when the file is longer (as an unpack's
+    /// tap hands them: see [`Scanner::head`]).
+    pub fn head_of(&mut self, path: &str, head: Vec<u8>) {
+        if let Some(cap) = self.admit(path) {
+            self.take(path, head, cap);
+        }
+    }
+
+    /// The bytes of a file that are read (the per-file cap).
+    pub fn head(&self) -> u64 {
+        self.limits.max_file_bytes
+    }
+
+    /// Whether one more file may be read, and if so how many of its bytes.
+    fn admit(&mut self, path: &str) -> Option<u64> {
+        if self.stopped {
+            return None;
         }
         if self.report.files >= self.limits.max_files {
             let n = self.limits.max_files;
             self.stop(path, format!("the skill holds more than {n} files"));
-            return Ok(());
+            return None;
         }
         if self.started.elapsed() > self.limits.max_time {
             let t = self.limits.max_time;
             self.stop(path, format!("the scan took longer than {t:?}"));
-            return Ok(());
+            return None;
         }
         let left = self.limits.max_bytes.saturating_sub(self.report.bytes);
         if left == 0 {
             let n = self.limits.max_bytes;
             self.stop(path, format!("the skill holds more than {n} bytes"));
-            return Ok(());
+            return None;
         }
-        let cap = self.limits.max_file_bytes.min(left);
-        let mut data = Vec::new();
-        reader.take(cap + 1).read_to_end(&mut data)?;
+        Some(self.limits.max_file_bytes.min(left))
+    }
+
+    /// Scan `data`, the first bytes of a file (more than `cap` of them when
+    /// the file was longer than is read).
+    fn take(&mut self, path: &str, mut data: Vec<u8>, cap: u64) {
         let truncated = data.len() as u64 > cap;
         data.truncate(cap as usize);
         self.report.files += 1;
@@ -137,7 +165,6 @@ impl<'a> Scanner<'a> {
             });
         }
         self.scan_bytes(path, &data);
-        Ok(())
     }
 
     fn scan_bytes(&mut self, path: &str, data: &[u8]) {
@@ -150,8 +177,8 @@ impl<'a> Scanner<'a> {
             path == "SKILL.md" || (path.ends_with("/SKILL.md") && path.matches('/').count() == 1);
         // A text file: one pass of the combined set says which patterns
         // occur at all. A binary file: its few rules run on their own.
-        let present = (!binary).then(|| self.rules.set.matches(data));
-        let has = |index: usize| present.as_ref().is_none_or(|m| m.matched(index));
+        let present = (!binary).then(|| self.rules.present(data));
+        let has = |index: usize| present.as_ref().is_none_or(|m| m[index]);
         for rule in &self.rules.rules {
             let applies = match rule.files {
                 Files::Text => !binary,
@@ -212,6 +239,14 @@ impl<'a> Scanner<'a> {
             }
             let path = entry.path()?.display().to_string();
             let path = path.trim_start_matches("./").to_string();
+            // A whiteout is a marker an unpack never writes.
+            if path
+                .rsplit('/')
+                .next()
+                .is_some_and(|f| f.starts_with(".wh."))
+            {
+                continue;
+            }
             self.file(&path, &mut entry)?;
         }
         Ok(())

@@ -1,5 +1,5 @@
 //! The scan policy (`scan:` in config.yaml) and its enforcement on every
-//! path that writes a skill: before an image is staged, its layers are
+//! path that writes a skill: before an image reaches its target, its layers are
 //! scanned (each once: findings are kept in the index by layer digest and
 //! rule set), and findings at or above `block` that `allow` does not name
 //! refuse the write (`unsafe_content`, nothing written, a `scan_refused`
@@ -14,6 +14,7 @@ use skilld_proto::events::EventKind;
 
 use super::engine::{Limits, Report, Scanner};
 use super::rules::{self, RuleSet};
+use super::unpacking::Job;
 use super::{Finding, Severity};
 use crate::image::reference::Reference;
 use crate::image::unpack::Compression;
@@ -112,6 +113,12 @@ impl ScanConfig {
 }
 
 impl Policy {
+    /// Whether anything is scanned (`block: off` and `warn: off` turn
+    /// scanning off).
+    pub fn scans(&self) -> bool {
+        self.block.is_some() || self.warn.is_some()
+    }
+
     /// Whether `allow` lets `finding` of a skill from `repository` pass.
     pub fn allowed(&self, finding: &Finding, repository: &str) -> bool {
         self.allow.iter().any(|a| {
@@ -182,50 +189,169 @@ pub enum ScanError {
     Failed(String),
 }
 
-/// Scan the layers of `manifest` from the store, each once (cached by its
-/// digest and the rule set): all their findings.
-pub async fn scan_image(state: &State, manifest: &Manifest) -> Result<Report, ScanError> {
-    let policy = state.config().scan.clone();
+/// The cached reports of `manifest`'s layers, in order (none where a
+/// layer was not scanned with these rules).
+async fn cached(
+    state: &State,
+    policy: &Policy,
+    manifest: &Manifest,
+) -> Result<Vec<Option<Report>>, ScanError> {
+    let keys: Vec<String> = manifest
+        .layers
+        .iter()
+        .map(|l| l.digest.to_string())
+        .collect();
+    let fingerprint = policy.rules.fingerprint.clone();
+    state
+        .index()
+        .read(move |conn| {
+            keys.iter()
+                .map(|digest| crate::index::scans::get(conn, digest, &fingerprint))
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .await
+        .map_err(|e| ScanError::Failed(e.to_string()))
+}
+
+/// Keep the reports of freshly scanned layers (by index in `manifest`).
+async fn remember(
+    state: &State,
+    policy: &Policy,
+    manifest: &Manifest,
+    fresh: &[(usize, Report)],
+) -> Result<(), ScanError> {
+    let rows: Vec<(String, Report)> = fresh
+        .iter()
+        .filter_map(|(i, r)| Some((manifest.layers.get(*i)?.digest.to_string(), r.clone())))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let fingerprint = policy.rules.fingerprint.clone();
+    state
+        .index()
+        .write(move |conn| {
+            for (digest, report) in &rows {
+                crate::index::scans::put(conn, digest, &fingerprint, report)?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| ScanError::Failed(e.to_string()))
+}
+
+/// The layers' reports as one.
+fn combine(parts: impl IntoIterator<Item = Report>) -> Report {
     let mut report = Report {
         complete: true,
         ..Report::default()
     };
-    for layer in &manifest.layers {
-        let (digest, media_type) = (layer.digest.clone(), layer.media_type.clone());
-        let fingerprint = policy.rules.fingerprint.clone();
-        let key = (digest.to_string(), fingerprint.clone());
-        let cached = state
-            .index()
-            .read(move |conn| crate::index::scans::get(conn, &key.0, &key.1))
-            .await
-            .map_err(|e| ScanError::Failed(e.to_string()))?;
-        let part = match cached {
-            Some(part) => part,
-            None => {
-                let p = policy.clone();
-                let part = state
-                    .catalog()
-                    .blocking(move |store| Ok(scan_layer(store, &digest, &media_type, &p)))
-                    .await
-                    .map_err(|e| ScanError::Failed(e.to_string()))?
-                    .map_err(|e| ScanError::Failed(e.to_string()))?;
-                let (stored, digest) = (part.clone(), layer.digest.to_string());
-                state
-                    .index()
-                    .write(move |conn| {
-                        crate::index::scans::put(conn, &digest, &fingerprint, &stored)
-                    })
-                    .await
-                    .map_err(|e| ScanError::Failed(e.to_string()))?;
-                part
-            }
-        };
+    for part in parts {
         report.files += part.files;
         report.bytes += part.bytes;
         report.complete &= part.complete;
         report.findings.extend(part.findings);
     }
-    Ok(report)
+    report
+}
+
+/// Scan the layers of `manifest` from the store, each once (cached by its
+/// digest and the rule set): all their findings.
+pub async fn scan_image(state: &State, manifest: &Manifest) -> Result<Report, ScanError> {
+    let policy = state.config().scan.clone();
+    let mut parts = cached(state, &policy, manifest).await?;
+    let missing: Vec<(usize, Digest, String)> = parts
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.is_none())
+        .map(|(i, _)| {
+            (
+                i,
+                manifest.layers[i].digest.clone(),
+                manifest.layers[i].media_type.clone(),
+            )
+        })
+        .collect();
+    if !missing.is_empty() {
+        let p = policy.clone();
+        let fresh = state
+            .catalog()
+            .blocking(move |store| {
+                Ok(missing
+                    .into_iter()
+                    .map(|(i, digest, media_type)| {
+                        scan_layer(store, &digest, &media_type, &p).map(|r| (i, r))
+                    })
+                    .collect::<std::io::Result<Vec<_>>>())
+            })
+            .await
+            .map_err(|e| ScanError::Failed(e.to_string()))?
+            .map_err(|e| ScanError::Failed(e.to_string()))?;
+        remember(state, &policy, manifest, &fresh).await?;
+        for (i, report) in fresh {
+            parts[i] = Some(report);
+        }
+    }
+    Ok(combine(parts.into_iter().flatten()))
+}
+
+/// A scan to make while an image is unpacked: the layers' cached reports
+/// and the job for the rest.
+#[derive(Debug)]
+pub struct Pending {
+    parts: Vec<Option<Report>>,
+    pub job: Job,
+}
+
+/// Before `manifest` is unpacked: what is cached and what to scan on the
+/// way (none when the policy turns scanning off).
+pub async fn before_unpack(
+    state: &State,
+    manifest: &Manifest,
+) -> Result<Option<Pending>, ScanError> {
+    let policy = &state.config().scan;
+    if !policy.scans() {
+        return Ok(None);
+    }
+    let parts = cached(state, policy, manifest).await?;
+    let job = Job {
+        rules: Arc::clone(&policy.rules),
+        limits: policy.limits,
+        wanted: parts.iter().map(Option::is_none).collect(),
+    };
+    Ok(Some(Pending { parts, job }))
+}
+
+/// Once `manifest` is unpacked with `pending`'s job, which scanned the
+/// layers in `fresh`: keep those, and judge the whole by the policy (as
+/// [`enforce`] does).
+pub async fn after_unpack(
+    state: &State,
+    reference: &Reference,
+    manifest: &Manifest,
+    pending: Option<Pending>,
+    fresh: Vec<(usize, Report)>,
+    target: Option<&str>,
+) -> Result<Report, ScanError> {
+    let Some(Pending { mut parts, .. }) = pending else {
+        return Ok(Report::default());
+    };
+    let policy = &state.config().scan;
+    remember(state, policy, manifest, &fresh).await?;
+    for (i, report) in fresh {
+        if let Some(part) = parts.get_mut(i) {
+            *part = Some(report);
+        }
+    }
+    if parts.iter().any(Option::is_none) {
+        return Err(ScanError::Failed("a layer was not scanned".into()));
+    }
+    judge(
+        state,
+        reference,
+        combine(parts.into_iter().flatten()),
+        target,
+    )
 }
 
 /// Scan one layer blob of the store as the tar stream it holds.
@@ -262,12 +388,22 @@ pub async fn enforce(
     manifest: &Manifest,
     target: Option<&str>,
 ) -> Result<Report, ScanError> {
-    let policy = &state.config().scan;
-    // `block: off` and `warn: off`: scanning is turned off.
-    if policy.block.is_none() && policy.warn.is_none() {
+    if !state.config().scan.scans() {
         return Ok(Report::default());
     }
     let report = scan_image(state, manifest).await?;
+    judge(state, reference, report, target)
+}
+
+/// The policy's verdict on `report` of `reference`: the report, or the
+/// refusal (with a `scan_refused` event).
+fn judge(
+    state: &State,
+    reference: &Reference,
+    report: Report,
+    target: Option<&str>,
+) -> Result<Report, ScanError> {
+    let policy = &state.config().scan;
     let blocking = policy.blocking(&report.findings, &reference.repository());
     if blocking.is_empty() {
         return Ok(report);

