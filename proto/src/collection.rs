@@ -33,6 +33,7 @@ pub const UNSUBSCRIBE_ROUTE: &str = "/v1/subscriptions/remove";
 /// A collection: on a registry (`reference`) or in a YAML file (`file`,
 /// absolute); exactly one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CollectionSource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,6 +44,8 @@ pub struct CollectionSource {
 
 /// Request of `POST /v1/collections/push`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "CollectionPushRequest"))]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
     /// The collection YAML (absolute path); pushed as its bytes.
@@ -57,6 +60,7 @@ pub struct PushRequest {
 
 /// One `image:` a push pinned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Pinned {
     pub name: String,
     pub from: String,
@@ -65,6 +69,8 @@ pub struct Pinned {
 
 /// Response of `POST /v1/collections/push`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "CollectionPushResponse"))]
 pub struct PushResponse {
     pub reference: String,
     /// The collection manifest's digest.
@@ -75,6 +81,7 @@ pub struct PushResponse {
 
 /// One skill of a collection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CollectionSkill {
     pub name: String,
     /// As the collection lists it.
@@ -86,6 +93,7 @@ pub struct CollectionSkill {
 
 /// Response of inspect and pull: what a collection is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CollectionInfo {
     /// The reference or file it was read from.
     pub origin: String,
@@ -104,6 +112,8 @@ pub struct CollectionInfo {
 
 /// Request of `POST /v1/collections/install`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "CollectionInstallRequest"))]
 #[serde(deny_unknown_fields)]
 pub struct InstallRequest {
     #[serde(flatten)]
@@ -125,6 +135,7 @@ pub struct InstallRequest {
 
 /// A skill left as it was, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KeptSkill {
     pub name: String,
     pub path: PathBuf,
@@ -133,6 +144,8 @@ pub struct KeptSkill {
 
 /// Final result of `POST /v1/collections/install`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "CollectionInstallResponse"))]
 pub struct InstallResponse {
     pub collection: CollectionInfo,
     pub changes: Vec<SyncChange>,
@@ -144,6 +157,8 @@ pub struct InstallResponse {
 
 /// Request of `POST /v1/collections/lock`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "CollectionLockRequest"))]
 #[serde(deny_unknown_fields)]
 pub struct LockRequest {
     #[serde(flatten)]
@@ -157,6 +172,7 @@ pub struct LockRequest {
 
 /// Request of `POST /v1/collections/generate`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GenerateRequest {
     /// The collection; or, with `skills`, none.
@@ -193,6 +209,7 @@ pub struct GenerateRequest {
 
 /// Response of `POST /v1/collections/generate`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GenerateResponse {
     pub yaml: String,
     /// Each skill, pinned: `registry/repository@sha256:…`.
@@ -201,6 +218,7 @@ pub struct GenerateResponse {
 
 /// What a subscription does when its collection changes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SubscriptionPolicy {
     /// Converge the targets on it.
@@ -222,6 +240,7 @@ impl SubscriptionPolicy {
 /// Request of `POST /v1/subscriptions`: follow a collection (again: its
 /// settings are replaced and it converges now).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SubscribeRequest {
     /// The collection, by tag (a digest never moves).
@@ -236,6 +255,7 @@ pub struct SubscribeRequest {
 
 /// One followed collection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Subscription {
     pub reference: String,
     pub targets: Vec<String>,
@@ -257,12 +277,14 @@ pub struct Subscription {
 
 /// Response of `GET /v1/subscriptions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubscriptionsResponse {
     pub subscriptions: Vec<Subscription>,
 }
 
 /// What one check (or a subscribe) did for a subscription.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubscriptionOutcome {
     pub reference: String,
     /// `unchanged`, `updated`, `available` (notify), `refused` (trust) or
@@ -278,6 +300,7 @@ pub struct SubscriptionOutcome {
 
 /// Request of `POST /v1/subscriptions/remove`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UnsubscribeRequest {
     pub reference: String,
@@ -289,6 +312,7 @@ pub struct UnsubscribeRequest {
 
 /// Response of `POST /v1/subscriptions/remove`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UnsubscribeResponse {
     pub removed: Vec<SyncChange>,
     pub kept: Vec<KeptSkill>,

@@ -13,6 +13,7 @@ pub const DOCTOR_ROUTE: &str = "/v1/doctor";
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
     Ok,
@@ -24,6 +25,7 @@ pub enum CheckStatus {
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Check {
     /// `daemon`, `socket`, `data`, `config`, `disk`, `target`, `registry`,
     /// `trust`, `staging`, `service`.
@@ -40,6 +42,7 @@ pub struct Check {
 
 /// Response of `GET /v1/doctor`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DoctorResponse {
     pub checks: Vec<Check>,
 }

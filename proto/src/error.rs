@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// Machine-readable kind of failure. Adding a variant forces a decision about
 /// its HTTP status in [`ErrorCode::http_status`], which has no wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The body is not valid JSON, or not the JSON the route expects.
@@ -86,6 +87,7 @@ impl std::fmt::Display for ErrorCode {
 
 /// The inner error object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
@@ -95,6 +97,7 @@ pub struct ErrorBody {
 
 /// The whole body of a failed response: `{"error": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErrorResponse {
     pub error: ErrorBody,
 }

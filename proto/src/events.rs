@@ -12,6 +12,7 @@ pub const HISTORY_ROUTE: &str = "/v1/history";
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     Installed,
@@ -40,6 +41,7 @@ pub enum EventKind {
 
 /// One event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Event {
     pub kind: EventKind,
     /// RFC 3339.
@@ -78,6 +80,7 @@ impl Event {
 
 /// One recorded change to an install.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HistoryEntry {
     pub at: String,
     /// install, upgrade, remove, rollback, pin, unpin, policy.
@@ -97,6 +100,7 @@ pub struct HistoryEntry {
 
 /// Response of `GET /v1/history`, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HistoryResponse {
     pub entries: Vec<HistoryEntry>,
 }

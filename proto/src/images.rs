@@ -28,6 +28,7 @@ pub const PROMOTE_ROUTE: &str = "/v1/images/promote";
 
 /// Lifecycle states of a skill image, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Lifecycle {
     Draft,
@@ -80,6 +81,7 @@ impl std::fmt::Display for Lifecycle {
 
 /// Which media types a skillimage-form build uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MediaTypes {
     /// Standard OCI image media types (podman, skopeo, Kubernetes image volumes).
@@ -91,6 +93,7 @@ pub enum MediaTypes {
 
 /// Which image form to build.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ImageFormat {
     /// Files at the layer root (redhat-et/skillimage compatible).
@@ -102,6 +105,7 @@ pub enum ImageFormat {
 
 /// Request of `POST /v1/build`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BuildRequest {
     /// Absolute path of the skill folder.
@@ -124,6 +128,7 @@ pub struct BuildRequest {
 
 /// Final result of `POST /v1/build`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BuildResponse {
     pub reference: String,
     /// Manifest digest.
@@ -145,6 +150,7 @@ pub struct BuildResponse {
 
 /// One tagged image of the local store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ImageSummary {
     pub reference: String,
     pub repository: String,
@@ -162,12 +168,14 @@ pub struct ImageSummary {
 
 /// Response of `GET /v1/images`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ImagesResponse {
     pub images: Vec<ImageSummary>,
 }
 
 /// Request of `POST /v1/images/tag`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TagRequest {
     pub source: String,
@@ -176,6 +184,7 @@ pub struct TagRequest {
 
 /// Response of `POST /v1/images/tag`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TagResponse {
     pub reference: String,
     pub digest: String,
@@ -183,6 +192,7 @@ pub struct TagResponse {
 
 /// Request of `POST /v1/images/inspect`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InspectRequest {
     pub reference: String,
@@ -195,6 +205,7 @@ pub struct InspectRequest {
 
 /// A blob the manifest points to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BlobInfo {
     pub media_type: String,
     pub digest: String,
@@ -204,6 +215,7 @@ pub struct BlobInfo {
 /// Response of `POST /v1/images/inspect`: read from the manifest and config
 /// only, never the layer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InspectResponse {
     pub reference: String,
     pub digest: String,
@@ -239,6 +251,8 @@ pub struct InspectResponse {
 
 /// Request of `POST /v1/images/remove`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "ImageRemoveRequest"))]
 #[serde(deny_unknown_fields)]
 pub struct RemoveRequest {
     /// References (`repo:tag`), or manifest digests (`sha256:…`) to untag everywhere.
@@ -247,6 +261,7 @@ pub struct RemoveRequest {
 
 /// One removed tag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Removed {
     pub reference: String,
     pub digest: String,
@@ -254,6 +269,8 @@ pub struct Removed {
 
 /// Response of `POST /v1/images/remove`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "ImageRemoveResponse"))]
 pub struct RemoveResponse {
     pub removed: Vec<Removed>,
     /// Bytes that `prune` would now free.
@@ -262,6 +279,7 @@ pub struct RemoveResponse {
 
 /// Response of `POST /v1/images/prune`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PruneResponse {
     pub blobs_removed: u64,
     pub bytes_freed: u64,
@@ -269,6 +287,7 @@ pub struct PruneResponse {
 
 /// Request of `POST /v1/images/promote`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PromoteRequest {
     pub reference: String,
@@ -281,6 +300,7 @@ pub struct PromoteRequest {
 
 /// Response of `POST /v1/images/promote`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PromoteResponse {
     /// The reference of the promoted image (`repo:V-testing`, `repo:V`, ...).
     pub reference: String,

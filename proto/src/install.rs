@@ -24,6 +24,7 @@ pub const UPGRADE_ROUTE: &str = "/v1/upgrade";
 
 /// One agent skill folder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TargetInfo {
     pub name: String,
     pub path: PathBuf,
@@ -41,6 +42,7 @@ pub struct TargetInfo {
 
 /// Response of `GET /v1/targets`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TargetsResponse {
     pub targets: Vec<TargetInfo>,
     /// The target used when an install names none (the first of
@@ -58,6 +60,7 @@ pub struct TargetsResponse {
 
 /// How a skill installed into several targets is laid out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum InstallMode {
     /// One copy in the shared folder (`~/.agents/skills`, or the project's
@@ -80,6 +83,7 @@ impl InstallMode {
 
 /// Request of `POST /v1/install`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InstallRequest {
     pub reference: String,
@@ -103,6 +107,7 @@ pub struct InstallRequest {
 
 /// Where an installed skill is and what it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Installed {
     pub name: String,
     pub version: Option<String>,
@@ -177,6 +182,7 @@ impl Installed {
 
 /// A release version an upgrade skips because of its lifecycle status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UnpublishedVersion {
     pub version: String,
     /// `draft`, `testing`, `deprecated` or `archived`.
@@ -185,6 +191,7 @@ pub struct UnpublishedVersion {
 
 /// Final result of `POST /v1/install`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InstallResponse {
     pub installed: Vec<Installed>,
     /// Folders a hand-edited or foreign skill was moved to (with `force`).
@@ -197,6 +204,7 @@ pub struct InstallResponse {
 
 /// Request of `POST /v1/installs`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ListRequest {
     #[serde(default)]
@@ -212,12 +220,14 @@ pub struct ListRequest {
 
 /// Response of `POST /v1/installs`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ListResponse {
     pub installs: Vec<Installed>,
 }
 
 /// Which install a command is about: a name, in one target or all.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RemoveRequest {
     pub name: String,
@@ -238,6 +248,7 @@ pub struct RemoveRequest {
 
 /// Request of `POST /v1/rollback`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RollbackRequest {
     pub name: String,
@@ -252,6 +263,7 @@ pub struct RollbackRequest {
 
 /// Request of `POST /v1/pin`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PinRequest {
     pub name: String,
@@ -268,6 +280,7 @@ pub struct PinRequest {
 /// the history). When every matching install failed, the route answers the
 /// first failure as an error instead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChangeResponse {
     pub changed: Vec<Installed>,
     pub backups: Vec<PathBuf>,
@@ -277,6 +290,7 @@ pub struct ChangeResponse {
 
 /// One install a remove, rollback or pin could not change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChangeFailure {
     pub name: String,
     pub target: String,
@@ -288,6 +302,7 @@ pub struct ChangeFailure {
 
 /// Request of `POST /v1/upgrade`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpgradeRequest {
     #[serde(default)]
@@ -304,6 +319,7 @@ pub struct UpgradeRequest {
 
 /// One install's upgrade outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UpgradeOutcome {
     pub name: String,
     pub target: String,
@@ -322,6 +338,7 @@ pub struct UpgradeOutcome {
 
 /// Final result of `POST /v1/upgrade`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UpgradeResponse {
     pub outcomes: Vec<UpgradeOutcome>,
     pub backups: Vec<PathBuf>,
@@ -332,6 +349,7 @@ pub const POLICY_ROUTE: &str = "/v1/policy";
 
 /// Request of `POST /v1/policy`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PolicyRequest {
     pub name: String,
@@ -343,6 +361,7 @@ pub struct PolicyRequest {
 
 /// A registry the checks cannot reach, and since when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FailingRegistry {
     pub host: String,
     pub error: String,
@@ -354,6 +373,7 @@ pub struct FailingRegistry {
 
 /// Response of `POST /v1/check`: what one upgrade check did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CheckResponse {
     /// Repositories whose tags were listed (one request each).
     pub repositories: u64,

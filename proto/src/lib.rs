@@ -11,9 +11,12 @@ pub mod error;
 pub mod events;
 pub mod images;
 pub mod install;
+#[cfg(feature = "schema")]
+pub mod openapi;
 pub mod paths;
 pub mod project;
 pub mod registry;
+pub mod routes;
 pub mod scan;
 pub mod skill;
 pub mod status;

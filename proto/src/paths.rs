@@ -25,6 +25,7 @@ pub const MAX_SOCKET_PATH: usize = 103;
 
 /// Every path the daemon and client use. Resolved once at start-up.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Paths {
     /// `config.yaml`; a missing file means defaults.
     pub config_file: PathBuf,

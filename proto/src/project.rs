@@ -19,6 +19,7 @@ pub const OUTDATED_ROUTE: &str = "/v1/project/outdated";
 
 /// Request of `POST /v1/project/add`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AddRequest {
     /// The project root (absolute).
@@ -32,6 +33,7 @@ pub struct AddRequest {
 
 /// Request of `POST /v1/project/lock`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LockRequest {
     pub project: PathBuf,
@@ -45,6 +47,7 @@ pub struct LockRequest {
 
 /// One skill of a lock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LockedSkill {
     pub name: String,
     pub tag: String,
@@ -59,6 +62,7 @@ pub struct LockedSkill {
 
 /// Final result of `POST /v1/project/lock`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LockResponse {
     pub skills: Vec<LockedSkill>,
     /// Whether skills.lock.json was written (false: it already said this).
@@ -67,6 +71,7 @@ pub struct LockResponse {
 
 /// Request of `POST /v1/project/sync`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SyncRequest {
     pub project: PathBuf,
@@ -84,6 +89,7 @@ pub struct SyncRequest {
 
 /// One change of a sync.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SyncChange {
     pub name: String,
     /// `install`, `update`, `link`, `remove` or `keep`.
@@ -95,6 +101,7 @@ pub struct SyncChange {
 
 /// Final result of `POST /v1/project/sync` and `/v1/project/add`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SyncResponse {
     pub changes: Vec<SyncChange>,
     pub backups: Vec<PathBuf>,
@@ -104,6 +111,7 @@ pub struct SyncResponse {
 
 /// Request of `POST /v1/project/outdated`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OutdatedRequest {
     pub project: PathBuf,
@@ -111,6 +119,7 @@ pub struct OutdatedRequest {
 
 /// Where one skill of a project stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OutdatedSkill {
     pub name: String,
     /// skills.json's `version` (none: the newest published).
@@ -127,6 +136,7 @@ pub struct OutdatedSkill {
 
 /// Final result of `POST /v1/project/outdated`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OutdatedResponse {
     pub skills: Vec<OutdatedSkill>,
 }

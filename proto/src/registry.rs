@@ -25,6 +25,7 @@ pub const LOGOUT_ROUTE: &str = "/v1/logout";
 
 /// Request of `POST /v1/pull`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PullRequest {
     /// `HOST[:PORT]/NAME[:TAG][@DIGEST]`.
@@ -41,6 +42,7 @@ pub struct PullRequest {
 
 /// Final result of `POST /v1/pull`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PullResponse {
     /// The local name the image is tagged with.
     pub reference: String,
@@ -64,6 +66,7 @@ pub struct PullResponse {
 
 /// Request of `POST /v1/push`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
     /// The local image.
@@ -75,6 +78,7 @@ pub struct PushRequest {
 
 /// Final result of `POST /v1/push`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PushResponse {
     pub reference: String,
     pub digest: String,
@@ -95,6 +99,7 @@ pub struct PushResponse {
 
 /// Request of `POST /v1/tags`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TagsRequest {
     /// `HOST[:PORT]/NAME` (a tag, if given, is ignored).
@@ -106,6 +111,7 @@ pub struct TagsRequest {
 
 /// One tag of a remote repository.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RemoteTag {
     pub tag: String,
     pub digest: Option<String>,
@@ -117,6 +123,7 @@ pub struct RemoteTag {
 
 /// Response of `POST /v1/tags`: semver order, highest last.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TagsResponse {
     pub repository: String,
     pub tags: Vec<RemoteTag>,
@@ -125,6 +132,7 @@ pub struct TagsResponse {
 /// Request of `POST /v1/login`. The password travels only over the private
 /// socket and is never echoed, logged or returned.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub registry: String,
@@ -144,6 +152,7 @@ impl std::fmt::Debug for LoginRequest {
 
 /// Response of `POST /v1/login`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LoginResponse {
     pub registry: String,
     pub username: String,
@@ -153,6 +162,7 @@ pub struct LoginResponse {
 
 /// Request of `POST /v1/logout`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LogoutRequest {
     pub registry: String,
@@ -160,6 +170,7 @@ pub struct LogoutRequest {
 
 /// Response of `POST /v1/logout`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LogoutResponse {
     pub registry: String,
     /// Whether there was a `skillc login` entry to remove.
@@ -169,11 +180,11 @@ pub struct LogoutResponse {
 pub const COPY_ROUTE: &str = "/v1/copy";
 pub const SAVE_ROUTE: &str = "/v1/save";
 pub const LOAD_ROUTE: &str = "/v1/load";
-pub const PROMOTE_REMOTE_ROUTE: &str = "/v1/remote/promote";
 
 /// Request of `POST /v1/copy` (NDJSON stream): registry to registry, or
 /// local store to registry, with the image's cosign signature tag.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CopyRequest {
     pub source: String,
@@ -182,6 +193,7 @@ pub struct CopyRequest {
 
 /// Final result of `POST /v1/copy`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CopyResponse {
     pub source: String,
     pub destination: String,
@@ -195,6 +207,7 @@ pub struct CopyResponse {
 
 /// Request of `POST /v1/save`: local images into an OCI layout archive.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SaveRequest {
     pub references: Vec<String>,
@@ -204,6 +217,7 @@ pub struct SaveRequest {
 
 /// Response of `POST /v1/save`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SaveResponse {
     pub output: PathBuf,
     /// Tags written, signature tags included.
@@ -214,6 +228,7 @@ pub struct SaveResponse {
 
 /// Request of `POST /v1/load`: an OCI layout archive into the store.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoadRequest {
     /// Absolute path of the `.tar`.
@@ -222,6 +237,7 @@ pub struct LoadRequest {
 
 /// Response of `POST /v1/load`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LoadResponse {
     pub references: Vec<String>,
     pub blobs: u64,

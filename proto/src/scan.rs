@@ -16,6 +16,7 @@ pub const SCAN_ROUTE: &str = "/v1/scan";
 /// Request of `POST /v1/scan`: a folder (absolute) or an image (from the
 /// store, pulled when it names a registry and the store lacks it); one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScanRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -26,6 +27,7 @@ pub struct ScanRequest {
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Finding {
     /// The rule's id (`injection.ignore-instructions`).
     pub rule: String,
@@ -44,6 +46,7 @@ pub struct Finding {
 
 /// Response of `POST /v1/scan`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScanResponse {
     /// The folder or image scanned.
     pub subject: String,

@@ -20,6 +20,7 @@ pub const CARD_KIND: &str = "SkillCard";
 
 /// A skill's card: what `skill.yaml` says, or what is derived from `SKILL.md`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SkillCard {
     #[serde(rename = "apiVersion")]
@@ -33,6 +34,7 @@ pub struct SkillCard {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct CardMetadata {
     pub name: String,
@@ -55,6 +57,7 @@ pub struct CardMetadata {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Author {
     pub name: String,
@@ -64,6 +67,7 @@ pub struct Author {
 
 /// Where the skill came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Provenance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,6 +79,7 @@ pub struct Provenance {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CardSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,6 +91,7 @@ pub struct CardSpec {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Example {
     pub input: String,
@@ -93,6 +99,7 @@ pub struct Example {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Dependency {
     pub name: String,
@@ -101,6 +108,7 @@ pub struct Dependency {
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Error,
@@ -109,6 +117,7 @@ pub enum Severity {
 
 /// One thing wrong with a skill folder, located as precisely as possible.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Problem {
     pub severity: Severity,
     /// File relative to the skill folder: `SKILL.md`, `skill.yaml`, or a path.
@@ -147,6 +156,7 @@ impl std::fmt::Display for Problem {
 
 /// Request of `POST /v1/validate`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ValidateRequest {
     /// Absolute path of the skill folder.
@@ -161,6 +171,7 @@ pub struct ValidateRequest {
 
 /// Response of `POST /v1/validate`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ValidateResponse {
     /// No problem of severity error.
     pub valid: bool,

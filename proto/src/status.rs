@@ -11,6 +11,7 @@ pub const ROUTE: &str = "/v1/status";
 
 /// Response of `GET /v1/status`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StatusResponse {
     /// The daemon's crate version.
     pub version: String,
@@ -34,6 +35,7 @@ pub struct StatusResponse {
 
 /// How much the daemon holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Counts {
     /// Tagged images in the local store.
     pub images: u64,
@@ -49,6 +51,7 @@ pub const SHUTDOWN_ROUTE: &str = "/v1/shutdown";
 
 /// Response of `POST /v1/shutdown`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ShutdownResponse {
     pub pid: u32,
     pub shutting_down: bool,

@@ -18,6 +18,7 @@ pub const NDJSON: &str = "application/x-ndjson";
 
 /// How far along a long operation is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Progress {
     /// What is being done: `pull`, `push`, `unpack`, ...
     pub phase: String,
@@ -43,6 +44,8 @@ pub struct Progress {
 
 /// One line of a streaming response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "{T}Frame"))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Frame<T> {
     Progress(Progress),

@@ -17,6 +17,7 @@ pub const VERIFY_ROUTE: &str = "/v1/verify";
 
 /// Request of `POST /v1/keygen`: writes `<prefix>.key` (encrypted) and `<prefix>.pub`.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct KeygenRequest {
     /// Absolute path prefix, e.g. `/home/me/cosign`.
@@ -33,6 +34,7 @@ impl std::fmt::Debug for KeygenRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KeygenResponse {
     pub private_key: PathBuf,
     pub public_key: PathBuf,
@@ -42,6 +44,7 @@ pub struct KeygenResponse {
 
 /// Request of `POST /v1/sign`.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignRequest {
     /// A reference on a registry.
@@ -64,6 +67,7 @@ impl std::fmt::Debug for SignRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SignResponse {
     pub reference: String,
     /// The signed manifest digest.
@@ -77,6 +81,7 @@ pub struct SignResponse {
 
 /// Request of `POST /v1/verify`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     pub reference: String,
@@ -91,6 +96,7 @@ pub struct VerifyRequest {
 
 /// One signature found on the digest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SignatureCheck {
     pub verified: bool,
     /// The key that verified it.
@@ -105,6 +111,7 @@ pub struct SignatureCheck {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VerifyResponse {
     pub reference: String,
     pub digest: String,

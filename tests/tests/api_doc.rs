@@ -34,6 +34,23 @@ fn examples(doc: &str) -> Vec<(String, String)> {
     pairs
 }
 
+/// The method and path an example's `curl` asks for.
+fn route_of(example: &str) -> Option<(String, String)> {
+    let at = example.find("http://skilld")? + "http://skilld".len();
+    let path: String = example[at..]
+        .chars()
+        .take_while(|c| !matches!(c, ' ' | '"' | '\'' | '?'))
+        .collect();
+    let method = if let Some(x) = example.find("-X ") {
+        example[x + 3..].split_whitespace().next()?.to_string()
+    } else if example.contains(" -d ") {
+        "POST".into()
+    } else {
+        "GET".into()
+    };
+    Some((method, path))
+}
+
 /// Every key of `documented` is in `actual`, recursively.
 fn check_keys(documented: &Value, actual: &Value, at: &str, failures: &mut Vec<String>) {
     match (documented, actual) {
@@ -72,6 +89,7 @@ fn every_documented_example_answers_as_documented() {
     std::fs::create_dir_all(&out).unwrap();
 
     let mut failures = Vec::new();
+    let mut answers = Vec::new();
     for (i, (example, documented)) in pairs.iter().enumerate() {
         let output = Command::new(&bash)
             .args(["-c", example])
@@ -93,6 +111,11 @@ fn every_documented_example_answers_as_documented() {
                 continue;
             }
         };
+        if let Some((method, path)) = route_of(example)
+            && skilld_proto::routes::methods(&path).contains(&method.as_str())
+        {
+            answers.push(serde_json::json!({"method": method, "path": path, "value": actual}));
+        }
         let documented: Value = serde_json::from_str(documented)
             .unwrap_or_else(|e| panic!("example {i}'s documented answer is not JSON: {e}"));
         let before = failures.len();
@@ -112,4 +135,29 @@ fn every_documented_example_answers_as_documented() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    conforms_to_openapi(&home, &answers);
+}
+
+/// `answers` (`{method, path, value}`) each match the document's schema.
+fn conforms_to_openapi(home: &Home, answers: &[Value]) {
+    let routes: std::collections::HashSet<(&str, &str)> = answers
+        .iter()
+        .map(|a| (a["method"].as_str().unwrap(), a["path"].as_str().unwrap()))
+        .collect();
+    assert!(routes.len() >= 35, "only {} routes answered", routes.len());
+    let file = home.root().join("answers.json");
+    std::fs::write(&file, serde_json::to_vec(answers).unwrap()).unwrap();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let check = Command::new(require("python3", "python3"))
+        .arg(root.join("fixtures/openapi_conformance.py"))
+        .arg(root.join("../docs/openapi.json"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "answers that docs/openapi.json does not describe:\n{}{}\n(needs the python3 modules jsonschema and openapi-spec-validator: pip install jsonschema openapi-spec-validator)",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
 }

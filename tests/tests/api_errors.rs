@@ -114,3 +114,28 @@ fn a_client_that_never_sends_headers_is_timed_out() {
     );
     home.skillc(&["--no-autostart", "status"]).expect_code(0);
 }
+
+/// The daemon serves every route of `skilld_proto::routes::ROUTES` (the
+/// table docs/openapi.json is made from) with exactly the methods it lists:
+/// another method is 405 naming them.
+#[test]
+fn every_route_of_the_table_is_served_with_its_methods() {
+    let home = Home::new();
+    let _daemon = home.start_daemon();
+    let mut paths: Vec<&str> = skilld_proto::routes::ROUTES
+        .iter()
+        .map(|r| r.path)
+        .collect();
+    paths.dedup();
+    for path in paths {
+        let reply = http::request(&home.socket(), "PUT", path, b"");
+        let body = assert_error(&reply, 405, "method_not_allowed");
+        let allowed: Vec<&str> = body["error"]["details"]["allowed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap())
+            .collect();
+        assert_eq!(allowed, skilld_proto::routes::methods(path), "{path}");
+    }
+}

@@ -5,7 +5,9 @@
 //! code, so CI fails when they drift. `cargo run -p xtask -- agents` writes
 //! the README's table of targets from `daemon/data/agents.yaml` (between its
 //! `<!-- agents:begin -->` and `<!-- agents:end -->` lines), checked the
-//! same way.
+//! same way. `cargo run -p xtask -- openapi` writes `docs/openapi.json`
+//! from the wire types and the route table (`skilld_proto::openapi`),
+//! checked the same way.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,6 +16,17 @@ use clap::CommandFactory;
 
 /// Where the pages live, from the workspace root.
 const MAN_DIR: &str = "docs/man";
+
+/// The OpenAPI document, from the workspace root.
+const OPENAPI: &str = "docs/openapi.json";
+
+/// The OpenAPI document as committed: pretty JSON and a final newline.
+fn openapi_text() -> String {
+    let mut text = serde_json::to_string_pretty(&skilld_proto::openapi::document())
+        .expect("the document serializes");
+    text.push('\n');
+    text
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -49,9 +62,19 @@ fn main() -> ExitCode {
                 }
             }
         }
+        ["openapi"] => match std::fs::write(workspace().join(OPENAPI), openapi_text()) {
+            Ok(()) => {
+                println!("wrote {OPENAPI}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("xtask: cannot write {OPENAPI}: {e}");
+                ExitCode::FAILURE
+            }
+        },
         _ => {
             eprintln!(
-                "usage: cargo run -p xtask -- man      (write skillc's man pages to {MAN_DIR}/)\n       cargo run -p xtask -- agents   (write README.md's table of targets)"
+                "usage: cargo run -p xtask -- man      (write skillc's man pages to {MAN_DIR}/)\n       cargo run -p xtask -- agents   (write README.md's table of targets)\n       cargo run -p xtask -- openapi  (write {OPENAPI})"
             );
             ExitCode::from(2)
         }
@@ -112,6 +135,15 @@ mod tests {
         assert!(
             fresh == readme,
             "README.md's table of targets is out of date; run `cargo run -p xtask -- agents`"
+        );
+    }
+
+    #[test]
+    fn the_committed_openapi_document_matches_the_code() {
+        let committed = std::fs::read_to_string(workspace().join(OPENAPI)).unwrap_or_default();
+        assert!(
+            committed == openapi_text(),
+            "{OPENAPI} is out of date; run `cargo run -p xtask -- openapi`"
         );
     }
 
