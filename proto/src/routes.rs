@@ -131,7 +131,7 @@ macro_rules! with_routes {
                 "The recent events, one JSON object per line; with `follow=true` the stream stays open for new ones.",
                 [("follow", "`true` to keep the stream open and receive events as they happen")]),
             (GET, $crate::events::HISTORY_ROUTE, [], $crate::events::HistoryResponse, Json,
-                "What was installed, upgraded, rolled back, removed or refused, newest first.",
+                "What was installed, upgraded, rolled back, removed or refused, oldest first.",
                 [("skill", "only the history of this skill")]),
         }
     };
