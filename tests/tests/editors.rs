@@ -240,3 +240,52 @@ fn vscode_end_to_end_in_code_server() {
         std::fs::read_to_string(std::path::Path::new(&skill_path).join("skill.yaml")).unwrap();
     assert!(card.contains("version: 1.1.0"), "{card}");
 }
+
+/// The Neovim plugin (editors/nvim) in a real headless Neovim (Debian's,
+/// 0.7 or newer) against a real daemon and registry: editors/nvim/test/test.lua.
+#[test]
+fn neovim_plugin_against_a_real_daemon() {
+    let nvim = require("nvim", "neovim");
+    let registry = Registry::start(Variant::Anonymous);
+    let home = Home::new();
+    let _daemon = home.start_daemon();
+    let prefix = format!("{}/editors", registry.host());
+    publish(&home, &prefix, "hello-world", "1.0.0", "published");
+    publish(&home, &prefix, "hello-world", "1.1.0", "published");
+    let invalid = home.root().join("invalid/many-problems");
+    copy_tree(&testdata().join("invalid/many-problems"), &invalid);
+    let work = home.root().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+
+    let plugin = workspace().join("editors/nvim");
+    let mut cmd = Command::new(nvim);
+    home.apply_env(&mut cmd);
+    cmd.args(["--headless", "-u", "NONE", "-i", "NONE", "--cmd"])
+        .arg(format!("set rtp+={}", plugin.display()))
+        .args(["-c", "runtime plugin/skilld.lua", "-c"])
+        .arg(format!(
+            "luafile {}",
+            plugin.join("test/test.lua").display()
+        ))
+        .env("SKILLC", bin("skillc"))
+        .env("REPO", format!("{prefix}/hello-world"))
+        .env("INVALID_SKILL", &invalid)
+        .env("WORK", &work)
+        // skillc daemon start finds skilld beside it.
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin("skillc").parent().unwrap().display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        );
+    let run = Run::of(&mut cmd);
+    let _ = home.skillc(&["daemon", "stop"]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("13 passed, 0 failed"), "{}", run.stdout);
+    // What :Skills showed (the README's picture of it).
+    let shown = std::fs::read_to_string(work.join("skills-buffer.txt")).unwrap();
+    println!("{}\n:Skills showed:\n{shown}", run.stdout);
+    assert!(shown.contains("  hello-world  1.0.0 ↑ 1.1.0"), "{shown}");
+}
