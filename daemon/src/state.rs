@@ -33,6 +33,7 @@ struct Inner {
     watch: WatchHandle,
     folders: crate::install::folders::FolderLocks,
     health: crate::upgrade::Health,
+    known: crate::upgrade::known::Known,
     started: Instant,
     shutdown: CancellationToken,
     connections: AtomicU64,
@@ -62,6 +63,7 @@ impl State {
                 watch: WatchHandle::default(),
                 folders: Default::default(),
                 health: crate::upgrade::Health::default(),
+                known: Default::default(),
                 catalog,
                 events,
                 started: Instant::now(),
@@ -84,6 +86,11 @@ impl State {
     /// What the upgrade checks know.
     pub fn health(&self) -> &crate::upgrade::Health {
         &self.inner.health
+    }
+
+    /// The newer versions the last looks at the registries found.
+    pub fn known_upgrades(&self) -> &crate::upgrade::known::Known {
+        &self.inner.known
     }
 
     /// The event bus.

@@ -212,6 +212,12 @@ pub struct ListRequest {
     /// Ask the registries for newer published versions.
     #[serde(default)]
     pub upgradable: bool,
+    /// Fill `latest` and `unpublished` from what the last upgrade check (or
+    /// list with `upgradable`) found for each install at its digest, asking
+    /// no registry: for clients that refresh often, such as editors. An
+    /// install not looked at since it last changed has neither.
+    #[serde(default)]
+    pub known_upgrades: bool,
     /// Only the skills of this project (absolute), each with its
     /// `lock_status` against the project's skills.lock.json.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -303,3 +303,53 @@ fn a_check_asks_for_each_new_manifest_once_however_many_installs_follow_it() {
     let blob_gets = requests.iter().filter(|l| l.contains("/blobs/")).count();
     assert_eq!(blob_gets, 2, "config and layer, once: {requests:#?}");
 }
+
+/// `installs` with `known_upgrades` answers what the last check found for
+/// each install at its digest, asking no registry (the registry is stopped
+/// before the last answers); an install that changed since is not answered
+/// until it is at that digest again.
+#[test]
+fn known_upgrades_are_answered_without_a_registry() {
+    use skilld_tests::helper::http;
+    let mut registry = Registry::start(Variant::Anonymous);
+    let host = registry.host();
+    let home = Home::new();
+    let _daemon = home.start_daemon();
+    publish(&home, &format!("{host}/acme"), "tone", "1.0.0", "published");
+    publish(&home, &format!("{host}/acme"), "tone", "1.1.0", "published");
+    home.skillc(&["install", &format!("{host}/acme/tone:1.0.0")])
+        .expect_code(0);
+    home.skillc(&["policy", "tone", "notify"]).expect_code(0);
+    let known = |home: &Home| -> Value {
+        let reply = http::request(
+            &home.socket(),
+            "POST",
+            "/v1/installs",
+            br#"{"known_upgrades": true}"#,
+        );
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply.json()["installs"][0]["latest"].clone()
+    };
+    assert_eq!(known(&home), Value::Null, "nothing looked at yet");
+    home.skillc(&["check"]).expect_code(0);
+    assert_eq!(known(&home), "1.1.0");
+    // Upgraded: the entry was for the old digest.
+    home.skillc(&["upgrade", "tone"]).expect_code(0);
+    assert_eq!(version_of(&home, "tone"), "1.1.0");
+    assert_eq!(known(&home), Value::Null);
+    home.skillc(&["rollback", "tone"]).expect_code(0);
+    registry.stop();
+    assert_eq!(known(&home), "1.1.0", "answered with the registry gone");
+    let asked = http::request(
+        &home.socket(),
+        "POST",
+        "/v1/installs",
+        br#"{"upgradable": true}"#,
+    );
+    assert_eq!(asked.status, 502, "the registry is really gone");
+}

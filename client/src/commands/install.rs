@@ -152,6 +152,7 @@ pub async fn list(
     let request = ListRequest {
         target: target.map(str::to_string),
         upgradable,
+        known_upgrades: false,
         project: project.map(absolute).transpose()?,
     };
     let (r, answer): (ListResponse, _) = ctx.post(LIST_ROUTE, &request).await?;

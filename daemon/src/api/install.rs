@@ -14,6 +14,7 @@ use super::{ApiError, ApiResponse, body, json};
 use crate::index::installs;
 use crate::install::{apply, list, ops, plan, select, targets};
 use crate::state::State;
+use crate::upgrade::known::Found;
 
 pub async fn targets(state: &State) -> Result<ApiResponse, ApiError> {
     let defaults = plan::default_targets(
@@ -167,6 +168,22 @@ pub async fn list(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
                 let (newer, skipped) = select::newer_and_skipped(state, row).await?;
                 item.latest = newer.map(|(v, _)| v.to_string());
                 item.unpublished = skipped;
+                state.known_upgrades().record(
+                    &row.path,
+                    &row.digest,
+                    Found {
+                        latest: item.latest.clone(),
+                        unpublished: item.unpublished.clone(),
+                    },
+                );
+            }
+        }
+    } else if request.known_upgrades {
+        for item in installs.iter_mut() {
+            let path = item.path.display().to_string();
+            if let Some(found) = state.known_upgrades().get(&path, &item.digest) {
+                item.latest = found.latest;
+                item.unpublished = found.unpublished;
             }
         }
     }

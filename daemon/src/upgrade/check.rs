@@ -100,6 +100,14 @@ async fn consider(
             best_allowed = Some((version, tag));
         }
     }
+    state.known_upgrades().record(
+        &row.path,
+        &row.digest,
+        super::known::Found {
+            latest: best_any.as_ref().map(|(v, _)| v.to_string()),
+            unpublished: Vec::new(),
+        },
+    );
     let mut outcome = UpgradeOutcome {
         name: row.name.clone(),
         target: row.target.clone(),

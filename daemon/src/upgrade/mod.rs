@@ -4,9 +4,11 @@
 //! within its policy, and reports newer versions outside it.
 //!
 //! [`check`] does one check; [`scheduler`] runs them on time, with a
-//! backoff per registry that fails; [`Health`] is what `status` shows.
+//! backoff per registry that fails; [`Health`] is what `status` shows;
+//! [`known`] keeps the newer versions each look found, for cheap lists.
 
 pub mod check;
+pub mod known;
 pub mod policy;
 pub mod scheduler;
 pub mod versions;

@@ -144,8 +144,12 @@ export class Client {
     return this.request("GET", "/v1/status");
   }
 
-  async installs(upgradable = false): Promise<Installed[]> {
-    const r = await this.request<{ installs: Installed[] }>("POST", "/v1/installs", { upgradable });
+  /** The installs. `upgrades`: `ask` the registries for newer versions,
+   *  answer what the daemon already `known`s from its last check (no
+   *  registry request: for refreshes on every event), or `none`. */
+  async installs(upgrades: "ask" | "known" | "none" = "none"): Promise<Installed[]> {
+    const body = { upgradable: upgrades === "ask", known_upgrades: upgrades === "known" };
+    const r = await this.request<{ installs: Installed[] }>("POST", "/v1/installs", body);
     return r.installs;
   }
 

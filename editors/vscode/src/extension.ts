@@ -92,14 +92,18 @@ export function activate(context: vscode.ExtensionContext) {
 
   let refreshing = false;
   let again = false;
-  async function refresh() {
+  /** Show the installs again; `ask` the registries for newer versions (on
+   *  start and on the Refresh button), else use what the daemon's last
+   *  check found (on every event: no registry request). */
+  async function refresh(ask = false) {
     if (refreshing) {
       again = true;
       return;
     }
     refreshing = true;
     try {
-      const installs = await withDaemon(() => client.installs(config().get<boolean>("checkUpgrades") ?? true));
+      const upgrades = !(config().get<boolean>("checkUpgrades") ?? true) ? "none" : ask ? "ask" : "known";
+      const installs = await withDaemon(() => client.installs(upgrades));
       view.refresh(model.groups(installs), installs, true);
       tree.message = undefined;
       const s = model.statusText(true, installs);
@@ -177,7 +181,7 @@ export function activate(context: vscode.ExtensionContext) {
         }
       },
     );
-    await refresh();
+    await refresh(true);
   }
 
   async function change(what: string, f: () => Promise<{ failed: { name: string; message: string }[] }>) {
@@ -187,7 +191,7 @@ export function activate(context: vscode.ExtensionContext) {
     } catch (e) {
       void vscode.window.showErrorMessage(`${what}: ${explain(e)}`);
     }
-    await refresh();
+    await refresh(true);
   }
 
   const pick = (node?: model.Node): Installed | undefined =>
@@ -197,7 +201,7 @@ export function activate(context: vscode.ExtensionContext) {
     context.subscriptions.push(vscode.commands.registerCommand(id, f));
 
   command("skilld.focus", () => vscode.commands.executeCommand("skilld.skills.focus"));
-  command("skilld.refresh", () => refresh());
+  command("skilld.refresh", () => refresh(true));
   command("skilld.install", async () => {
     const reference = await vscode.window.showInputBox({
       title: "Install a skill",
@@ -219,7 +223,7 @@ export function activate(context: vscode.ExtensionContext) {
         }
       },
     );
-    await refresh();
+    await refresh(true);
   });
   command("skilld.upgrade", (node?: model.Node) => {
     const i = pick(node);
@@ -336,7 +340,7 @@ export function activate(context: vscode.ExtensionContext) {
     }),
   );
 
-  void refresh();
+  void refresh(true);
 }
 
 export function deactivate() {}

@@ -353,9 +353,16 @@ local function notify(msg, level)
   vim.notify(msg, level or vim.log.levels.INFO, { title = "skilld" })
 end
 
---- Refresh the buffer (when it is open); `cb()` when done.
-function M.refresh(cb)
-  M.request("POST", "/v1/installs", { upgradable = M.config.check_upgrades }, function(err, value)
+--- Refresh the buffer (when it is open); `cb()` when done. With `ask`
+--- the registries are asked for newer versions; without, the daemon
+--- answers what its last check found (no registry request: refreshes on
+--- events).
+function M.refresh(cb, ask)
+  local body = {
+    upgradable = M.config.check_upgrades and ask == true,
+    known_upgrades = M.config.check_upgrades and ask ~= true,
+  }
+  M.request("POST", "/v1/installs", body, function(err, value)
     local lines, at
     if err then
       lines, at = { "skilld: " .. err }, {}
@@ -391,7 +398,7 @@ local function changed(what, cb)
     elseif value and value.failed and #value.failed > 0 then
       notify(what .. ": " .. value.failed[1].message, vim.log.levels.WARN)
     end
-    M.refresh(cb)
+    M.refresh(cb, true)
   end
 end
 
@@ -412,7 +419,7 @@ function M.upgrade(names, target, cb)
       if cb then
         cb(err, value)
       end
-    end)
+    end, true)
   end)
 end
 
@@ -439,7 +446,7 @@ function M.install(reference, cb)
       if cb then
         cb(err, value)
       end
-    end)
+    end, true)
   end)
 end
 
@@ -497,7 +504,7 @@ local actions = {
     end)
   end,
   R = function()
-    M.refresh()
+    M.refresh(nil, true)
   end,
 }
 
@@ -515,7 +522,7 @@ function M.open()
     end
   end
   vim.api.nvim_set_current_buf(state.buf)
-  M.refresh()
+  M.refresh(nil, true)
   return state.buf
 end
 

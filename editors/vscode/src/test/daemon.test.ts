@@ -93,7 +93,7 @@ test("install, the view, an upgrade, rollback, pin, remove; events as they happe
 
   // The view: one group per folder, the skill with its version; the
   // registry has 1.1.0, so it is upgradable.
-  const installs = await client.installs(true);
+  const installs = await client.installs("ask");
   const groups = model.groups(installs);
   const mine = groups.flatMap((g) => g.skills).find((s) => s.install.path === installed.path);
   assert.ok(mine, JSON.stringify(groups));
@@ -114,6 +114,9 @@ test("install, the view, an upgrade, rollback, pin, remove; events as they happe
   const note = model.notification(available.e);
   assert.equal(note?.level, "info");
   assert.match(note!.message, /hello-world .* can be upgraded .*to 1\.1\.0/);
+  // What the check found is answered without asking the registries.
+  const known = (await client.installs("known")).find((i) => i.path === installed.path);
+  assert.equal(known?.latest, "1.1.0");
 
   // Upgrade by hand: the folder on disk changes.
   const before = fs.readFileSync(path.join(installed.path, "skill.yaml"), "utf8");
@@ -129,7 +132,7 @@ test("install, the view, an upgrade, rollback, pin, remove; events as they happe
   assert.equal(rolled.failed.length, 0, JSON.stringify(rolled));
   assert.equal((await client.installs()).find((i) => i.path === installed.path)?.version, "1.0.0");
   await client.pin(installed, true);
-  const pinned = model.skill((await client.installs(true)).find((i) => i.path === installed.path)!);
+  const pinned = model.skill((await client.installs("ask")).find((i) => i.path === installed.path)!);
   assert.match(pinned.contextValue, /\bpinned\b/);
   assert.doesNotMatch(pinned.contextValue, /upgradable/);
   await client.pin(installed, false);
