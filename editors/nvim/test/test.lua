@@ -275,6 +275,21 @@ check("the event stream comes back after the daemon restarts", function()
   follower.stop()
 end)
 
+check("a request with no daemon running starts one through skillc", function()
+  skillc("daemon", "stop")
+  skilld.config.skillc = vim.env.SKILLC
+  local s = await(function(done)
+    skilld.request("GET", "/v1/status", nil, done)
+  end)
+  eq(s.protocol, http.PROTOCOL, "the started daemon answers")
+  skilld.config.autostart = false
+  skillc("daemon", "stop")
+  local ok, err = pcall(await, function(done)
+    skilld.request("GET", "/v1/status", nil, done)
+  end)
+  truthy(not ok and err:find("^no skilld daemon answers"), tostring(err))
+end)
+
 vim.fn.confirm = confirm
 say(("%d passed, %d failed"):format(passed, #failures))
 if #failures > 0 then
