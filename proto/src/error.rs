@@ -42,6 +42,22 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code (the OpenAPI document lists them with their statuses).
+    pub const ALL: [ErrorCode; 12] = [
+        ErrorCode::MalformedRequest,
+        ErrorCode::InvalidRequest,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::RequestTimeout,
+        ErrorCode::Conflict,
+        ErrorCode::Untrusted,
+        ErrorCode::UnsafeContent,
+        ErrorCode::Unavailable,
+        ErrorCode::Upstream,
+        ErrorCode::Internal,
+    ];
+
     /// The HTTP status a response with this code carries.
     pub const fn http_status(self) -> u16 {
         match self {
@@ -121,21 +137,32 @@ impl ErrorBody {
 mod tests {
     use super::*;
 
+    /// `ALL` holds every variant: this match has no wildcard, so a new
+    /// variant fails to compile until it has a place here (and in `ALL`).
+    #[test]
+    fn all_holds_every_code() {
+        let place = |c: ErrorCode| match c {
+            ErrorCode::MalformedRequest => 0,
+            ErrorCode::InvalidRequest => 1,
+            ErrorCode::NotFound => 2,
+            ErrorCode::MethodNotAllowed => 3,
+            ErrorCode::PayloadTooLarge => 4,
+            ErrorCode::RequestTimeout => 5,
+            ErrorCode::Conflict => 6,
+            ErrorCode::Untrusted => 7,
+            ErrorCode::UnsafeContent => 8,
+            ErrorCode::Unavailable => 9,
+            ErrorCode::Upstream => 10,
+            ErrorCode::Internal => 11,
+        };
+        for (i, c) in ErrorCode::ALL.iter().enumerate() {
+            assert_eq!(place(*c), i, "{c}");
+        }
+    }
+
     #[test]
     fn wire_names_match_serde() {
-        for code in [
-            ErrorCode::MalformedRequest,
-            ErrorCode::InvalidRequest,
-            ErrorCode::NotFound,
-            ErrorCode::MethodNotAllowed,
-            ErrorCode::PayloadTooLarge,
-            ErrorCode::RequestTimeout,
-            ErrorCode::Conflict,
-            ErrorCode::Untrusted,
-            ErrorCode::Unavailable,
-            ErrorCode::Upstream,
-            ErrorCode::Internal,
-        ] {
+        for code in ErrorCode::ALL {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
         }

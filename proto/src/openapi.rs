@@ -11,23 +11,6 @@ use serde_json::{Map, Value, json};
 use crate::error::ErrorCode;
 use crate::routes::Answer;
 
-/// Every error code with its HTTP status (the table
-/// [`ErrorCode::http_status`] keeps).
-const CODES: [ErrorCode; 12] = [
-    ErrorCode::MalformedRequest,
-    ErrorCode::InvalidRequest,
-    ErrorCode::NotFound,
-    ErrorCode::MethodNotAllowed,
-    ErrorCode::PayloadTooLarge,
-    ErrorCode::RequestTimeout,
-    ErrorCode::Conflict,
-    ErrorCode::Untrusted,
-    ErrorCode::UnsafeContent,
-    ErrorCode::Unavailable,
-    ErrorCode::Upstream,
-    ErrorCode::Internal,
-];
-
 /// The document.
 pub fn document() -> Value {
     let mut generator = SchemaSettings::draft2020_12()
@@ -55,7 +38,7 @@ pub fn document() -> Value {
     let error = json!(generator.subschema_for::<crate::error::ErrorResponse>());
     let mut schemas: Map<String, Value> = generator.take_definitions(true).into_iter().collect();
     schemas.sort_keys();
-    let statuses: Map<String, Value> = CODES
+    let statuses: Map<String, Value> = ErrorCode::ALL
         .iter()
         .map(|c| (c.as_str().to_string(), json!(c.http_status())))
         .collect();
@@ -204,7 +187,7 @@ mod tests {
             assert_eq!(op["requestBody"].is_object(), r.request, "{}", r.path);
         }
         let codes = doc["components"]["schemas"]["ErrorCode"].to_string();
-        for c in CODES {
+        for c in ErrorCode::ALL {
             assert!(codes.contains(c.as_str()), "{c}");
             assert_eq!(doc["x-error-statuses"][c.as_str()], c.http_status());
         }

@@ -42,22 +42,59 @@ fn compile_extension(dir: &Path) {
     );
 }
 
+/// PATH with the workspace's skillc (and skilld beside it, which
+/// `skillc daemon start` runs) first.
+fn path_with_skillc() -> String {
+    format!(
+        "{}:{}",
+        bin("skillc").parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// A registry holding hello-world 1.0.0 and 1.1.0 (published) under
+/// `prefix`, a home with its daemon running, a skill folder with known
+/// problems, and a scratch folder.
+struct Fixture {
+    _registry: Registry,
+    home: Home,
+    _daemon: skilld_tests::helper::Daemon,
+    prefix: String,
+    invalid: PathBuf,
+    work: PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let registry = Registry::start(Variant::Anonymous);
+        let home = Home::new();
+        let daemon = home.start_daemon();
+        let prefix = format!("{}/editors", registry.host());
+        publish(&home, &prefix, "hello-world", "1.0.0", "published");
+        publish(&home, &prefix, "hello-world", "1.1.0", "published");
+        let invalid = home.root().join("invalid/many-problems");
+        copy_tree(&testdata().join("invalid/many-problems"), &invalid);
+        let work = home.root().join("work");
+        std::fs::create_dir_all(&work).unwrap();
+        Fixture {
+            _registry: registry,
+            home,
+            _daemon: daemon,
+            prefix,
+            invalid,
+            work,
+        }
+    }
+}
+
 #[test]
 fn vscode_client_and_view_model_against_a_real_daemon() {
     let node = require("node", "nodejs");
     let dir = workspace().join("editors/vscode");
     compile_extension(&dir);
 
-    let registry = Registry::start(Variant::Anonymous);
-    let home = Home::new();
-    let _daemon = home.start_daemon();
-    let prefix = format!("{}/editors", registry.host());
-    publish(&home, &prefix, "hello-world", "1.0.0", "published");
-    publish(&home, &prefix, "hello-world", "1.1.0", "published");
-    let invalid = home.root().join("invalid/many-problems");
-    copy_tree(&testdata().join("invalid/many-problems"), &invalid);
-    let work = home.root().join("work");
-    std::fs::create_dir_all(&work).unwrap();
+    let fx = Fixture::new();
+    let (home, prefix, invalid, work) = (&fx.home, &fx.prefix, &fx.invalid, &fx.work);
 
     let mut cmd = Command::new(node);
     home.apply_env(&mut cmd);
@@ -66,8 +103,8 @@ fn vscode_client_and_view_model_against_a_real_daemon() {
         .env("SKILLD_SOCKET", home.socket())
         .env("SKILLC", bin("skillc"))
         .env("REPO", format!("{prefix}/hello-world"))
-        .env("INVALID_SKILL", &invalid)
-        .env("WORK", &work);
+        .env("INVALID_SKILL", invalid)
+        .env("WORK", work);
     let run = Run::of(&mut cmd);
     // The test restarts the daemon through skillc: stop what it started.
     let _ = home.skillc(&["daemon", "stop"]);
@@ -127,12 +164,8 @@ fn vscode_end_to_end_in_code_server() {
         package.stderr
     );
 
-    let registry = Registry::start(Variant::Anonymous);
-    let home = Home::new();
-    let _daemon = home.start_daemon();
-    let prefix = format!("{}/editors", registry.host());
-    publish(&home, &prefix, "hello-world", "1.0.0", "published");
-    publish(&home, &prefix, "hello-world", "1.1.0", "published");
+    let fx = Fixture::new();
+    let (home, prefix) = (&fx.home, &fx.prefix);
     let reference = format!("{prefix}/hello-world:1.0.0");
     let installed = home
         .skillc(&["--json", "install", &reference])
@@ -193,14 +226,7 @@ fn vscode_end_to_end_in_code_server() {
         "--disable-update-check",
         "--disable-workspace-trust",
     ])
-    .env(
-        "PATH",
-        format!(
-            "{}:{}",
-            bin("skillc").parent().unwrap().display(),
-            std::env::var("PATH").unwrap_or_default()
-        ),
-    )
+    .env("PATH", path_with_skillc())
     .stdout(log.try_clone().unwrap())
     .stderr(log)
     .spawn()
@@ -246,16 +272,8 @@ fn vscode_end_to_end_in_code_server() {
 #[test]
 fn neovim_plugin_against_a_real_daemon() {
     let nvim = require("nvim", "neovim");
-    let registry = Registry::start(Variant::Anonymous);
-    let home = Home::new();
-    let _daemon = home.start_daemon();
-    let prefix = format!("{}/editors", registry.host());
-    publish(&home, &prefix, "hello-world", "1.0.0", "published");
-    publish(&home, &prefix, "hello-world", "1.1.0", "published");
-    let invalid = home.root().join("invalid/many-problems");
-    copy_tree(&testdata().join("invalid/many-problems"), &invalid);
-    let work = home.root().join("work");
-    std::fs::create_dir_all(&work).unwrap();
+    let fx = Fixture::new();
+    let (home, prefix, invalid, work) = (&fx.home, &fx.prefix, &fx.invalid, &fx.work);
 
     let plugin = workspace().join("editors/nvim");
     let mut cmd = Command::new(nvim);
@@ -269,17 +287,9 @@ fn neovim_plugin_against_a_real_daemon() {
         ))
         .env("SKILLC", bin("skillc"))
         .env("REPO", format!("{prefix}/hello-world"))
-        .env("INVALID_SKILL", &invalid)
-        .env("WORK", &work)
-        // skillc daemon start finds skilld beside it.
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                bin("skillc").parent().unwrap().display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        );
+        .env("INVALID_SKILL", invalid)
+        .env("WORK", work)
+        .env("PATH", path_with_skillc());
     let run = Run::of(&mut cmd);
     let _ = home.skillc(&["daemon", "stop"]);
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);

@@ -402,6 +402,15 @@ local function changed(what, cb)
   end
 end
 
+--- Refresh (asking the registries: something changed), then `cb(err, value)`.
+local function refreshed(cb, err, value)
+  M.refresh(function()
+    if cb then
+      cb(err, value)
+    end
+  end, true)
+end
+
 --- Upgrade the named installs (all when `names` is empty); `cb(err, value)`.
 function M.upgrade(names, target, cb)
   local body = #names > 0 and { names = names, target = target } or { all = true }
@@ -415,11 +424,7 @@ function M.upgrade(names, target, cb)
       end
       notify(#said > 0 and table.concat(said, ", ") or "nothing to upgrade")
     end
-    M.refresh(function()
-      if cb then
-        cb(err, value)
-      end
-    end, true)
+    refreshed(cb, err, value)
   end)
 end
 
@@ -442,11 +447,7 @@ function M.install(reference, cb)
       end
       notify("installed " .. table.concat(names, ", "))
     end
-    M.refresh(function()
-      if cb then
-        cb(err, value)
-      end
-    end, true)
+    refreshed(cb, err, value)
   end)
 end
 
