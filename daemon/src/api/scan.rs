@@ -38,7 +38,8 @@ pub async fn scan(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
                     let policy = state.config().scan.clone();
                     let shown = dir.display().to_string();
                     let report = tokio::task::spawn_blocking(move || {
-                        let mut scanner = Scanner::new(&policy.rules, policy.limits);
+                        let rules = policy.rules.get();
+                        let mut scanner = Scanner::new(&rules, policy.limits);
                         scanner.folder(&dir).map(|()| scanner.finish())
                     })
                     .await

@@ -169,7 +169,8 @@ async fn run_build(
     let policy = state.config().scan.clone();
     let scan_dir = dir.clone();
     let scanned = tokio::task::spawn_blocking(move || {
-        let mut scanner = crate::scan::engine::Scanner::new(&policy.rules, policy.limits);
+        let rules = policy.rules.get();
+        let mut scanner = crate::scan::engine::Scanner::new(&rules, policy.limits);
         scanner.folder(&scan_dir).map(|()| scanner.finish())
     })
     .await

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use skilld_proto::events::EventKind;
 
 use super::engine::{Limits, Report, Scanner};
-use super::rules::{self, RuleSet};
+use super::rules::{self, Rules};
 use super::unpacking::Job;
 use super::{Finding, Severity};
 use crate::image::reference::Reference;
@@ -60,13 +60,13 @@ impl Default for ScanConfig {
     }
 }
 
-/// The policy in force: levels parsed, rules compiled.
+/// The policy in force: levels parsed, rules checked (compiled when used).
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub block: Option<Severity>,
     pub warn: Option<Severity>,
     pub allow: Vec<String>,
-    pub rules: Arc<RuleSet>,
+    pub rules: Arc<Rules>,
     pub limits: Limits,
 }
 
@@ -101,7 +101,7 @@ impl ScanConfig {
             block: level("block", &self.block)?,
             warn: level("warn", &self.warn)?,
             allow: self.allow,
-            rules: Arc::new(rules::load(&texts).map_err(|e| format!("scan.rules: {e}"))?),
+            rules: Arc::new(Rules::new(texts).map_err(|e| format!("scan.rules: {e}"))?),
             limits: Limits {
                 max_files: self.max_files,
                 max_file_bytes: self.max_file_bytes,
@@ -201,7 +201,7 @@ async fn cached(
         .iter()
         .map(|l| l.digest.to_string())
         .collect();
-    let fingerprint = policy.rules.fingerprint.clone();
+    let fingerprint = policy.rules.fingerprint().to_string();
     state
         .index()
         .read(move |conn| {
@@ -227,7 +227,7 @@ async fn remember(
     if rows.is_empty() {
         return Ok(());
     }
-    let fingerprint = policy.rules.fingerprint.clone();
+    let fingerprint = policy.rules.fingerprint().to_string();
     state
         .index()
         .write(move |conn| {
@@ -315,7 +315,7 @@ pub async fn before_unpack(
     }
     let parts = cached(state, policy, manifest).await?;
     let job = Job {
-        rules: Arc::clone(&policy.rules),
+        rules: policy.rules.get(),
         limits: policy.limits,
         wanted: parts.iter().map(Option::is_none).collect(),
     };
@@ -361,7 +361,8 @@ fn scan_layer(
     media_type: &str,
     policy: &Policy,
 ) -> std::io::Result<Report> {
-    let mut scanner = Scanner::new(&policy.rules, policy.limits);
+    let rules = policy.rules.get();
+    let mut scanner = Scanner::new(&rules, policy.limits);
     let blob = store
         .open_blob(digest)
         .map_err(|e| std::io::Error::other(e.to_string()))?;

@@ -323,6 +323,54 @@ pub fn load(texts: &[(String, String)]) -> Result<RuleSet, String> {
     })
 }
 
+/// The rules in force, compiled when a scan needs them and dropped when the
+/// daemon is idle: their automata (and the caches the scans built) are
+/// most of the memory a quiet daemon would otherwise hold. The texts were
+/// compiled once when the config was read, so a compile here cannot fail.
+#[derive(Debug)]
+pub struct Rules {
+    texts: Vec<(String, String)>,
+    fingerprint: String,
+    compiled: std::sync::Mutex<Option<std::sync::Arc<RuleSet>>>,
+}
+
+impl Rules {
+    /// Check that `texts` compile (see [`load`]); nothing is kept compiled.
+    pub fn new(texts: Vec<(String, String)>) -> Result<Rules, String> {
+        let fingerprint = load(&texts)?.fingerprint;
+        Ok(Rules {
+            texts,
+            fingerprint,
+            compiled: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// What findings cached under these rules are keyed by.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// The compiled rules (compiled now if they are not).
+    pub fn get(&self) -> std::sync::Arc<RuleSet> {
+        let mut compiled = self
+            .compiled
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        compiled
+            .get_or_insert_with(|| {
+                std::sync::Arc::new(load(&self.texts).expect("the rules compiled when read"))
+            })
+            .clone()
+    }
+
+    /// Drop the compiled rules (scans running keep theirs).
+    pub fn forget(&self) {
+        if let Ok(mut compiled) = self.compiled.lock() {
+            *compiled = None;
+        }
+    }
+}
+
 /// The shipped rules alone.
 pub fn shipped() -> RuleSet {
     load(&[("rules.yaml".into(), SHIPPED.into())]).expect("the shipped rules compile")
@@ -331,6 +379,28 @@ pub fn shipped() -> RuleSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rules_are_compiled_when_needed_and_forgotten() {
+        let rules = Rules::new(vec![("rules.yaml".into(), SHIPPED.into())]).unwrap();
+        assert!(
+            rules.compiled.lock().unwrap().is_none(),
+            "nothing kept at load"
+        );
+        let first = rules.get();
+        assert_eq!(first.fingerprint, rules.fingerprint());
+        assert!(
+            std::sync::Arc::ptr_eq(&first, &rules.get()),
+            "compiled once"
+        );
+        rules.forget();
+        assert!(rules.compiled.lock().unwrap().is_none());
+        assert!(
+            !std::sync::Arc::ptr_eq(&first, &rules.get()),
+            "compiled again"
+        );
+        assert!(Rules::new(vec![("bad.yaml".into(), "rules: [{id: x}]".into())]).is_err());
+    }
 
     #[test]
     fn patterns_that_need_non_ascii_text_are_told() {

@@ -221,6 +221,9 @@ pub async fn run(
         state.shutdown().clone(),
     );
     crate::upgrade::scheduler::spawn(state.clone(), state.shutdown().clone());
+    // Reading the config compiled the scan rules to check them, and freed
+    // them: give those pages back before serving.
+    crate::memory::release_free_memory();
     let quiet_state = state.clone();
     tokio::spawn(async move {
         let s = &quiet_state;
@@ -236,6 +239,9 @@ pub async fn run(
             }
         };
         let idle = || {
+            // The scan's compiled rules and automata, then their pages.
+            s.config().scan.rules.forget();
+            crate::memory::release_free_memory();
             crate::memory::page_out_code();
         };
         s.quiet()
