@@ -130,7 +130,8 @@ fn free_port() -> u16 {
 /// with `--install-extension`, the page driven by Debian's chromium through
 /// playwright-core (editors/vscode/e2e/drive.js): the view lists the
 /// installed skill with its upgrade, a check's `upgrade_available` shows a
-/// notification, and its Upgrade button changes the folder on disk.
+/// notification, its Upgrade button changes the folder on disk, and Roll
+/// Back in the view's context menu puts it back.
 /// Screenshots go to target/e2e-vscode/shots (the README's come from here).
 /// Heavy (a first setup takes about two minutes): run it with
 /// `cargo test -p skilld-tests --test editors -- --ignored`.
@@ -262,9 +263,16 @@ fn vscode_end_to_end_in_code_server() {
         drive.stderr
     );
     println!("{}", drive.stdout);
+    // Upgraded by the notification's button, then rolled back from the
+    // view's context menu.
+    assert!(
+        drive.stdout.contains("upgraded on disk"),
+        "{}",
+        drive.stdout
+    );
     let card =
         std::fs::read_to_string(std::path::Path::new(&skill_path).join("skill.yaml")).unwrap();
-    assert!(card.contains("version: 1.1.0"), "{card}");
+    assert!(card.contains("version: 1.0.0"), "rolled back: {card}");
 }
 
 /// The Neovim plugin (editors/nvim) in a real headless Neovim (Debian's,

@@ -43,6 +43,20 @@ async function until(what, pred, ms = 60_000) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** Do `act` until `done` holds (the view re-renders on every event, and a
+ *  click on a row being replaced is lost): up to `tries` times, waiting
+ *  `ms` after each. */
+async function retry(what, act, done, tries = 4, ms = 5_000) {
+  for (let i = 0; i < tries; i++) {
+    await act();
+    try {
+      await until(what, done, ms);
+      return;
+    } catch {}
+  }
+  throw new Error(`${what}: not after ${tries} tries`);
+}
+
 async function main() {
   const shots = env("SHOTS");
   const browser = await chromium.launch({
@@ -72,8 +86,8 @@ async function main() {
     await until("the upgrade in the view", async () => (await row.innerText()).includes("1.0.0 ↑ 1.1.0"));
     console.log(`view: ${(await row.innerText()).replace(/\s+/g, " ")}`);
     // Clicking the skill opens its SKILL.md.
-    await row.click();
-    await page.locator('.tabs-container .tab:has-text("SKILL.md")').first().waitFor();
+    const tabOpen = () => page.locator('.tabs-container .tab:has-text("SKILL.md")').count().then((n) => n > 0);
+    await retry("SKILL.md open", () => row.click(), tabOpen);
     console.log("SKILL.md opened from the view");
     await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(shots, "vscode-skills.png") });
@@ -91,6 +105,22 @@ async function main() {
     console.log("upgraded on disk: skill.yaml says 1.1.0");
     await until("the view at 1.1.0", async () => (await row.innerText()).includes("1.1.0") && !(await row.innerText()).includes("↑"));
     console.log(`view after: ${(await row.innerText()).replace(/\s+/g, " ")}`);
+
+    // The context menu: Roll Back puts the folder back to 1.0.0.
+    await retry(
+      "the folder on disk at 1.0.0",
+      async () => {
+        await page.keyboard.press("Escape");
+        await row.click({ button: "right" });
+        const item = page.getByRole("menuitem", { name: "Roll Back" });
+        await item.waitFor({ timeout: 5_000 }).catch(() => {});
+        await item.hover().catch(() => {});
+        await page.keyboard.press("Enter");
+      },
+      () => fs.readFileSync(card, "utf8").includes("version: 1.0.0"),
+    );
+    await until("the view at 1.0.0", async () => (await row.innerText()).includes("1.0.0"));
+    console.log(`rolled back from the context menu: ${(await row.innerText()).replace(/\s+/g, " ")}`);
   } catch (e) {
     await page.screenshot({ path: path.join(shots, "failure.png") }).catch(() => {});
     throw e;
