@@ -39,7 +39,24 @@ fn main() {
     measure("prose of real skills", prose);
 }
 
-/// The three measures on the skill `generate` writes.
+/// The wall time of `skillc install REFERENCE -o <home>/FOLDER`.
+fn install_into(home: &Home, reference: &str, folder: &str) -> f64 {
+    let out = home.root().join(folder);
+    std::fs::create_dir_all(&out).unwrap();
+    timed(
+        home.command("skillc")
+            .args(["-q", "install", reference, "-o", out.to_str().unwrap()]),
+    )
+}
+
+/// Keep one round's pair (with the scan, without) and its ratio.
+fn record(on: &mut Vec<f64>, off: &mut Vec<f64>, ratios: &mut Vec<f64>, pair: [f64; 2]) {
+    on.push(pair[0]);
+    off.push(pair[1]);
+    ratios.push(pair[0] / pair[1]);
+}
+
+/// The measures on the skill `generate` writes.
 fn measure(what: &str, generate: fn(&std::path::Path)) {
     let author = Home::new();
     let _daemon = author.start_daemon();
@@ -97,24 +114,14 @@ fn measure(what: &str, generate: fn(&std::path::Path)) {
             let home = [&on_home, &off_home][i];
             home.skillc(&["-q", "load", archive.to_str().unwrap()])
                 .expect_code(0);
-            let out = home.root().join(format!("out{round}"));
-            std::fs::create_dir_all(&out).unwrap();
-            pair[i] = timed(home.command("skillc").args([
-                "-q",
-                "install",
-                &tag,
-                "-o",
-                out.to_str().unwrap(),
-            ]));
+            pair[i] = install_into(home, &tag, &format!("out{round}"));
         }
         eprintln!(
             "{what}, round {round}: new skill, running daemon: with scan {}, without {}",
             ms(pair[0]),
             ms(pair[1])
         );
-        on.push(pair[0]);
-        off.push(pair[1]);
-        ratios.push(pair[0] / pair[1]);
+        record(&mut on, &mut off, &mut ratios, pair);
     }
     std::fs::write(src.join("SKILL.md"), skill_md).unwrap();
 
@@ -147,24 +154,14 @@ fn measure(what: &str, generate: fn(&std::path::Path)) {
                     "bench/skill:1",
                 ])));
             }
-            let out = home.root().join("out");
-            std::fs::create_dir_all(&out).unwrap();
-            pair[i] = timed(home.command("skillc").args([
-                "-q",
-                "install",
-                "bench/skill:1",
-                "-o",
-                out.to_str().unwrap(),
-            ]));
+            pair[i] = install_into(&home, "bench/skill:1", "out");
         }
         eprintln!(
             "{what}, round {round}: just started: with scan {}, without {}",
             ms(pair[0]),
             ms(pair[1])
         );
-        first_on.push(pair[0]);
-        first_off.push(pair[1]);
-        first_ratios.push(pair[0] / pair[1]);
+        record(&mut first_on, &mut first_off, &mut first_ratios, pair);
     }
 
     println!(
