@@ -7,7 +7,7 @@ use skilld_proto::scan::{ScanRequest, ScanResponse};
 
 use super::stream::ndjson;
 use super::{ApiError, ApiResponse, body};
-use crate::scan::engine::{Report, Scanner};
+use crate::scan::engine::Report;
 use crate::state::State;
 
 pub async fn scan(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
@@ -35,16 +35,10 @@ pub async fn scan(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
         let outcome = async {
             let (subject, report): (String, Report) = match (request.path, request.reference) {
                 (Some(dir), _) => {
-                    let policy = state.config().scan.clone();
                     let shown = dir.display().to_string();
-                    let report = tokio::task::spawn_blocking(move || {
-                        let rules = policy.rules.get();
-                        let mut scanner = Scanner::new(&rules, policy.limits);
-                        scanner.folder(&dir).map(|()| scanner.finish())
-                    })
-                    .await
-                    .map_err(|e| ApiError::new(skilld_proto::ErrorCode::Internal, e.to_string()))?
-                    .map_err(|e| invalid(&format!("cannot read {shown}: {e}")))?;
+                    let report = crate::scan::policy::scan_folder(&state.config().scan, dir)
+                        .await
+                        .map_err(|e| invalid(&format!("cannot read {shown}: {e}")))?;
                     (shown, report)
                 }
                 (None, Some(reference)) => {

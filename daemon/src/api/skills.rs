@@ -166,21 +166,14 @@ async fn run_build(
 
     // The content scan warns; with --strict, a finding at `scan.block`
     // stops the build.
-    let policy = state.config().scan.clone();
-    let scan_dir = dir.clone();
-    let scanned = tokio::task::spawn_blocking(move || {
-        let rules = policy.rules.get();
-        let mut scanner = crate::scan::engine::Scanner::new(&rules, policy.limits);
-        scanner.folder(&scan_dir).map(|()| scanner.finish())
-    })
-    .await
-    .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
-    .map_err(|e| {
-        ApiError::new(
-            ErrorCode::InvalidRequest,
-            format!("cannot scan the skill: {e}"),
-        )
-    })?;
+    let scanned = crate::scan::policy::scan_folder(&state.config().scan, dir.clone())
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("cannot scan the skill: {e}"),
+            )
+        })?;
     let repository = reference.repository();
     let blocking = state.config().scan.blocking(&scanned.findings, &repository);
     if request.strict && !blocking.is_empty() {

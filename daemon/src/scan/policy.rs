@@ -295,6 +295,19 @@ pub async fn scan_image(state: &State, manifest: &Manifest) -> Result<Report, Sc
     Ok(combine(parts.into_iter().flatten()))
 }
 
+/// Scan the folder `dir` under the policy's rules and caps, on a blocking
+/// thread.
+pub async fn scan_folder(policy: &Policy, dir: PathBuf) -> std::io::Result<Report> {
+    let (rules, limits) = (Arc::clone(&policy.rules), policy.limits);
+    tokio::task::spawn_blocking(move || {
+        let rules = rules.get();
+        let mut scanner = Scanner::new(&rules, limits);
+        scanner.folder(&dir).map(|()| scanner.finish())
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
 /// A scan to make while an image is unpacked: the layers' cached reports
 /// and the job for the rest.
 #[derive(Debug)]
