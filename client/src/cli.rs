@@ -418,6 +418,21 @@ pub enum Command {
     /// Also asks each subscribed collection's registry, with one HEAD
     /// request, whether the collection moved, and converges on it if so.
     Check,
+    /// Search the skills of the registries in catalog.sources.
+    ///
+    /// Answered from the daemon's catalog (no registry request): the words
+    /// of QUERY are matched, each as a prefix, against each skill's name,
+    /// title, description and tags, best match first (an exact name first
+    /// of all). Each skill shows its newest published version (with
+    /// --status, the newest in that state), its reference to install, and
+    /// whether it is installed here. Without QUERY, every skill that passes
+    /// the filters, by name. The daemon refreshes the catalog every
+    /// catalog.refresh_interval; --refresh does it first (one tag list per
+    /// repository; a manifest only when it is new).
+    Search(SearchArgs),
+    /// The daemon's catalog of the skills in catalog.sources.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// Scan a skill folder or an image for what a signature cannot tell.
     ///
     /// Hidden text (Unicode tags, bidirectional overrides, zero-width
@@ -626,6 +641,25 @@ pub struct K8sArgs {
     pub key_secret: Option<String>,
 }
 
+/// `skillc catalog …`.
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Refresh the catalog now, and say what it asked of the registries.
+    ///
+    /// Per repository one tag list; a repository whose list changed has
+    /// its known tags asked with a HEAD and only manifests new to the
+    /// catalog fetched. Repositories gone from their registry or source
+    /// are dropped. A source that fails keeps what the catalog had of it;
+    /// each failure is a warning and the exit status is 1.
+    Refresh {
+        /// Ask every tag again, not only those of changed tag lists (a tag
+        /// moved to another manifest is otherwise seen when the list
+        /// changes).
+        #[arg(long)]
+        full: bool,
+    },
+}
+
 /// `skillc collection …`.
 #[derive(Debug, Subcommand)]
 pub enum CollectionCommand {
@@ -789,6 +823,41 @@ impl From<FormatArg> for ImageFormat {
             FormatArg::Agentskills => ImageFormat::Agentskills,
         }
     }
+}
+
+/// `skillc search`.
+#[derive(Debug, Clone, Args)]
+pub struct SearchArgs {
+    /// Words to look for (any text; none lists every skill).
+    pub query: Vec<String>,
+    /// Only versions in this state: draft, testing, published, deprecated
+    /// or archived.
+    #[arg(long, value_parser = parse_any_state, value_name = "STATE")]
+    pub status: Option<Lifecycle>,
+    /// Only skills with this tag (repeat for several: all must be there).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Only this namespace (org.opencontainers.image.vendor).
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Only skills whose compatibility names this (claude, cursor, ...).
+    #[arg(long, value_name = "AGENT")]
+    pub compatibility: Option<String>,
+    /// Show at most this many (1 to 1000).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+    /// Refresh the catalog from its sources first.
+    #[arg(long)]
+    pub refresh: bool,
+    /// With --refresh: ask every tag again, not only those of changed
+    /// tag lists.
+    #[arg(long, requires = "refresh")]
+    pub full: bool,
+}
+
+fn parse_any_state(s: &str) -> Result<Lifecycle, String> {
+    Lifecycle::parse(s)
+        .ok_or_else(|| "expected draft, testing, published, deprecated or archived".to_string())
 }
 
 fn parse_state(s: &str) -> Result<Lifecycle, String> {

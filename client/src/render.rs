@@ -26,6 +26,22 @@ pub fn short_digest(digest: &str) -> String {
     digest.chars().take(19).collect()
 }
 
+/// `text` on one line of at most `max` characters (an ellipsis when cut),
+/// control characters shown as spaces: text from a registry must not move
+/// the cursor or colour the terminal.
+pub fn shorten(text: &str, max: usize) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if clean.chars().count() <= max {
+        return clean;
+    }
+    let mut out: String = clean.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// Columns padded to their widest cell.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();

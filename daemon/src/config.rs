@@ -31,6 +31,8 @@ pub struct Config {
     pub trust: crate::trust::policy::TrustConfig,
     /// What content scans block and warn about (rules compiled).
     pub scan: crate::scan::policy::Policy,
+    /// What the catalog indexes, and how often.
+    pub catalog: crate::catalog::CatalogConfig,
 }
 
 /// The on-disk shape of `config.yaml`.
@@ -44,6 +46,7 @@ struct ConfigFile {
     upgrades: UpgradeConfig,
     trust: crate::trust::policy::TrustConfig,
     scan: crate::scan::policy::ScanConfig,
+    catalog: crate::catalog::CatalogConfig,
 }
 
 /// Background upgrade checks.
@@ -187,8 +190,17 @@ impl Config {
                 path: path.clone(),
                 message,
             })?;
+        let catalog = file
+            .catalog
+            .clone()
+            .resolve()
+            .map_err(|message| ConfigError::Invalid {
+                path: path.clone(),
+                message,
+            })?;
         Ok(Config {
             scan,
+            catalog,
             paths,
             exit_when_idle: false,
             limits: file.limits,
@@ -221,6 +233,7 @@ impl Config {
             upgrades: UpgradeConfig::default(),
             trust: Default::default(),
             scan: Default::default(),
+            catalog: Default::default(),
         }
     }
 }

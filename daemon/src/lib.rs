@@ -12,6 +12,7 @@
 //! - [`state`]: the shared handle every handler receives.
 
 pub mod api;
+pub mod catalog;
 pub mod cli;
 pub mod collection;
 pub mod config;

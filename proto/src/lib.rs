@@ -5,6 +5,7 @@
 //! This crate is data only: serde, no tokio, no hyper, no I/O beyond looking
 //! up paths in the environment.
 
+pub mod catalog;
 pub mod collection;
 pub mod doctor;
 pub mod error;

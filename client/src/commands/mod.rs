@@ -9,6 +9,7 @@ mod install;
 mod project;
 mod registry;
 mod scan;
+mod search;
 mod service;
 mod skills;
 mod trust;
@@ -136,6 +137,10 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
         Command::Pin { which } => install::pin(ctx, which, true).await,
         Command::Unpin { which } => install::pin(ctx, which, false).await,
         Command::Check => install::check(ctx).await,
+        Command::Search(args) => search::search(ctx, args).await,
+        Command::Catalog(crate::cli::CatalogCommand::Refresh { full }) => {
+            search::refresh(ctx, *full).await
+        }
         Command::Scan {
             subject,
             format,

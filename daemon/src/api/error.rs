@@ -114,6 +114,17 @@ impl From<crate::store::catalog::CatalogError> for ApiError {
     }
 }
 
+impl From<crate::catalog::RefreshError> for ApiError {
+    fn from(e: crate::catalog::RefreshError) -> ApiError {
+        match e {
+            crate::catalog::RefreshError::NoSources => {
+                ApiError::new(ErrorCode::InvalidRequest, e.to_string())
+            }
+            crate::catalog::RefreshError::Index(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::image::reference::BadReference> for ApiError {
     fn from(e: crate::image::reference::BadReference) -> ApiError {
         ApiError::new(ErrorCode::InvalidRequest, e.to_string())

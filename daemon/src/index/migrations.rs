@@ -16,6 +16,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (5, include_str!("migrations/0005_links_projects.sql")),
     (6, include_str!("migrations/0006_subscriptions.sql")),
     (7, include_str!("migrations/0007_scans.sql")),
+    (8, include_str!("migrations/0008_catalog.sql")),
 ];
 
 /// The schema version this binary writes.

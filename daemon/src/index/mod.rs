@@ -4,6 +4,7 @@
 //! writer, and every query runs on a blocking thread so the async server
 //! never waits on disk. The schema comes from [`migrations`].
 
+pub mod catalog;
 pub mod history;
 pub mod installs;
 pub mod migrations;

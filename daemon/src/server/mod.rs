@@ -221,6 +221,7 @@ pub async fn run(
         state.shutdown().clone(),
     );
     crate::upgrade::scheduler::spawn(state.clone(), state.shutdown().clone());
+    crate::catalog::background::spawn(state.clone(), state.shutdown().clone());
     // Reading the config compiled the scan rules to check them, and freed
     // them: give those pages back before serving.
     crate::memory::release_free_memory();

@@ -55,6 +55,70 @@ pub fn push(host: &str, repo: &str, tag: &str, media_type: &str, manifest: &[u8]
     assert_eq!(run.code, Some(0), "push {repo}:{tag}: {}", run.stderr);
 }
 
+const PUSH_MANY_PY: &str = r#"
+import hashlib, json, sys, urllib.request
+host = sys.argv[1]
+spec = json.load(open(sys.argv[2]))
+blobs = [open(p, "rb").read() for p in spec["blobs"]]
+done = set()
+for item in spec["items"]:
+    base = f"http://{host}/v2/{item['repo']}"
+    if item["repo"] not in done:
+        done.add(item["repo"])
+        for data in blobs:
+            d = "sha256:" + hashlib.sha256(data).hexdigest()
+            loc = urllib.request.urlopen(urllib.request.Request(base + "/blobs/uploads/", method="POST")).headers["Location"]
+            sep = "&" if "?" in loc else "?"
+            url = loc if loc.startswith("http") else f"http://{host}{loc}"
+            urllib.request.urlopen(urllib.request.Request(f"{url}{sep}digest={d}", data=data, method="PUT", headers={"Content-Type": "application/octet-stream"}))
+    manifest = open(item["manifest"], "rb").read()
+    urllib.request.urlopen(urllib.request.Request(f"{base}/manifests/{item['tag']}", data=manifest, method="PUT", headers={"Content-Type": item["type"]}))
+"#;
+
+/// Push many manifests (`repo`, `tag`, OCI image manifest bytes) to the
+/// plain-HTTP registry at `host` in one Python process, with `blobs` (the
+/// blobs they all name) pushed once to each repository.
+pub fn push_many(host: &str, items: &[(String, String, Vec<u8>)], blobs: &[&[u8]]) {
+    require("python3", "python3");
+    let dir = tempfile::tempdir().unwrap();
+    let blob_paths: Vec<String> = blobs
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let p = dir.path().join(format!("blob{i}"));
+            std::fs::write(&p, b).unwrap();
+            p.display().to_string()
+        })
+        .collect();
+    let list: Vec<serde_json::Value> = items
+        .iter()
+        .enumerate()
+        .map(|(i, (repo, tag, manifest))| {
+            let p = dir.path().join(format!("manifest{i}"));
+            std::fs::write(&p, manifest).unwrap();
+            serde_json::json!({"repo": repo, "tag": tag, "manifest": p, "type": MANIFEST})
+        })
+        .collect();
+    let spec = dir.path().join("spec.json");
+    std::fs::write(
+        &spec,
+        serde_json::to_vec(&serde_json::json!({"blobs": blob_paths, "items": list})).unwrap(),
+    )
+    .unwrap();
+    let run =
+        Run::of(Command::new("python3").args(["-c", PUSH_MANY_PY, host, spec.to_str().unwrap()]));
+    assert_eq!(run.code, Some(0), "push_many: {}", run.stderr);
+}
+
+/// An OCI image manifest of `config` and one gzip layer, with
+/// `annotations` (a skill image as skillctl describes one).
+pub fn annotated_manifest(config: &[u8], layer: &[u8], annotations: &serde_json::Value) -> Vec<u8> {
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&image_manifest(config, &[layer])).unwrap();
+    m["annotations"] = annotations.clone();
+    serde_json::to_vec(&m).unwrap()
+}
+
 /// The config of a plain image (`podman build` of `FROM scratch`).
 pub const PLAIN_CONFIG: &[u8] =
     br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
