@@ -430,6 +430,21 @@ pub enum Command {
     /// catalog.refresh_interval; --refresh does it first (one tag list per
     /// repository; a manifest only when it is new).
     Search(SearchArgs),
+    /// Show a skill before installing it: its card, versions, files and
+    /// SKILL.md.
+    ///
+    /// The image is pulled into the local store (never installed) and read
+    /// there: the card from its annotations, the repository's versions
+    /// from the catalog (else from the registry), SKILL.md rendered for
+    /// the terminal with nothing hidden (raw HTML and comments are shown
+    /// as text, control characters as symbols). Where the same skill is
+    /// installed, what installing this image would change: files added,
+    /// changed and removed, against the folder as it is on disk.
+    Show {
+        /// HOST[:PORT]/NAME:TAG, or an image in the local store.
+        #[arg(add = ArgValueCompleter::new(crate::complete::images))]
+        reference: String,
+    },
     /// The daemon's catalog of the skills in catalog.sources.
     #[command(subcommand)]
     Catalog(CatalogCommand),

@@ -10,6 +10,7 @@ mod commands;
 mod conn;
 mod ctx;
 mod error;
+mod markdown;
 mod render;
 mod stream;
 

@@ -4,6 +4,7 @@
 //! |---|---|---|---|
 //! | `POST /v1/catalog/search` | [`SearchRequest`] | [`SearchResponse`] | `invalid_request` (a limit out of range) |
 //! | `POST /v1/catalog/refresh` (NDJSON) | [`RefreshRequest`] | [`RefreshResponse`] | `invalid_request` (no `catalog.sources` configured) |
+//! | `POST /v1/catalog/show` (NDJSON) | [`ShowRequest`] | [`ShowResponse`] | `not_found` (with the tags that exist), `upstream`, `invalid_request` (not a skill image) |
 //!
 //! The catalog is read from manifests alone (never a layer): per
 //! repository its tags, per published version the annotations skillctl
@@ -15,6 +16,7 @@ use crate::images::Lifecycle;
 
 pub const SEARCH_ROUTE: &str = "/v1/catalog/search";
 pub const REFRESH_ROUTE: &str = "/v1/catalog/refresh";
+pub const SHOW_ROUTE: &str = "/v1/catalog/show";
 
 /// Request of `POST /v1/catalog/search`. Every filter narrows; an empty
 /// query lists every skill that passes the filters, by name.
@@ -131,4 +133,84 @@ pub struct RefreshResponse {
     pub errors: Vec<String>,
     /// When it finished (RFC 3339).
     pub refreshed_at: String,
+}
+
+/// Request of `POST /v1/catalog/show`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ShowRequest {
+    /// An image: `HOST[:PORT]/PATH:TAG`, or a name in the local store.
+    pub reference: String,
+}
+
+/// One file of the skill.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ShowFile {
+    pub path: String,
+    pub size: u64,
+}
+
+/// What installing the shown image over one install would change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct InstalledChange {
+    /// The install's folder.
+    pub path: String,
+    /// Its version and manifest digest now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    pub digest: String,
+    /// Whether it already is the shown image.
+    pub same: bool,
+    /// Paths (from the skill's folder) the image adds, would remove, or
+    /// holds with other content, against the folder as it is on disk.
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
+}
+
+/// Response of `POST /v1/catalog/show`: an image's card, its repository's
+/// versions, its SKILL.md, and what it would change where it is installed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ShowResponse {
+    pub reference: String,
+    pub digest: String,
+    /// The skill's name (SKILL.md's `name`).
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Lifecycle>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authors: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compatibility: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Where it was built from (`org.opencontainers.image.source`,
+    /// `.revision`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The repository's tags (none for an image only in the local store).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<crate::registry::RemoteTag>,
+    /// SKILL.md as the image holds it (at most 1 MiB).
+    pub skill_md: String,
+    pub files: Vec<ShowFile>,
+    /// For each install of the same skill name: what this image would change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub installed: Vec<InstalledChange>,
 }

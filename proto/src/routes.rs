@@ -51,6 +51,8 @@ macro_rules! with_routes {
                 "Search the catalog of the configured registries' skills (no registry request).", []),
             (POST, $crate::catalog::REFRESH_ROUTE, [$crate::catalog::RefreshRequest], $crate::catalog::RefreshResponse, Frames,
                 "Refresh the catalog from `catalog.sources`: one tag list per repository, manifests only when new.", []),
+            (POST, $crate::catalog::SHOW_ROUTE, [$crate::catalog::ShowRequest], $crate::catalog::ShowResponse, Frames,
+                "An image's card, its repository's versions, its SKILL.md, and what it would change where the skill is installed (pulled into the store, never installed).", []),
             (POST, $crate::scan::SCAN_ROUTE, [$crate::scan::ScanRequest], $crate::scan::ScanResponse, Frames,
                 "Scan a folder or an image for hostile content.", []),
             (GET, $crate::images::IMAGES_ROUTE, [], $crate::images::ImagesResponse, Json,

@@ -11,6 +11,7 @@ mod registry;
 mod scan;
 mod search;
 mod service;
+mod show;
 mod skills;
 mod trust;
 
@@ -138,6 +139,7 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
         Command::Unpin { which } => install::pin(ctx, which, false).await,
         Command::Check => install::check(ctx).await,
         Command::Search(args) => search::search(ctx, args).await,
+        Command::Show { reference } => show::show(ctx, reference).await,
         Command::Catalog(crate::cli::CatalogCommand::Refresh { full }) => {
             search::refresh(ctx, *full).await
         }

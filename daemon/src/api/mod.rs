@@ -97,17 +97,18 @@ async fn route(state: &State, req: Request<Incoming>) -> Result<ApiResponse, Api
             Method::POST => shutdown::post(state, req).await,
             _ => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
         },
-        skilld_proto::catalog::SEARCH_ROUTE | skilld_proto::catalog::REFRESH_ROUTE => {
-            match (method, path.as_str()) {
-                (Method::POST, skilld_proto::catalog::SEARCH_ROUTE) => {
-                    catalog::search(state, req).await
-                }
-                (Method::POST, skilld_proto::catalog::REFRESH_ROUTE) => {
-                    catalog::refresh(state, req).await
-                }
-                (method, _) => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
+        skilld_proto::catalog::SEARCH_ROUTE
+        | skilld_proto::catalog::REFRESH_ROUTE
+        | skilld_proto::catalog::SHOW_ROUTE => match (method, path.as_str()) {
+            (Method::POST, skilld_proto::catalog::SEARCH_ROUTE) => {
+                catalog::search(state, req).await
             }
-        }
+            (Method::POST, skilld_proto::catalog::REFRESH_ROUTE) => {
+                catalog::refresh(state, req).await
+            }
+            (Method::POST, skilld_proto::catalog::SHOW_ROUTE) => catalog::show(state, req).await,
+            (method, _) => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
+        },
         skilld_proto::scan::SCAN_ROUTE => match method {
             Method::POST => scan::scan(state, req).await,
             _ => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),

@@ -98,12 +98,14 @@ fn is_skill(manifest: &Manifest) -> bool {
 /// What the catalog keeps of the manifest `bytes` (an image index, or JSON
 /// that is no manifest, is kept as "not a skill").
 pub fn read(bytes: &[u8]) -> Entry {
-    let Ok(manifest) = serde_json::from_slice::<Manifest>(bytes) else {
-        return Entry::default();
-    };
-    if !is_skill(&manifest) {
-        return Entry::default();
+    match serde_json::from_slice::<Manifest>(bytes) {
+        Ok(manifest) if is_skill(&manifest) => of_manifest(&manifest),
+        _ => Entry::default(),
     }
+}
+
+/// What the catalog keeps of `manifest`'s annotations, whatever it is.
+pub fn of_manifest(manifest: &Manifest) -> Entry {
     let tags: Vec<String> = manifest
         .annotations
         .get(key::TAGS)
@@ -116,28 +118,28 @@ pub fn read(bytes: &[u8]) -> Entry {
         .collect();
     Entry {
         skill: true,
-        version: field(&manifest, key::VERSION),
+        version: field(manifest, key::VERSION),
         status: manifest.status().map(|s| clean(s, 32).to_ascii_lowercase()),
-        display_name: field(&manifest, key::TITLE),
+        display_name: field(manifest, key::TITLE),
         description: manifest
             .annotations
             .get(key::DESCRIPTION)
             .map(|d| clean(d, DESCRIPTION))
             .unwrap_or_default(),
-        namespace: field(&manifest, key::VENDOR),
-        authors: field(&manifest, key::AUTHORS),
-        license: field(&manifest, key::LICENSES),
-        compatibility: field(&manifest, key::COMPATIBILITY)
-            .or_else(|| field(&manifest, key::AGENTSKILLS_COMPATIBILITY)),
+        namespace: field(manifest, key::VENDOR),
+        authors: field(manifest, key::AUTHORS),
+        license: field(manifest, key::LICENSES),
+        compatibility: field(manifest, key::COMPATIBILITY)
+            .or_else(|| field(manifest, key::AGENTSKILLS_COMPATIBILITY)),
         tags,
         word_count: manifest
             .annotations
             .get(key::WORDCOUNT)
             .and_then(|w| w.trim().parse().ok())
             .unwrap_or(0),
-        created: field(&manifest, key::CREATED),
-        source: field(&manifest, key::SOURCE),
-        revision: field(&manifest, key::REVISION),
+        created: field(manifest, key::CREATED),
+        source: field(manifest, key::SOURCE),
+        revision: field(manifest, key::REVISION),
     }
 }
 

@@ -300,3 +300,23 @@ pub fn installed(conn: &Connection) -> rusqlite::Result<HashMap<String, Vec<Stri
     }
     Ok(out)
 }
+
+/// The skill versions the catalog holds of `registry`/`path` (empty when
+/// it does not index that repository).
+pub fn versions_of_repository(
+    conn: &Connection,
+    registry: &str,
+    path: &str,
+) -> rusqlite::Result<Vec<Version>> {
+    let id: Option<i64> = conn
+        .query_row(
+            "SELECT id FROM catalog_repos WHERE registry = ?1 AND path = ?2",
+            [registry, path],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match id {
+        Some(id) => versions_of(conn, id),
+        None => Ok(Vec::new()),
+    }
+}

@@ -51,7 +51,19 @@ pub async fn resolve_image_fetched(
             };
             let (fetched, endpoint) = match prefetched {
                 Some(known) => known,
-                None => fetch_manifest(state.registries(), &wanted).await?,
+                // A missing tag is told with the tags that are there.
+                None => match fetch_manifest(state.registries(), &wanted).await {
+                    Ok(fetched) => fetched,
+                    Err(e) => {
+                        let explained = crate::registry::remote::explain_not_found(
+                            state.registries(),
+                            &wanted,
+                            e,
+                        )
+                        .await;
+                        return Err(explained.into());
+                    }
+                },
             };
             // Under a signed rule, the signatures download with the blobs,
             // on another task: the pull blocks its thread while it fsyncs.

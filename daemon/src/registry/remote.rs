@@ -208,6 +208,12 @@ pub async fn tags(
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
+    sort_tags(&mut tags);
+    Ok(tags)
+}
+
+/// Semver order first (highest last), then the other tags by name.
+pub fn sort_tags(tags: &mut [RemoteTag]) {
     tags.sort_by(|a, b| {
         match (
             semver::Version::parse(&a.tag),
@@ -219,7 +225,6 @@ pub async fn tags(
             (Err(_), Err(_)) => a.tag.cmp(&b.tag),
         }
     });
-    Ok(tags)
 }
 
 /// A not-found error enriched with the tags the repository does have.
