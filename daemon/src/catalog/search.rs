@@ -1,8 +1,10 @@
 //! Searching the catalog: the query's words become an FTS5 expression
 //! (each word quoted, so no text is ever read as query syntax), repositories
 //! are ranked by bm25 over path, title, description and tags (an exact name
-//! first), the filters narrow each repository's versions, and the version
-//! shown is the newest published one that passes them.
+//! first), the filters narrow each repository's versions (in SQL), and
+//! the version shown is the newest published one that passes them. Without
+//! filters, each repository's shown version is read from the index, one
+//! row per result.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -68,43 +70,18 @@ fn newer(a: &Version, b: &Version) -> Ordering {
 
 /// The version to show of `versions`: with `status`, the newest in that
 /// state; else the newest published release, else the newest of any.
-pub fn shown(versions: &[Version], status: Option<Lifecycle>) -> Option<&Version> {
+pub fn shown<'a>(versions: &[&'a Version], status: Option<Lifecycle>) -> Option<&'a Version> {
+    let all = versions.iter().copied();
     match status {
-        Some(s) => versions
-            .iter()
+        Some(s) => all
             .filter(|v| v.entry.status.as_deref() == Some(s.as_str()))
             .max_by(|a, b| newer(a, b)),
-        None => versions
-            .iter()
+        None => all
+            .clone()
             .filter(|v| published(v))
             .max_by(|a, b| newer(a, b))
-            .or_else(|| versions.iter().max_by(|a, b| newer(a, b))),
+            .or_else(|| all.max_by(|a, b| newer(a, b))),
     }
-}
-
-/// Whether version `v` passes the request's filters (other than status).
-fn passes(v: &Version, request: &SearchRequest) -> bool {
-    let e = &v.entry;
-    if let Some(ns) = &request.namespace
-        && !e
-            .namespace
-            .as_deref()
-            .is_some_and(|n| n.eq_ignore_ascii_case(ns))
-    {
-        return false;
-    }
-    if let Some(c) = &request.compatibility
-        && !e
-            .compatibility
-            .as_deref()
-            .is_some_and(|have| have.to_lowercase().contains(&c.to_lowercase()))
-    {
-        return false;
-    }
-    request
-        .tags
-        .iter()
-        .all(|want| e.tags.iter().any(|t| t.eq_ignore_ascii_case(want)))
 }
 
 /// The last segment of a repository path (skillctl's `name`).
@@ -112,8 +89,8 @@ pub fn name_of(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-/// Answer `request` from `found` (ranked repositories) and where skills are
-/// installed.
+/// Answer `request` from `found` (ranked repositories, each with the
+/// versions that pass its filters) and where skills are installed.
 pub fn answer(
     request: &SearchRequest,
     found: Vec<Found>,
@@ -122,29 +99,31 @@ pub fn answer(
 ) -> SearchResponse {
     let wanted = request.query.trim().to_lowercase();
     let limit = request.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
-    let mut hits: Vec<(bool, f64, CatalogSkill)> = Vec::new();
-    for repo in found {
-        let versions: Vec<Version> = repo
-            .versions
-            .iter()
-            .filter(|v| passes(v, request))
-            .cloned()
-            .collect();
-        let Some(v) = shown(&versions, request.status) else {
+    // Each repository's shown version first; only the results returned
+    // are built.
+    let mut hits: Vec<(bool, f64, &Found, &Version)> = Vec::new();
+    for repo in &found {
+        let passing: Vec<&Version> = repo.versions.iter().collect();
+        let Some(v) = shown(&passing, request.status) else {
             continue;
         };
-        let repository = format!("{}/{}", repo.registry, repo.path);
-        let name = name_of(&repo.path).to_string();
-        let exact = !wanted.is_empty() && name == wanted;
-        let e = &v.entry;
-        hits.push((
-            exact,
-            repo.rank,
+        let exact = !wanted.is_empty() && name_of(&repo.path) == wanted;
+        hits.push((exact, repo.rank, repo, v));
+    }
+    // Exact names first; the rest keep the index's order (rank, or name).
+    hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.total_cmp(&b.1)));
+    let total = hits.len() as u64;
+    let results = hits
+        .into_iter()
+        .take(limit)
+        .map(|(_, _, repo, v)| {
+            let repository = format!("{}/{}", repo.registry, repo.path);
+            let e = &v.entry;
             CatalogSkill {
                 reference: format!("{repository}:{}", v.tag),
                 installed: installed.get(&repository).cloned().unwrap_or_default(),
+                name: name_of(&repo.path).to_string(),
                 repository,
-                name,
                 tag: v.tag.clone(),
                 digest: v.digest.clone(),
                 version: e.version.clone(),
@@ -156,15 +135,12 @@ pub fn answer(
                 compatibility: e.compatibility.clone(),
                 tags: e.tags.clone(),
                 authors: e.authors.clone(),
-                versions: repo.versions.len() as u32,
-            },
-        ));
-    }
-    // Exact names first; the rest keep the index's order (rank, or name).
-    hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.total_cmp(&b.1)));
-    let total = hits.len() as u64;
+                versions: repo.count,
+            }
+        })
+        .collect();
     SearchResponse {
-        results: hits.into_iter().take(limit).map(|h| h.2).collect(),
+        results,
         total,
         refreshed_at,
     }
@@ -178,10 +154,31 @@ pub async fn search(
     index
         .read(move |conn| {
             let fts = fts_query(&request.query);
-            let found = crate::index::catalog::search(conn, fts.as_deref())?;
             let installed = crate::index::catalog::installed(conn)?;
             let refreshed = crate::index::catalog::meta(conn, "refreshed_at")?;
-            Ok(answer(&request, found, &installed, refreshed))
+            let filtered = request.status.is_some()
+                || !request.tags.is_empty()
+                || request.namespace.is_some()
+                || request.compatibility.is_some();
+            if filtered {
+                let filters = crate::index::catalog::Filters {
+                    status: request.status.map(Lifecycle::as_str),
+                    namespace: request.namespace.as_deref(),
+                    compatibility: request.compatibility.as_deref(),
+                    tags: &request.tags,
+                };
+                let found = crate::index::catalog::search(conn, fts.as_deref(), &filters)?;
+                return Ok(answer(&request, found, &installed, refreshed));
+            }
+            // Without filters each repository's shown version is kept in
+            // the index: one row per result, the count from FTS alone.
+            let limit = request.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
+            let wanted = request.query.trim().to_lowercase();
+            let (found, total) =
+                crate::index::catalog::search_shown(conn, fts.as_deref(), &wanted, limit)?;
+            let mut response = answer(&request, found, &installed, refreshed);
+            response.total = total;
+            Ok(response)
         })
         .await
 }
@@ -222,6 +219,7 @@ mod tests {
             v("0.9.0", None),
             v("latest", Some("published")),
         ];
+        let versions: Vec<&Version> = versions.iter().collect();
         assert_eq!(shown(&versions, None).unwrap().tag, "1.0.0");
         assert_eq!(
             shown(&versions, Some(Lifecycle::Testing)).unwrap().tag,

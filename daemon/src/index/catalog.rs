@@ -91,7 +91,7 @@ pub fn write_repo(
     now: &str,
 ) -> rusqlite::Result<()> {
     for (digest, e) in new {
-        tx.prepare_cached(
+        let inserted = tx.prepare_cached(
             "INSERT OR IGNORE INTO catalog_manifests (digest, skill, version, status, display_name, description, namespace, authors, license, compatibility, tags_json, word_count, created, source, revision) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )?
@@ -112,11 +112,20 @@ pub fn write_repo(
             e.source,
             e.revision,
         ])?;
+        if inserted == 1 {
+            let manifest = tx.last_insert_rowid();
+            for tag in &e.tags {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO catalog_keywords (manifest, keyword) VALUES (?1, lower(?2))",
+                )?
+                .execute(params![manifest, tag])?;
+            }
+        }
     }
     tx.execute(
-        "INSERT INTO catalog_repos (registry, path, tags_hash, checked_at) VALUES (?1, ?2, ?3, ?4) \
+        "INSERT INTO catalog_repos (registry, path, name, tags_hash, checked_at) VALUES (?1, ?2, ?3, ?4, ?5) \
          ON CONFLICT (registry, path) DO UPDATE SET tags_hash = excluded.tags_hash, checked_at = excluded.checked_at",
-        params![registry, path, tags_hash, now],
+        params![registry, path, crate::catalog::search::name_of(path), tags_hash, now],
     )?;
     let id: i64 = tx.query_row(
         "SELECT id FROM catalog_repos WHERE registry = ?1 AND path = ?2",
@@ -132,7 +141,18 @@ pub fn write_repo(
     }
     let versions = versions_of(tx, id)?;
     tx.execute("DELETE FROM catalog_text WHERE rowid = ?1", [id])?;
-    if let Some(shown) = crate::catalog::search::shown(&versions, None) {
+    let all: Vec<&Version> = versions.iter().collect();
+    let shown = crate::catalog::search::shown(&all, None);
+    tx.execute(
+        "UPDATE catalog_repos SET shown_tag = ?2, shown = (SELECT id FROM catalog_manifests WHERE digest = ?3), versions = ?4 WHERE id = ?1",
+        params![
+            id,
+            shown.map(|v| v.tag.as_str()),
+            shown.map(|v| v.digest.as_str()),
+            versions.len() as i64
+        ],
+    )?;
+    if let Some(shown) = shown {
         let e = &shown.entry;
         tx.execute(
             "INSERT INTO catalog_text (rowid, path, title, description, tags) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -240,36 +260,69 @@ pub struct Found {
     pub path: String,
     /// bm25 rank (lower is better; 0 without a query).
     pub rank: f64,
+    /// Its skill versions: all of them, or (from [`search_shown`]) only
+    /// the one shown without filters.
     pub versions: Vec<Version>,
+    /// How many skill versions it has.
+    pub count: u32,
+}
+
+/// What a filtered search keeps: versions in `status`, of `namespace`
+/// (ASCII case ignored), whose compatibility holds `compatibility` (ASCII
+/// case ignored), carrying every one of `tags` (ASCII case ignored).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Filters<'a> {
+    pub status: Option<&'a str>,
+    pub namespace: Option<&'a str>,
+    pub compatibility: Option<&'a str>,
+    pub tags: &'a [String],
 }
 
 /// The repositories whose text matches the FTS5 expression `fts` (every
-/// repository when None), best first, with their skill versions.
-pub fn search(conn: &Connection, fts: Option<&str>) -> rusqlite::Result<Vec<Found>> {
-    let sql = match fts {
-        Some(_) => format!(
-            "SELECT r.id, r.registry, r.path, f.rank, t.tag, {ENTRY_COLUMNS} \
-             FROM (SELECT rowid, bm25(catalog_text, 10.0, 5.0, 1.0, 3.0) AS rank FROM catalog_text WHERE catalog_text MATCH ?1) f \
-             JOIN catalog_repos r ON r.id = f.rowid \
-             JOIN catalog_tags t ON t.repo = r.id JOIN catalog_manifests m ON m.id = t.manifest AND m.skill = 1 \
-             ORDER BY f.rank, r.id"
-        ),
-        None => format!(
-            "SELECT r.id, r.registry, r.path, 0.0, t.tag, {ENTRY_COLUMNS} \
-             FROM catalog_repos r \
-             JOIN catalog_tags t ON t.repo = r.id JOIN catalog_manifests m ON m.id = t.manifest AND m.skill = 1 \
-             ORDER BY r.path, r.registry, r.id"
-        ),
+/// repository when None), best first (by path without a query), each with
+/// its skill versions that pass `filters` (a repository none passes is
+/// left out), and how many skill versions it has.
+pub fn search(
+    conn: &Connection,
+    fts: Option<&str>,
+    filters: &Filters<'_>,
+) -> rusqlite::Result<Vec<Found>> {
+    let source = match fts {
+        Some(_) => {
+            "(SELECT rowid, bm25(catalog_text, 10.0, 5.0, 1.0, 3.0) AS rank FROM catalog_text WHERE catalog_text MATCH ?1) f \
+             JOIN catalog_repos r ON r.id = f.rowid"
+        }
+        None => "(SELECT ?1 AS q, 0.0 AS rank) f JOIN catalog_repos r ON r.shown IS NOT NULL",
     };
+    let mut sql = format!(
+        "SELECT r.id, r.registry, r.path, f.rank, t.tag, r.versions, {ENTRY_COLUMNS} \
+         FROM {source} \
+         JOIN catalog_tags t ON t.repo = r.id JOIN catalog_manifests m ON m.id = t.manifest AND m.skill = 1 \
+         WHERE (?2 IS NULL OR m.status = ?2) AND (?3 IS NULL OR m.namespace = ?3 COLLATE NOCASE) \
+         AND (?4 IS NULL OR instr(lower(m.compatibility), lower(?4)) > 0)"
+    );
+    for i in 0..filters.tags.len() {
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM catalog_keywords k WHERE k.manifest = m.id AND k.keyword = lower(?{}))",
+            5 + i
+        ));
+    }
+    sql.push_str(" ORDER BY f.rank, r.path, r.registry, r.id");
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = match fts {
-        Some(q) => stmt.query([q])?,
-        None => stmt.query([])?,
-    };
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![
+        &fts,
+        &filters.status,
+        &filters.namespace,
+        &filters.compatibility,
+    ];
+    for t in filters.tags {
+        values.push(t);
+    }
+    let mut rows = stmt.query(values.as_slice())?;
     let mut found: Vec<Found> = Vec::new();
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        let (digest, entry) = entry_from(r, 5)?;
+        let (digest, entry) = entry_from(r, 6)?;
         let version = Version {
             tag: r.get(4)?,
             digest,
@@ -283,10 +336,57 @@ pub fn search(conn: &Connection, fts: Option<&str>) -> rusqlite::Result<Vec<Foun
                 path: r.get(2)?,
                 rank: r.get(3)?,
                 versions: vec![version],
+                count: r.get::<_, i64>(5)?.max(0) as u32,
             }),
         }
     }
     Ok(found)
+}
+
+/// A search without filters: per repository only its shown version, an
+/// exact `name` first, then by rank (by path without a query); the first
+/// `limit`, and how many match in all.
+pub fn search_shown(
+    conn: &Connection,
+    fts: Option<&str>,
+    name: &str,
+    limit: usize,
+) -> rusqlite::Result<(Vec<Found>, u64)> {
+    let (source, total) = match fts {
+        Some(q) => (
+            "(SELECT rowid, bm25(catalog_text, 10.0, 5.0, 1.0, 3.0) AS rank FROM catalog_text WHERE catalog_text MATCH ?1) f \
+             JOIN catalog_repos r ON r.id = f.rowid",
+            conn.prepare_cached("SELECT count(*) FROM catalog_text WHERE catalog_text MATCH ?1")?
+                .query_row([q], |r| r.get::<_, i64>(0))?,
+        ),
+        None => (
+            "(SELECT ?1 AS q, 0.0 AS rank) f JOIN catalog_repos r ON r.shown IS NOT NULL",
+            conn.prepare_cached("SELECT count(*) FROM catalog_repos WHERE shown IS NOT NULL")?
+                .query_row([], |r| r.get::<_, i64>(0))?,
+        ),
+    };
+    let sql = format!(
+        "SELECT r.id, r.registry, r.path, f.rank, r.shown_tag, r.versions, {ENTRY_COLUMNS} \
+         FROM {source} JOIN catalog_manifests m ON m.id = r.shown \
+         ORDER BY (r.name = ?2) DESC, f.rank, r.path, r.registry LIMIT ?3"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![fts.unwrap_or(""), name, limit as i64], |r| {
+        let (digest, entry) = entry_from(r, 6)?;
+        Ok(Found {
+            id: r.get(0)?,
+            registry: r.get(1)?,
+            path: r.get(2)?,
+            rank: r.get(3)?,
+            versions: vec![Version {
+                tag: r.get(4)?,
+                digest,
+                entry,
+            }],
+            count: r.get::<_, i64>(5)?.max(0) as u32,
+        })
+    })?;
+    Ok((rows.collect::<rusqlite::Result<_>>()?, total.max(0) as u64))
 }
 
 /// Install folders by repository (`HOST/PATH`).

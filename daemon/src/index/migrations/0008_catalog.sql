@@ -2,13 +2,19 @@
 -- manifests alone.
 
 -- One repository a source listed, and the tag list it had when last read
--- (its hash): an unchanged list costs one request and nothing else.
+-- (its hash): an unchanged list costs one request and nothing else. The
+-- version a search shows without filters (newest published, else newest)
+-- is kept here, so such a search reads one row per repository.
 CREATE TABLE catalog_repos (
     id          INTEGER PRIMARY KEY,
     registry    TEXT NOT NULL,          -- canonical host[:port]
     path        TEXT NOT NULL,
+    name        TEXT NOT NULL,          -- the path's last segment
     tags_hash   TEXT NOT NULL,
     checked_at  TEXT NOT NULL,
+    shown_tag   TEXT,                   -- NULL: no skill version
+    shown       INTEGER,                -- its catalog_manifests id
+    versions    INTEGER NOT NULL DEFAULT 0,
     UNIQUE (registry, path)
 );
 
@@ -33,6 +39,13 @@ CREATE TABLE catalog_manifests (
     source         TEXT,
     revision       TEXT
 );
+
+-- A manifest's tags (`io.skillimage.tags`), lower-cased, for filters.
+CREATE TABLE catalog_keywords (
+    manifest  INTEGER NOT NULL REFERENCES catalog_manifests (id) ON DELETE CASCADE,
+    keyword   TEXT NOT NULL,
+    PRIMARY KEY (manifest, keyword)
+) WITHOUT ROWID;
 
 -- Each tag of a repository and the manifest it names.
 CREATE TABLE catalog_tags (
