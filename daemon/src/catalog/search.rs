@@ -230,6 +230,7 @@ mod tests {
             v("1.0.0-draft", Some("draft")),
             v("2.0.0-draft", Some("draft")),
         ];
+        let drafts: Vec<&Version> = drafts.iter().collect();
         assert_eq!(shown(&drafts, None).unwrap().tag, "2.0.0-draft");
     }
 }
