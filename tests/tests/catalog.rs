@@ -441,23 +441,10 @@ fn repository_lists_are_paged_capped_and_their_absence_explained() {
 
 #[test]
 fn a_registry_behind_a_token_service_lists_its_catalog() {
-    use skilld_tests::helper::registry::{PASSWORD, USER};
+    use skilld_tests::helper::registry::PASSWORD;
     let registry = Registry::start(Variant::Bearer);
     let host = registry.host();
-    let login = |home: &Home| {
-        let mut cmd = home.command("skillc");
-        cmd.args(["login", &host, "-u", USER, "--password-stdin"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        std::io::Write::write_all(
-            child.stdin.as_mut().unwrap(),
-            format!("{PASSWORD}\n").as_bytes(),
-        )
-        .unwrap();
-        assert!(child.wait_with_output().unwrap().status.success());
-    };
+    let login = |home: &Home| home.login(&host, PASSWORD).expect_code(0);
     let publisher = Home::new();
     login(&publisher);
     publish(

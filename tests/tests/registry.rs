@@ -66,23 +66,8 @@ fn listing(dir: &Path) -> Vec<(String, String)> {
 /// `skillc --json login HOST -u USER --password-stdin` with `password`:
 /// exit code, stdout, stderr.
 fn login(home: &Home, host: &str, password: &str) -> (Option<i32>, String, String) {
-    let mut cmd = home.command("skillc");
-    cmd.args(["--json", "login", host, "-u", USER, "--password-stdin"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    std::io::Write::write_all(
-        child.stdin.as_mut().unwrap(),
-        format!("{password}\n").as_bytes(),
-    )
-    .unwrap();
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let run = home.login(host, password);
+    (run.code, run.stdout, run.stderr)
 }
 
 /// Push from one home, pull into a fresh one, compare manifests and trees.

@@ -154,6 +154,35 @@ impl Home {
         std::fs::write(self.config_file(), yaml).unwrap();
     }
 
+    /// `skillc --json login HOST -u USER --password-stdin` (the test
+    /// registry's [`super::registry::USER`]) with `password` on stdin.
+    pub fn login(&self, host: &str, password: &str) -> Run {
+        let mut cmd = self.command("skillc");
+        cmd.args([
+            "--json",
+            "login",
+            host,
+            "-u",
+            super::registry::USER,
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        std::io::Write::write_all(
+            child.stdin.as_mut().unwrap(),
+            format!("{password}\n").as_bytes(),
+        )
+        .unwrap();
+        let output = child.wait_with_output().unwrap();
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
     /// A command for a workspace binary with this home's environment.
     pub fn command(&self, binary: &str) -> Command {
         let mut cmd = Command::new(bin(binary));
