@@ -395,6 +395,9 @@ fn repository_lists_are_paged_capped_and_their_absence_explained() {
     std::fs::write(&catalog, serde_json::to_vec(&listed).unwrap()).unwrap();
     let (_, _, manifest) = skill("team/a", "1.0.0", "Alpha", "The first letter.", json!({}));
     fake.manifest("team/a", "1.0.0", &manifest);
+    // Tags no reference could name are left out, never asked for.
+    fake.manifest("team/a", &"x".repeat(200), &manifest);
+    fake.manifest("team/a", "bad tag", &manifest);
     let user = Home::new();
     user.write_config(&format!(
         "catalog:\n  refresh_interval: 0s\n  sources:\n    - registry: {}\n      namespace: team\n",

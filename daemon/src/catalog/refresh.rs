@@ -82,6 +82,9 @@ async fn read_repo(
         Err(RegistryError::NotFound { .. }) => return Ok(Read::Gone),
         Err(e) => return Err(e),
     };
+    // A tag no reference could name (a registry may list anything) is
+    // never put in a URL or the index.
+    names.retain(|t| crate::image::reference::tag_ok(t));
     names.truncate(MAX_TAGS);
     let hash = hash_tags(&names);
     let (registry_owned, path_owned) = (registry.to_string(), path.to_string());

@@ -69,7 +69,7 @@ pub(crate) fn component_ok(c: &str) -> bool {
     true
 }
 
-fn tag_ok(t: &str) -> bool {
+pub(crate) fn tag_ok(t: &str) -> bool {
     !t.is_empty()
         && t.len() <= 128
         && t.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
