@@ -607,3 +607,40 @@ fn show_reads_an_image_without_installing_it_and_says_what_installing_would_chan
         .expect_code(1);
     assert!(run.stderr.contains("1.1.0"), "{}", run.stderr);
 }
+
+#[test]
+fn quay_and_harbor_list_a_namespace_through_their_own_api() {
+    let fake = FakeRegistry::start();
+    // 120 repositories in the namespace (three of Quay's pages, two of
+    // Harbor's), and others around it.
+    let mut listed: Vec<String> = (0..120).map(|i| format!("team/s{i:03}")).collect();
+    listed.extend((0..30).map(|i| format!("other/r{i}")));
+    std::fs::write(
+        fake.root().join("catalog.json"),
+        serde_json::to_vec(&listed).unwrap(),
+    )
+    .unwrap();
+    let (_, _, manifest) = skill("team/s007", "1.0.0", "Seven", "Lucky number.", json!({}));
+    fake.manifest("team/s007", "1.0.0", &manifest);
+    for (api, pages) in [("quay", 3), ("harbor", 2)] {
+        let user = Home::new();
+        user.write_config(&format!(
+            "catalog:\n  refresh_interval: 0s\n  sources:\n    - registry: {}\n      namespace: team\n      api: {api}\n",
+            fake.host()
+        ));
+        let r = refresh_json(&user);
+        assert_eq!(r["catalog_pages"], pages, "{api}: {r}");
+        assert_eq!(r["repositories"], 120, "{api}: {r}");
+        assert_eq!(r["versions"], 1, "{api}: {r}");
+        assert_eq!(names(&search(&user, &["lucky"])), ["s007"], "{api}");
+    }
+    // Their APIs list one namespace: a source without one is refused
+    // when the config is read, saying what to set.
+    let user = Home::new();
+    user.write_config(&format!(
+        "catalog:\n  sources:\n    - registry: {}\n      api: harbor\n",
+        fake.host()
+    ));
+    let run = user.skillc(&["search", "x"]).expect_code(1);
+    assert!(run.stderr.contains("set namespace"), "{}", run.stderr);
+}

@@ -1,13 +1,16 @@
 //! Which repositories a source holds: its explicit list, or the registry's
 //! `GET /v2/_catalog`, page by page (`Link: <…>; rel="next"`), with the
 //! registry's credentials (basic, or a bearer token for the scope
-//! `registry:catalog:*`). Pages, repositories and bytes are capped: a
-//! registry cannot keep a refresh going forever or fill the memory.
+//! `registry:catalog:*`); or, where `/v2/_catalog` is not for everyone,
+//! Quay's repository API (`next_page` tokens; the credential's password as
+//! a bearer token, as skillctl sends it) or Harbor's (`page`, `page_size`;
+//! basic auth). Pages, repositories and bytes are capped: a registry
+//! cannot keep a refresh going forever or fill the memory.
 
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, LINK, WWW_AUTHENTICATE};
 
-use super::Source;
+use super::{Api, Source};
 use crate::registry::transport::Endpoint;
 use crate::registry::{Registries, RegistryError};
 
@@ -38,6 +41,11 @@ pub async fn list(registries: &Registries, source: &Source) -> Result<Listed, Re
         });
     }
     let endpoint = registries.endpoint(&source.registry, "").await?;
+    match source.api() {
+        Api::Quay => return list_api(&endpoint, source, Vendor::Quay).await,
+        Api::Harbor => return list_api(&endpoint, source, Vendor::Harbor).await,
+        Api::Auto | Api::Catalog => {}
+    }
     let prefix = source.namespace.as_ref().map(|ns| format!("{ns}/"));
     let base = format!("{}://{}", endpoint.scheme, endpoint.host);
     let mut url = format!("{base}/v2/_catalog?n={PAGE}");
@@ -84,6 +92,145 @@ pub async fn list(registries: &Registries, source: &Source) -> Result<Listed, Re
             break;
         }
         url = next;
+    }
+    listed.repositories.sort();
+    listed.repositories.dedup();
+    Ok(listed)
+}
+
+/// A registry's own repository API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Vendor {
+    Quay,
+    Harbor,
+}
+
+/// Harbor's page size (its largest).
+const HARBOR_PAGE: usize = 100;
+
+/// The repositories of `source.namespace` through Quay's or Harbor's API.
+async fn list_api(
+    endpoint: &Endpoint,
+    source: &Source,
+    vendor: Vendor,
+) -> Result<Listed, RegistryError> {
+    let host = &endpoint.host;
+    let namespace = source.namespace.clone().unwrap_or_default();
+    let base = format!("{}://{host}", endpoint.scheme);
+    let credential = match &endpoint.auth {
+        oci_client::secrets::RegistryAuth::Basic(u, p) => Some((u.clone(), p.clone())),
+        _ => None,
+    };
+    let mut listed = Listed::default();
+    let mut next_page: Option<String> = None;
+    loop {
+        let page = listed.pages as usize + 1;
+        let mut request = match vendor {
+            Vendor::Quay => {
+                let mut query = vec![("namespace", namespace.clone()), ("public", "true".into())];
+                if let Some(token) = &next_page {
+                    query.push(("next_page", token.clone()));
+                }
+                endpoint
+                    .http
+                    .get(format!("{base}/api/v1/repository"))
+                    .query(&query)
+            }
+            Vendor::Harbor => endpoint
+                .http
+                .get(format!("{base}/api/v2.0/projects/{namespace}/repositories"))
+                .query(&[
+                    ("page", page.to_string()),
+                    ("page_size", HARBOR_PAGE.to_string()),
+                ]),
+        };
+        request = match (&credential, vendor) {
+            (Some((_, password)), Vendor::Quay) => {
+                request.header(AUTHORIZATION, format!("Bearer {password}"))
+            }
+            (Some((user, password)), Vendor::Harbor) => request.basic_auth(user, Some(password)),
+            (None, _) => request,
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| crate::registry::error::from_request(host, &e))?;
+        let response = match response.status().as_u16() {
+            401 | 403 => return Err(RegistryError::NeedsLogin { host: host.clone() }),
+            404 => {
+                return Err(RegistryError::Other {
+                    host: host.clone(),
+                    message: format!(
+                        "its {} API does not know {namespace:?} (or is not there); check catalog.sources[].namespace and api",
+                        if vendor == Vendor::Quay {
+                            "Quay"
+                        } else {
+                            "Harbor"
+                        }
+                    ),
+                });
+            }
+            _ => checked(response, host)?,
+        };
+        let body = read_capped(response, MAX_PAGE_BYTES, host).await?;
+        listed.pages += 1;
+        let bad = |e: serde_json::Error| RegistryError::Other {
+            host: host.clone(),
+            message: format!("its repository API answered something else than a list: {e}"),
+        };
+        let (names, more) = match vendor {
+            Vendor::Quay => {
+                #[derive(serde::Deserialize)]
+                struct Repo {
+                    namespace: String,
+                    name: String,
+                }
+                #[derive(serde::Deserialize)]
+                struct Page {
+                    #[serde(default)]
+                    repositories: Vec<Repo>,
+                    #[serde(default)]
+                    next_page: Option<String>,
+                }
+                let page: Page = serde_json::from_slice(&body).map_err(bad)?;
+                let names: Vec<String> = page
+                    .repositories
+                    .into_iter()
+                    .map(|r| format!("{}/{}", r.namespace, r.name))
+                    .collect();
+                let more = page.next_page.filter(|t| Some(t) != next_page.as_ref());
+                next_page = more.clone();
+                (names, more.is_some())
+            }
+            Vendor::Harbor => {
+                #[derive(serde::Deserialize)]
+                struct Repo {
+                    name: String,
+                }
+                let page: Vec<Repo> = serde_json::from_slice(&body).map_err(bad)?;
+                let full = page.len() >= HARBOR_PAGE;
+                (page.into_iter().map(|r| r.name).collect(), full)
+            }
+        };
+        let prefix = format!("{namespace}/");
+        listed.repositories.extend(
+            names
+                .into_iter()
+                .filter(|r| r.starts_with(&prefix))
+                .filter(|r| r.split('/').all(crate::image::reference::component_ok)),
+        );
+        if listed.repositories.len() > MAX_REPOSITORIES {
+            listed.repositories.truncate(MAX_REPOSITORIES);
+            listed.truncated = Some(format!("more than {MAX_REPOSITORIES} repositories"));
+            break;
+        }
+        if !more {
+            break;
+        }
+        if listed.pages as usize >= MAX_PAGES {
+            listed.truncated = Some(format!("more than {MAX_PAGES} pages"));
+            break;
+        }
     }
     listed.repositories.sort();
     listed.repositories.dedup();

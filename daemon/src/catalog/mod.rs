@@ -56,6 +56,35 @@ pub struct Source {
     /// the registry's catalog: for registries that do not offer one.
     #[serde(default)]
     pub repositories: Vec<String>,
+    /// How the repositories are listed: `catalog` (`/v2/_catalog`),
+    /// `quay` (Quay's `/api/v1/repository?namespace=`), `harbor`
+    /// (Harbor's `/api/v2.0/projects/{namespace}/repositories`), or
+    /// `auto` (the default: quay for a host whose name holds "quay", as
+    /// skillctl decides, else catalog).
+    #[serde(default)]
+    pub api: Api,
+}
+
+/// How a source's repositories are listed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Api {
+    #[default]
+    Auto,
+    Catalog,
+    Quay,
+    Harbor,
+}
+
+impl Source {
+    /// The listing this source uses (`auto` decided).
+    pub fn api(&self) -> Api {
+        match self.api {
+            Api::Auto if self.registry.to_ascii_lowercase().contains("quay") => Api::Quay,
+            Api::Auto => Api::Catalog,
+            other => other,
+        }
+    }
 }
 
 impl CatalogConfig {
@@ -73,6 +102,20 @@ impl CatalogConfig {
                         source.registry
                     ));
                 }
+            }
+            if matches!(source.api(), Api::Quay | Api::Harbor)
+                && source.namespace.is_none()
+                && source.repositories.is_empty()
+            {
+                return Err(format!(
+                    "catalog.sources: {} is listed through its {} API, which lists one namespace (organisation or project): set namespace",
+                    source.registry,
+                    if source.api() == Api::Quay {
+                        "Quay"
+                    } else {
+                        "Harbor"
+                    }
+                ));
             }
             for repo in &source.repositories {
                 if !repo.split('/').all(crate::image::reference::component_ok) {
