@@ -79,11 +79,7 @@ async fn show_inner(
     };
     let digest = subject.digest.clone();
     let tmp = state.config().paths.data_dir.join("tmp");
-    let build = state.config().build;
-    let limits = crate::image::unpack::UnpackLimits {
-        max_bytes: build.max_bytes,
-        max_entries: build.max_files.saturating_mul(2),
-    };
+    let limits = crate::image::unpack::UnpackLimits::of_build(&state.config().build);
     let content = tokio::task::spawn_blocking(move || {
         crate::catalog::show::read(&store, &subject, &tmp, limits, &installs)
     })

@@ -23,11 +23,7 @@ use crate::registry::{RegistryError, pull, push, remote, transport};
 use crate::state::State;
 
 fn unpack_limits(state: &State) -> UnpackLimits {
-    let build = state.config().build;
-    UnpackLimits {
-        max_bytes: build.max_bytes,
-        max_entries: build.max_files.saturating_mul(2),
-    }
+    UnpackLimits::of_build(&state.config().build)
 }
 
 pub async fn pull(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {

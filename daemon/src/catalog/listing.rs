@@ -271,16 +271,10 @@ async fn get(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let Some(params) = challenge.strip_prefix("Bearer ") else {
+    let Some(bearer) = crate::registry::transport::BearerChallenge::parse(&challenge) else {
         return Err(RegistryError::NeedsLogin { host: host.clone() });
     };
-    let param = |name: &str| {
-        params.split(',').find_map(|p| {
-            let (k, v) = p.trim().split_once('=')?;
-            (k == name).then(|| v.trim_matches('"').to_string())
-        })
-    };
-    let realm = param("realm").ok_or_else(|| RegistryError::Other {
+    let realm = bearer.realm.ok_or_else(|| RegistryError::Other {
         host: host.clone(),
         message: "the registry's bearer challenge has no realm".into(),
     })?;
@@ -288,7 +282,7 @@ async fn get(
         .http
         .get(realm)
         .query(&[("scope", "registry:catalog:*")]);
-    if let Some(service) = param("service") {
+    if let Some(service) = bearer.service {
         request = request.query(&[("service", service)]);
     }
     if let Some((u, p)) = &basic {

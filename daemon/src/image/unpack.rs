@@ -24,6 +24,17 @@ pub struct UnpackLimits {
     pub max_entries: u64,
 }
 
+impl UnpackLimits {
+    /// The limits of an install: what a build may pack (`build:` in
+    /// config.yaml), with room for the folders beside the files.
+    pub fn of_build(build: &crate::image::walk::WalkLimits) -> UnpackLimits {
+        UnpackLimits {
+            max_bytes: build.max_bytes,
+            max_entries: build.max_files.saturating_mul(2),
+        }
+    }
+}
+
 /// Reads each regular file as a layer is unpacked (the content scanner,
 /// so a layer is inflated once for both): it is handed the file's first
 /// `head()` + 1 bytes (one more than it reads, so it can tell a file was

@@ -375,11 +375,7 @@ pub async fn record_refusal(
 }
 
 fn limits(state: &State) -> UnpackLimits {
-    let build = state.config().build;
-    UnpackLimits {
-        max_bytes: build.max_bytes,
-        max_entries: build.max_files.saturating_mul(2),
-    }
+    UnpackLimits::of_build(&state.config().build)
 }
 
 async fn install_inner(

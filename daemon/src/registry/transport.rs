@@ -254,6 +254,31 @@ impl Transport {
     }
 }
 
+/// A `WWW-Authenticate: Bearer realm="…",service="…"` challenge.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct BearerChallenge {
+    /// The token service's URL.
+    pub realm: Option<String>,
+    pub service: Option<String>,
+}
+
+impl BearerChallenge {
+    /// The challenge in the header value `header`, if it is a bearer one.
+    pub fn parse(header: &str) -> Option<BearerChallenge> {
+        let params = header.strip_prefix("Bearer ")?;
+        let param = |name: &str| {
+            params.split(',').find_map(|p| {
+                let (k, v) = p.trim().split_once('=')?;
+                (k == name).then(|| v.trim_matches('"').to_string())
+            })
+        };
+        Some(BearerChallenge {
+            realm: param("realm"),
+            service: param("service"),
+        })
+    }
+}
+
 /// Check `auth` against `host`'s `/v2/` (basic, or the bearer token
 /// service's answer to those credentials): Ok when the registry accepts them.
 pub async fn check_login(
@@ -290,14 +315,8 @@ pub async fn check_login(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let response = if let Some(params) = challenge.strip_prefix("Bearer ") {
-        let param = |name: &str| {
-            params.split(',').find_map(|p| {
-                let (k, v) = p.trim().split_once('=')?;
-                (k == name).then(|| v.trim_matches('"').to_string())
-            })
-        };
-        let realm = param("realm").ok_or_else(|| RegistryError::Other {
+    let response = if let Some(bearer) = BearerChallenge::parse(&challenge) {
+        let realm = bearer.realm.ok_or_else(|| RegistryError::Other {
             host: host.to_string(),
             message: "the registry's bearer challenge has no realm".into(),
         })?;
@@ -305,7 +324,7 @@ pub async fn check_login(
             .http
             .get(realm)
             .basic_auth(username, Some(password));
-        if let Some(service) = param("service") {
+        if let Some(service) = bearer.service {
             request = request.query(&[("service", service)]);
         }
         request.send().await.map_err(|e| from_request(host, &e))?
