@@ -15,10 +15,11 @@ use std::time::Instant;
 use skilld::catalog::entry::Entry;
 use skilld::index::Index;
 use skilld::proto::catalog::SearchRequest;
+use skilld::proto::images::Lifecycle;
 
 const REPOSITORIES: usize = 2000;
 const VERSIONS: [&str; 5] = ["1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.1.0-testing"];
-const QUERIES: usize = 61;
+const QUERIES: usize = 80;
 
 fn vocabulary() -> Vec<String> {
     let stems = [
@@ -111,13 +112,17 @@ fn main() {
             .write(move |conn| {
                 let tx = conn.transaction()?;
                 for (path, tags, new) in &repos {
+                    let read = skilld::index::catalog::RepoRead {
+                        tags_hash: "h",
+                        tags,
+                        new,
+                        signed: &[],
+                    };
                     skilld::index::catalog::write_repo(
                         &tx,
                         "registry.test",
                         path,
-                        "h",
-                        tags,
-                        new,
+                        &read,
                         "2026-12-03T00:00:00Z",
                     )?;
                 }
@@ -126,28 +131,41 @@ fn main() {
             .await
             .unwrap();
     });
+    // A quarter each: one word, two words, one word and a tag, one word
+    // and a status (the catalog page's filters); a third of the single
+    // words a bare stem (`pdf`), which as a prefix matches a third of the
+    // catalog.
+    let statuses = [Lifecycle::Published, Lifecycle::Testing];
+    let word = |i: usize| {
+        if (i / 4).is_multiple_of(3) {
+            words[((i * 7) % 30) * 10].clone()
+        } else {
+            words[(i * 7) % words.len()].clone()
+        }
+    };
     let queries: Vec<SearchRequest> = (0..QUERIES)
         .map(|i| SearchRequest {
-            query: match i % 3 {
-                0 => words[(i * 7) % words.len()].clone(),
+            query: match i % 4 {
                 1 => format!(
                     "{} {}",
                     words[(i * 11) % words.len()],
                     words[(i * 13) % words.len()]
                 ),
-                _ => words[(i * 5) % words.len()].clone(),
+                _ => word(i),
             },
-            tags: if i % 3 == 2 {
+            tags: if i % 4 == 2 {
                 vec![format!("t{}", i % 30)]
             } else {
                 vec![]
             },
+            status: (i % 4 == 3).then_some(statuses[i % 2]),
             ..SearchRequest::default()
         })
         .collect();
     let mut search = Vec::new();
     let mut plain = Vec::new();
     let mut filtered = Vec::new();
+    let mut by_status = Vec::new();
     let mut floor = Vec::new();
     let mut ratios = Vec::new();
     let mut matched = Vec::new();
@@ -174,8 +192,10 @@ fn main() {
             matched.push(n as f64);
             let _ = answer.total;
             search.push(s);
-            if q.tags.is_empty() {
+            if q.tags.is_empty() && q.status.is_none() {
                 plain.push(s);
+            } else if q.status.is_some() {
+                by_status.push(s);
             } else {
                 filtered.push(s);
             }
@@ -190,11 +210,13 @@ fn main() {
     let s = median(search.clone());
     let max = |v: &[f64]| v.iter().copied().fold(0.0, f64::max) * 1e3;
     println!(
-        "  without filters: median {:.3} ms, slowest {:.3} ms; with a tag filter: median {:.3} ms, slowest {:.3} ms",
+        "  without filters: median {:.3} ms, slowest {:.3} ms; with a tag filter: median {:.3} ms, slowest {:.3} ms; with a status filter: median {:.3} ms, slowest {:.3} ms",
         median(plain.clone()) * 1e3,
         max(&plain),
         median(filtered.clone()) * 1e3,
-        max(&filtered)
+        max(&filtered),
+        median(by_status.clone()) * 1e3,
+        max(&by_status)
     );
     println!(
         "search over {} versions: median {:.3} ms per query (FTS5 match alone: {:.3} ms; ratio {:.2}x; median {} repositories matched) — target under 5 ms: {}",

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use skilld::cli::Args;
+use skilld::cli::{Args, CatalogArgs, Command};
 use skilld::proto::paths::{Overrides, Paths};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -59,6 +59,9 @@ fn start(args: Args) -> anyhow::Result<()> {
     };
     let paths = Paths::from_env(&overrides)?;
     let mut config = skilld::Config::load(paths)?;
+    if let Some(Command::Catalog(catalog)) = args.command {
+        return serve_catalog(config, catalog);
+    }
     config.exit_when_idle = args.exit_when_idle;
     skilld::memory::one_arena();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -92,4 +95,23 @@ fn start(args: Args) -> anyhow::Result<()> {
     runtime.shutdown_timeout(grace);
     std::mem::forget(held);
     std::process::exit(0)
+}
+
+/// `skilld catalog`: the team catalog server, until SIGTERM or SIGINT.
+fn serve_catalog(config: skilld::Config, args: CatalogArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        // Searches run on blocking threads, one SQLite reader each.
+        .max_blocking_threads(8)
+        .enable_all()
+        .build()?;
+    let grace = config.limits.shutdown_grace;
+    runtime.block_on(async {
+        let token = CancellationToken::new();
+        shutdown_on_signals(token.clone()).await?;
+        skilld::catalog::server::run(config, args.listen, token).await?;
+        anyhow::Ok(())
+    })?;
+    runtime.shutdown_timeout(grace);
+    Ok(())
 }

@@ -11,12 +11,22 @@
 //!   indexed after the measures above): one query's answer from the daemon
 //!   (`POST /v1/catalog/search` on its socket: connect, request, answer;
 //!   target under 5 ms) and `skillc --json search` end to end (target under
-//!   20 ms) beside `skillc --json status`, the client's own round trip.
+//!   20 ms) beside `skillc --json status`, the client's own round trip;
+//! - the team catalog server (`skilld catalog`, over the same index) under
+//!   load: 50 clients, each on its own keep-alive connection, searching the
+//!   web page (`GET /?q=…`, a third of them with a status or tag filter)
+//!   back to back for 10 s (the server saturated: its throughput), and
+//!   each once every 250 ms (50 people searching at once); the median and
+//!   95th percentile of a search's answer (target under 50 ms), beside
+//!   `/healthz` under the same load (the server's own floor) and one client
+//!   alone. The load runs on the same 2 cores.
 //!
 //! Run (release binaries):
 //!   cargo build --release --workspace && cargo bench -p skilld-tests --bench catalog
 
-use std::time::Instant;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use skilld_tests::helper::bench::{median, timed};
@@ -103,6 +113,84 @@ fn skills(
         }
     }
     items
+}
+
+/// One keep-alive client: GET each of `paths` in turn until `until`, one
+/// every `every` (back to back when zero); the time of each answer
+/// (seconds).
+fn client(addr: &str, paths: &[String], until: Instant, every: Duration) -> Vec<f64> {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_nodelay(true).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    let mut times = Vec::new();
+    let mut i = 0;
+    let mut next = Instant::now();
+    while Instant::now() < until {
+        let path = &paths[i % paths.len()];
+        i += 1;
+        if let Some(wait) = next.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        next += every;
+        let start = Instant::now();
+        write!(writer, "GET {path} HTTP/1.1\r\nhost: catalog\r\n\r\n").unwrap();
+        let mut length = 0usize;
+        let mut status = String::new();
+        reader.read_line(&mut status).unwrap();
+        assert!(status.contains(" 200 "), "{path}: {status}");
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        times.push(start.elapsed().as_secs_f64());
+    }
+    times
+}
+
+/// `clients` clients over `paths` for `duration`, each asking once every
+/// `every` (back to back when zero; their starts spread over it): every
+/// answer's time.
+fn load(
+    addr: &str,
+    paths: &[String],
+    clients: usize,
+    duration: Duration,
+    every: Duration,
+) -> Vec<f64> {
+    let until = Instant::now() + duration;
+    let threads: Vec<_> = (0..clients)
+        .map(|c| {
+            let addr = addr.to_string();
+            // Each client starts at a different query, at its own moment.
+            let mut mine = paths.to_vec();
+            mine.rotate_left(c % paths.len());
+            let offset = every.mul_f64(c as f64 / clients as f64);
+            std::thread::spawn(move || {
+                std::thread::sleep(offset);
+                client(&addr, &mine, until, every)
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect()
+}
+
+fn percentile(mut values: Vec<f64>, p: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[((values.len() - 1) as f64 * p).round() as usize]
 }
 
 fn ms(s: f64) -> String {
@@ -247,5 +335,76 @@ fn main() {
         ms(median(status)),
         median(ratios),
         if c < 0.020 { "met" } else { "**not met**" }
+    );
+
+    // The team catalog server over the same index, under 50 clients.
+    let server = user.spawn_daemon(&["catalog", "--listen", "127.0.0.1:0"]);
+    let mut addr = String::new();
+    skilld_tests::helper::wait_until("skilld catalog", Duration::from_secs(60), || {
+        match server.stderr().split("serving http://").nth(1) {
+            Some(rest) => {
+                addr = rest.split('/').next().unwrap().to_string();
+                true
+            }
+            None => false,
+        }
+    });
+    let statuses = ["published", "testing"];
+    let paths: Vec<String> = (0..60)
+        .map(|i| match i % 3 {
+            0 => format!("/?q={}", words[(i * 7) % words.len()]),
+            1 => format!(
+                "/?q={}&status={}",
+                words[(i * 11) % words.len()],
+                statuses[i % 2]
+            ),
+            _ => format!("/?q={}&tag=t{}", words[(i * 5) % words.len()], i % 30),
+        })
+        .collect();
+    const CLIENTS: usize = 50;
+    // One client alone: a search's own time on the page, no queue.
+    let none = Duration::ZERO;
+    let alone = load(&addr, &paths, 1, Duration::from_secs(3), none);
+    let searches = load(&addr, &paths, CLIENTS, Duration::from_secs(10), none);
+    let health = load(
+        &addr,
+        &["/healthz".to_string()],
+        CLIENTS,
+        Duration::from_secs(5),
+        none,
+    );
+    // 50 people searching at once, each a search every 250 ms.
+    let pace = Duration::from_millis(250);
+    let paced = load(&addr, &paths, CLIENTS, Duration::from_secs(10), pace);
+    let (p50, p95) = (
+        percentile(searches.clone(), 0.5),
+        percentile(searches.clone(), 0.95),
+    );
+    println!(
+        "| catalog page search, {CLIENTS} concurrent clients, {versions} versions | **median {}, 95th percentile {}** ({} searches in 10 s) | `/healthz` under the same load: median {}, 95th percentile {} | under 50 ms: {} |",
+        ms(p50),
+        ms(p95),
+        searches.len(),
+        ms(percentile(health.clone(), 0.5)),
+        ms(percentile(health, 0.95)),
+        if p95 < 0.050 { "met" } else { "**not met**" }
+    );
+    let (p50, p95) = (
+        percentile(paced.clone(), 0.5),
+        percentile(paced.clone(), 0.95),
+    );
+    println!(
+        "| catalog page search, {CLIENTS} concurrent clients each searching every 250 ms ({} a second offered) | **median {}, 95th percentile {}** ({} searches in 10 s) | - | under 50 ms: {} |",
+        CLIENTS as f64 / pace.as_secs_f64(),
+        ms(p50),
+        ms(p95),
+        paced.len(),
+        if p95 < 0.050 { "met" } else { "**not met**" }
+    );
+    println!(
+        "| catalog page search, one client alone | median {}, 95th percentile {} ({} searches in 3 s) | - | - |",
+        ms(percentile(alone.clone(), 0.5)),
+        ms(percentile(alone.clone(), 0.95)),
+        alone.len()
     );
 }

@@ -68,7 +68,7 @@ pub fn clean(text: &str, max: usize) -> String {
 
 /// Format characters that hide or reorder text on a terminal or a page:
 /// bidirectional controls, zero-width characters, Unicode tags.
-fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}'
         | '\u{FEFF}' | '\u{E0000}'..='\u{E007F}')

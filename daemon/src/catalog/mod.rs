@@ -13,6 +13,7 @@ pub mod entry;
 pub mod listing;
 pub mod refresh;
 pub mod search;
+pub mod server;
 pub mod show;
 
 use std::time::Duration;

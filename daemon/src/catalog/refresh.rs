@@ -43,6 +43,7 @@ enum Read {
         hash: String,
         tags: Vec<(String, String)>,
         new: Vec<(String, Entry)>,
+        signed: Vec<String>,
     },
     Gone,
 }
@@ -77,7 +78,7 @@ async fn read_repo(
         digest: None,
     };
     counts.tag_lists.fetch_add(1, Ordering::Relaxed);
-    let mut names = match remote::tag_names(registries, &repository).await {
+    let mut names = match remote::all_tag_names(registries, &repository).await {
         Ok(names) => names,
         Err(RegistryError::NotFound { .. }) => return Ok(Read::Gone),
         Err(e) => return Err(e),
@@ -86,7 +87,16 @@ async fn read_repo(
     // never put in a URL or the index.
     names.retain(|t| crate::image::reference::tag_ok(t));
     names.truncate(MAX_TAGS);
+    // A new signature changes the list, so the repository is read again.
     let hash = hash_tags(&names);
+    // cosign's signature tags say which digests are signed; they and its
+    // other tags are not versions, and are never fetched.
+    let signed: Vec<String> = names
+        .iter()
+        .filter_map(|t| t.strip_prefix("sha256-")?.strip_suffix(".sig"))
+        .map(|hex| format!("sha256:{hex}"))
+        .collect();
+    names.retain(|t| !remote::is_cosign_tag(t));
     let (registry_owned, path_owned) = (registry.to_string(), path.to_string());
     let known: Option<KnownRepo> = index
         .read(move |conn| crate::index::catalog::known_repo(conn, &registry_owned, &path_owned))
@@ -151,7 +161,12 @@ async fn read_repo(
         }
         tags.push((tag, digest));
     }
-    Ok(Read::Changed { hash, tags, new })
+    Ok(Read::Changed {
+        hash,
+        tags,
+        new,
+        signed,
+    })
 }
 
 /// The repositories the index holds of `source`.
@@ -238,15 +253,24 @@ pub async fn refresh(
                     // Written as each repository is read: a refresh stopped
                     // half way keeps what it read.
                     let outcome = match read {
-                        Ok(Read::Changed { hash, tags, new }) => {
+                        Ok(Read::Changed {
+                            hash,
+                            tags,
+                            new,
+                            signed,
+                        }) => {
                             counts.changed.fetch_add(1, Ordering::Relaxed);
                             let (r, p) = (registry.clone(), path.clone());
                             index
                                 .write(move |conn| {
                                     let tx = conn.transaction()?;
-                                    crate::index::catalog::write_repo(
-                                        &tx, &r, &p, &hash, &tags, &new, &now,
-                                    )?;
+                                    let read = crate::index::catalog::RepoRead {
+                                        tags_hash: &hash,
+                                        tags: &tags,
+                                        new: &new,
+                                        signed: &signed,
+                                    };
+                                    crate::index::catalog::write_repo(&tx, &r, &p, &read, &now)?;
                                     tx.commit()
                                 })
                                 .await

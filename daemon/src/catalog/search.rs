@@ -12,6 +12,8 @@ use std::collections::HashMap;
 use skilld_proto::catalog::{CatalogSkill, SearchRequest, SearchResponse};
 use skilld_proto::images::Lifecycle;
 
+use rusqlite::Connection;
+
 use crate::index::Index;
 use crate::index::catalog::{Found, Version};
 
@@ -151,36 +153,36 @@ pub async fn search(
     index: &Index,
     request: SearchRequest,
 ) -> Result<SearchResponse, crate::index::IndexError> {
-    index
-        .read(move |conn| {
-            let fts = fts_query(&request.query);
-            let installed = crate::index::catalog::installed(conn)?;
-            let refreshed = crate::index::catalog::meta(conn, "refreshed_at")?;
-            let filtered = request.status.is_some()
-                || !request.tags.is_empty()
-                || request.namespace.is_some()
-                || request.compatibility.is_some();
-            if filtered {
-                let filters = crate::index::catalog::Filters {
-                    status: request.status.map(Lifecycle::as_str),
-                    namespace: request.namespace.as_deref(),
-                    compatibility: request.compatibility.as_deref(),
-                    tags: &request.tags,
-                };
-                let found = crate::index::catalog::search(conn, fts.as_deref(), &filters)?;
-                return Ok(answer(&request, found, &installed, refreshed));
-            }
-            // Without filters each repository's shown version is kept in
-            // the index: one row per result, the count from FTS alone.
-            let limit = request.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
-            let wanted = request.query.trim().to_lowercase();
-            let (found, total) =
-                crate::index::catalog::search_shown(conn, fts.as_deref(), &wanted, limit)?;
-            let mut response = answer(&request, found, &installed, refreshed);
-            response.total = total;
-            Ok(response)
-        })
-        .await
+    index.read(move |conn| search_in(conn, &request)).await
+}
+
+/// Answer `request` from the catalog tables of `conn`.
+pub fn search_in(conn: &Connection, request: &SearchRequest) -> rusqlite::Result<SearchResponse> {
+    search_page(conn, request, 0)
+}
+
+/// [`search_in`], the results after the first `offset` (a page of them).
+pub fn search_page(
+    conn: &Connection,
+    request: &SearchRequest,
+    offset: usize,
+) -> rusqlite::Result<SearchResponse> {
+    let fts = fts_query(&request.query);
+    let installed = crate::index::catalog::installed(conn)?;
+    let refreshed = crate::index::catalog::meta(conn, "refreshed_at")?;
+    let filters = crate::index::catalog::Filters {
+        status: request.status.map(Lifecycle::as_str),
+        namespace: request.namespace.as_deref(),
+        compatibility: request.compatibility.as_deref(),
+        tags: &request.tags,
+    };
+    let limit = request.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
+    let wanted = request.query.trim().to_lowercase();
+    let (found, total) =
+        crate::index::catalog::search(conn, fts.as_deref(), &wanted, &filters, (limit, offset))?;
+    let mut response = answer(request, found, &installed, refreshed);
+    response.total = total;
+    Ok(response)
 }
 
 #[cfg(test)]

@@ -78,18 +78,35 @@ fn entry_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<(String, Ent
     ))
 }
 
+/// What a refresh read of one repository.
+#[derive(Debug, Clone, Copy)]
+pub struct RepoRead<'a> {
+    /// The hash of its tag list.
+    pub tags_hash: &'a str,
+    /// Its tags and the manifest digest each names.
+    pub tags: &'a [(String, String)],
+    /// The manifests new to the index, by digest.
+    pub new: &'a [(String, Entry)],
+    /// The digests its cosign signature tags name.
+    pub signed: &'a [String],
+}
+
 /// Write what a refresh read of one repository: its tag-list hash, its
-/// tags (replacing the old ones), the manifests new to the index, and its
-/// searched text (from the version `shown` picks).
+/// tags (replacing the old ones), the manifests new to the index, the
+/// signed digests, and its searched text (from the version `shown` picks).
 pub fn write_repo(
     tx: &Connection,
     registry: &str,
     path: &str,
-    tags_hash: &str,
-    tags: &[(String, String)],
-    new: &[(String, Entry)],
+    read: &RepoRead<'_>,
     now: &str,
 ) -> rusqlite::Result<()> {
+    let RepoRead {
+        tags_hash,
+        tags,
+        new,
+        signed,
+    } = *read;
     for (digest, e) in new {
         let inserted = tx.prepare_cached(
             "INSERT OR IGNORE INTO catalog_manifests (digest, skill, version, status, display_name, description, namespace, authors, license, compatibility, tags_json, word_count, created, source, revision) \
@@ -123,9 +140,16 @@ pub fn write_repo(
         }
     }
     tx.execute(
-        "INSERT INTO catalog_repos (registry, path, name, tags_hash, checked_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-         ON CONFLICT (registry, path) DO UPDATE SET tags_hash = excluded.tags_hash, checked_at = excluded.checked_at",
-        params![registry, path, crate::catalog::search::name_of(path), tags_hash, now],
+        "INSERT INTO catalog_repos (registry, path, name, tags_hash, checked_at, signed) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (registry, path) DO UPDATE SET tags_hash = excluded.tags_hash, checked_at = excluded.checked_at, signed = excluded.signed",
+        params![
+            registry,
+            path,
+            crate::catalog::search::name_of(path),
+            tags_hash,
+            now,
+            serde_json::to_string(signed).unwrap_or_else(|_| "[]".into())
+        ],
     )?;
     let id: i64 = tx.query_row(
         "SELECT id FROM catalog_repos WHERE registry = ?1 AND path = ?2",
@@ -143,13 +167,21 @@ pub fn write_repo(
     tx.execute("DELETE FROM catalog_text WHERE rowid = ?1", [id])?;
     let all: Vec<&Version> = versions.iter().collect();
     let shown = crate::catalog::search::shown(&all, None);
+    let mut statuses: Vec<&str> = versions
+        .iter()
+        .filter_map(|v| v.entry.status.as_deref())
+        .filter(|s| skilld_proto::images::Lifecycle::parse(s).is_some())
+        .collect();
+    statuses.sort_unstable();
+    statuses.dedup();
     tx.execute(
-        "UPDATE catalog_repos SET shown_tag = ?2, shown = (SELECT id FROM catalog_manifests WHERE digest = ?3), versions = ?4 WHERE id = ?1",
+        "UPDATE catalog_repos SET shown_tag = ?2, shown = (SELECT id FROM catalog_manifests WHERE digest = ?3), versions = ?4, statuses = ?5 WHERE id = ?1",
         params![
             id,
             shown.map(|v| v.tag.as_str()),
             shown.map(|v| v.digest.as_str()),
-            versions.len() as i64
+            versions.len() as i64,
+            format!(",{},", statuses.join(",")),
         ],
     )?;
     if let Some(shown) = shown {
@@ -260,8 +292,8 @@ pub struct Found {
     pub path: String,
     /// bm25 rank (lower is better; 0 without a query).
     pub rank: f64,
-    /// Its skill versions: all of them, or (from [`search_shown`]) only
-    /// the one shown without filters.
+    /// Its skill versions that pass the search's filters, or without
+    /// filters only the one shown.
     pub versions: Vec<Version>,
     /// How many skill versions it has.
     pub count: u32,
@@ -278,115 +310,174 @@ pub struct Filters<'a> {
     pub tags: &'a [String],
 }
 
+/// The SQL condition on manifest `m` that `filters` ask for, binding its
+/// values from `?first` on (in the order of [`filter_values`]).
+fn filter_sql(filters: &Filters<'_>, first: usize) -> String {
+    let mut sql = format!(
+        "m.skill = 1 AND (?{a} IS NULL OR m.status = ?{a}) AND (?{b} IS NULL OR m.namespace = ?{b} COLLATE NOCASE) \
+         AND (?{c} IS NULL OR instr(lower(m.compatibility), lower(?{c})) > 0)",
+        a = first,
+        b = first + 1,
+        c = first + 2
+    );
+    for i in 0..filters.tags.len() {
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM catalog_keywords k WHERE k.manifest = m.id AND k.keyword = lower(?{}))",
+            first + 3 + i
+        ));
+    }
+    sql
+}
+
+fn filter_values<'a>(filters: &'a Filters<'a>) -> Vec<&'a dyn rusqlite::ToSql> {
+    let mut values: Vec<&dyn rusqlite::ToSql> =
+        vec![&filters.status, &filters.namespace, &filters.compatibility];
+    for t in filters.tags {
+        values.push(t);
+    }
+    values
+}
+
+impl Filters<'_> {
+    fn any(&self) -> bool {
+        self.status.is_some()
+            || self.namespace.is_some()
+            || self.compatibility.is_some()
+            || !self.tags.is_empty()
+    }
+}
+
 /// The repositories whose text matches the FTS5 expression `fts` (every
-/// repository when None), best first (by path without a query), each with
-/// its skill versions that pass `filters` (a repository none passes is
-/// left out), and how many skill versions it has.
+/// repository when None) and that have a skill version passing `filters`:
+/// an exact `name` first, then by rank (by path without a query); `limit`
+/// of them after the first `offset`, and how many there are in all. Each
+/// comes with its versions that pass the filters, or without filters only
+/// the version a search shows (kept in `catalog_repos`).
+///
+/// Ranking and filtering read integer keys and the FTS rank alone; the
+/// versions' text is read only for the repositories returned, so a broad
+/// word matching a third of the catalog costs its bm25 and little more.
 pub fn search(
     conn: &Connection,
     fts: Option<&str>,
+    name: &str,
     filters: &Filters<'_>,
-) -> rusqlite::Result<Vec<Found>> {
+    (limit, offset): (usize, usize),
+) -> rusqlite::Result<(Vec<Found>, u64)> {
     let source = match fts {
         Some(_) => {
             "(SELECT rowid, bm25(catalog_text, 10.0, 5.0, 1.0, 3.0) AS rank FROM catalog_text WHERE catalog_text MATCH ?1) f \
              JOIN catalog_repos r ON r.id = f.rowid"
         }
-        None => "(SELECT ?1 AS q, 0.0 AS rank) f JOIN catalog_repos r ON r.shown IS NOT NULL",
+        None => "(SELECT ?1 AS q, 0.0 AS rank) f JOIN catalog_repos r",
     };
-    let mut sql = format!(
-        "SELECT r.id, r.registry, r.path, f.rank, t.tag, r.versions, {ENTRY_COLUMNS} \
-         FROM {source} \
-         JOIN catalog_tags t ON t.repo = r.id JOIN catalog_manifests m ON m.id = t.manifest AND m.skill = 1 \
-         WHERE (?2 IS NULL OR m.status = ?2) AND (?3 IS NULL OR m.namespace = ?3 COLLATE NOCASE) \
-         AND (?4 IS NULL OR instr(lower(m.compatibility), lower(?4)) > 0)"
-    );
-    for i in 0..filters.tags.len() {
-        sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM catalog_keywords k WHERE k.manifest = m.id AND k.keyword = lower(?{}))",
-            5 + i
-        ));
-    }
-    sql.push_str(" ORDER BY f.rank, r.path, r.registry, r.id");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut values: Vec<&dyn rusqlite::ToSql> = vec![
-        &fts,
-        &filters.status,
-        &filters.namespace,
-        &filters.compatibility,
-    ];
-    for t in filters.tags {
-        values.push(t);
-    }
-    let mut rows = stmt.query(values.as_slice())?;
-    let mut found: Vec<Found> = Vec::new();
-    while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        let (digest, entry) = entry_from(r, 6)?;
-        let version = Version {
-            tag: r.get(4)?,
-            digest,
-            entry,
-        };
-        match found.last_mut() {
-            Some(last) if last.id == id => last.versions.push(version),
-            _ => found.push(Found {
-                id,
-                registry: r.get(1)?,
-                path: r.get(2)?,
-                rank: r.get(3)?,
-                versions: vec![version],
-                count: r.get::<_, i64>(5)?.max(0) as u32,
-            }),
+    let mut passing = String::new();
+    if let Some(status) = filters.status {
+        // Only the lifecycle states are kept per repository.
+        if skilld_proto::images::Lifecycle::parse(status).is_some() {
+            passing.push_str(" AND instr(r.statuses, ',' || ?4 || ',') > 0");
         }
     }
-    Ok(found)
+    let only_status = filters.namespace.is_none()
+        && filters.compatibility.is_none()
+        && filters.tags.is_empty()
+        && filters
+            .status
+            .is_some_and(|s| skilld_proto::images::Lifecycle::parse(s).is_some());
+    if filters.any() && !only_status {
+        // Each tag narrows the repositories first, from its own index.
+        for i in 0..filters.tags.len() {
+            passing.push_str(&format!(
+                " AND r.id IN (SELECT tk.repo FROM catalog_keywords k JOIN catalog_tags tk ON tk.manifest = k.manifest WHERE k.keyword = lower(?{}))",
+                7 + i
+            ));
+        }
+        passing.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM catalog_tags t JOIN catalog_manifests m ON m.id = t.manifest WHERE t.repo = r.id AND {})",
+            filter_sql(filters, 4)
+        ));
+    }
+    let sql = format!(
+        "SELECT r.id, r.registry, r.path, f.rank, r.versions, r.shown, r.shown_tag, count(*) OVER () \
+         FROM {source} WHERE r.shown IS NOT NULL{passing} \
+         ORDER BY (r.name = ?2) DESC, f.rank, r.path, r.registry, r.id LIMIT ?3 OFFSET {offset}"
+    );
+    let limit = limit as i64;
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![&fts, &name, &limit];
+    if only_status {
+        values.push(&filters.status);
+    } else if filters.any() {
+        values.extend(filter_values(filters));
+    }
+    let mut total = 0u64;
+    let ranked: Vec<(Found, i64, String)> = conn
+        .prepare_cached(&sql)?
+        .query_map(values.as_slice(), |r| {
+            Ok((
+                Found {
+                    id: r.get(0)?,
+                    registry: r.get(1)?,
+                    path: r.get(2)?,
+                    rank: r.get(3)?,
+                    versions: Vec::new(),
+                    count: r.get::<_, i64>(4)?.max(0) as u32,
+                },
+                r.get(5)?,
+                r.get(6)?,
+                r.get::<_, i64>(7)?,
+            ))
+        })?
+        .map(|row| {
+            row.map(|(found, shown, tag, n)| {
+                total = n.max(0) as u64;
+                (found, shown, tag)
+            })
+        })
+        .collect::<rusqlite::Result<_>>()?;
+    if ranked.is_empty() && offset > 0 {
+        // Past the last page: the count comes from the first.
+        let (_, total) = search(conn, fts, name, filters, (1, 0))?;
+        return Ok((Vec::new(), total));
+    }
+    let mut found = Vec::with_capacity(ranked.len());
+    for (mut repo, shown, tag) in ranked {
+        repo.versions = if filters.any() {
+            passing_versions(conn, repo.id, filters)?
+        } else {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM catalog_manifests m WHERE m.id = ?1"
+            ))?;
+            let (digest, entry) = stmt.query_row([shown], |r| entry_from(r, 0))?;
+            vec![Version { tag, digest, entry }]
+        };
+        found.push(repo);
+    }
+    Ok((found, total))
 }
 
-/// A search without filters: per repository only its shown version, an
-/// exact `name` first, then by rank (by path without a query); the first
-/// `limit`, and how many match in all.
-pub fn search_shown(
+/// The skill versions of repository `id` that pass `filters`.
+fn passing_versions(
     conn: &Connection,
-    fts: Option<&str>,
-    name: &str,
-    limit: usize,
-) -> rusqlite::Result<(Vec<Found>, u64)> {
-    let (source, total) = match fts {
-        Some(q) => (
-            "(SELECT rowid, bm25(catalog_text, 10.0, 5.0, 1.0, 3.0) AS rank FROM catalog_text WHERE catalog_text MATCH ?1) f \
-             JOIN catalog_repos r ON r.id = f.rowid",
-            conn.prepare_cached("SELECT count(*) FROM catalog_text WHERE catalog_text MATCH ?1")?
-                .query_row([q], |r| r.get::<_, i64>(0))?,
-        ),
-        None => (
-            "(SELECT ?1 AS q, 0.0 AS rank) f JOIN catalog_repos r ON r.shown IS NOT NULL",
-            conn.prepare_cached("SELECT count(*) FROM catalog_repos WHERE shown IS NOT NULL")?
-                .query_row([], |r| r.get::<_, i64>(0))?,
-        ),
-    };
+    id: i64,
+    filters: &Filters<'_>,
+) -> rusqlite::Result<Vec<Version>> {
     let sql = format!(
-        "SELECT r.id, r.registry, r.path, f.rank, r.shown_tag, r.versions, {ENTRY_COLUMNS} \
-         FROM {source} JOIN catalog_manifests m ON m.id = r.shown \
-         ORDER BY (r.name = ?2) DESC, f.rank, r.path, r.registry LIMIT ?3"
+        "SELECT t.tag, {ENTRY_COLUMNS} FROM catalog_tags t JOIN catalog_manifests m ON m.id = t.manifest \
+         WHERE t.repo = ?1 AND {}",
+        filter_sql(filters, 2)
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![fts.unwrap_or(""), name, limit as i64], |r| {
-        let (digest, entry) = entry_from(r, 6)?;
-        Ok(Found {
-            id: r.get(0)?,
-            registry: r.get(1)?,
-            path: r.get(2)?,
-            rank: r.get(3)?,
-            versions: vec![Version {
-                tag: r.get(4)?,
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![&id];
+    values.extend(filter_values(filters));
+    conn.prepare_cached(&sql)?
+        .query_map(values.as_slice(), |r| {
+            let (digest, entry) = entry_from(r, 1)?;
+            Ok(Version {
+                tag: r.get(0)?,
                 digest,
                 entry,
-            }],
-            count: r.get::<_, i64>(5)?.max(0) as u32,
-        })
-    })?;
-    Ok((rows.collect::<rusqlite::Result<_>>()?, total.max(0) as u64))
+            })
+        })?
+        .collect()
 }
 
 /// Install folders by repository (`HOST/PATH`).
@@ -419,4 +510,188 @@ pub fn versions_of_repository(
         Some(id) => versions_of(conn, id),
         None => Ok(Vec::new()),
     }
+}
+
+/// One tagged skill version (skillctl's catalog row).
+#[derive(Debug, Clone)]
+pub struct TagRow {
+    pub registry: String,
+    pub path: String,
+    pub version: Version,
+    /// When the repository's tag list was last read (RFC 3339).
+    pub checked_at: String,
+}
+
+/// What skillctl's `GET /api/v1/skills` narrows by: `query` a substring
+/// of the name, title or description (ASCII case ignored; `%` and `_` are
+/// plain characters), and exact status, namespace and compatibility, and
+/// every one of `tags` (ASCII case ignored).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TagFilter<'a> {
+    pub query: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub namespace: Option<&'a str>,
+    pub compatibility: Option<&'a str>,
+    pub tags: &'a [String],
+}
+
+const TAG_ROW_COLUMNS: &str = "r.registry, r.path, r.checked_at, t.tag";
+
+fn tag_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TagRow> {
+    let (digest, entry) = entry_from(r, 4)?;
+    Ok(TagRow {
+        registry: r.get(0)?,
+        path: r.get(1)?,
+        checked_at: r.get(2)?,
+        version: Version {
+            tag: r.get(3)?,
+            digest,
+            entry,
+        },
+    })
+}
+
+/// The WHERE clause of `filter` (after the joins of [`list_tags`]) and its
+/// values, numbered from `?1`.
+fn tag_filter_sql(filter: &TagFilter<'_>) -> (String, Vec<String>) {
+    let mut sql = String::from("m.skill = 1");
+    let mut values: Vec<String> = Vec::new();
+    // Each clause's `?` becomes the number of the value pushed for it.
+    fn bind(sql: &mut String, values: &mut Vec<String>, clause: &str, value: String) {
+        values.push(value);
+        sql.push_str(&clause.replace('?', &format!("?{}", values.len())));
+    }
+    if let Some(status) = filter.status {
+        bind(
+            &mut sql,
+            &mut values,
+            " AND m.status = ?",
+            status.to_string(),
+        );
+    }
+    if let Some(ns) = filter.namespace {
+        bind(
+            &mut sql,
+            &mut values,
+            " AND coalesce(m.namespace, '') = ?",
+            ns.to_string(),
+        );
+    }
+    if let Some(c) = filter.compatibility {
+        bind(
+            &mut sql,
+            &mut values,
+            " AND coalesce(m.compatibility, '') = ?",
+            c.to_string(),
+        );
+    }
+    if let Some(q) = filter.query.filter(|q| !q.is_empty()) {
+        let escaped: String = q
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        values.push(format!("%{escaped}%"));
+        let n = values.len();
+        sql.push_str(&format!(
+            " AND (r.name LIKE ?{n} ESCAPE '\\' OR m.display_name LIKE ?{n} ESCAPE '\\' OR m.description LIKE ?{n} ESCAPE '\\')"
+        ));
+    }
+    for tag in filter.tags {
+        bind(
+            &mut sql,
+            &mut values,
+            " AND EXISTS (SELECT 1 FROM catalog_keywords k WHERE k.manifest = m.id AND k.keyword = lower(?))",
+            tag.clone(),
+        );
+    }
+    (sql, values)
+}
+
+/// The tagged skill versions `filter` keeps, in skillctl's order
+/// (namespace, name, newest created first), `limit` of them from `offset`.
+pub fn list_tags(
+    conn: &Connection,
+    filter: &TagFilter<'_>,
+    limit: u64,
+    offset: u64,
+) -> rusqlite::Result<Vec<TagRow>> {
+    let (clause, mut values) = tag_filter_sql(filter);
+    values.push(limit.to_string());
+    values.push(offset.to_string());
+    let (l, o) = (values.len() - 1, values.len());
+    let sql = format!(
+        "SELECT {TAG_ROW_COLUMNS}, {ENTRY_COLUMNS} FROM catalog_tags t \
+         JOIN catalog_repos r ON r.id = t.repo JOIN catalog_manifests m ON m.id = t.manifest \
+         WHERE {clause} \
+         ORDER BY coalesce(m.namespace, ''), r.name, m.created DESC, r.registry, r.path, t.tag \
+         LIMIT CAST(?{l} AS INTEGER) OFFSET CAST(?{o} AS INTEGER)"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(values.iter()), tag_row)?;
+    rows.collect()
+}
+
+/// How many tagged skill versions `filter` keeps.
+pub fn count_tags(conn: &Connection, filter: &TagFilter<'_>) -> rusqlite::Result<u64> {
+    let (clause, values) = tag_filter_sql(filter);
+    let sql = format!(
+        "SELECT count(*) FROM catalog_tags t \
+         JOIN catalog_repos r ON r.id = t.repo JOIN catalog_manifests m ON m.id = t.manifest \
+         WHERE {clause}"
+    );
+    conn.prepare_cached(&sql)?
+        .query_row(rusqlite::params_from_iter(values.iter()), |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|n| n.max(0) as u64)
+}
+
+/// Every tagged version of the skill `name` (a repository's last path
+/// segment) in `namespace` (its vendor annotation), newest created first.
+pub fn tags_of_skill(
+    conn: &Connection,
+    namespace: &str,
+    name: &str,
+) -> rusqlite::Result<Vec<TagRow>> {
+    let sql = format!(
+        "SELECT {TAG_ROW_COLUMNS}, {ENTRY_COLUMNS} FROM catalog_tags t \
+         JOIN catalog_repos r ON r.id = t.repo JOIN catalog_manifests m ON m.id = t.manifest \
+         WHERE m.skill = 1 AND coalesce(m.namespace, '') = ?1 AND r.name = ?2 \
+         ORDER BY m.created DESC, r.registry, r.path, t.tag"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([namespace, name], tag_row)?;
+    rows.collect()
+}
+
+/// Every tagged skill version of `registry`/`path`, and the digests that
+/// have a cosign signature published beside them.
+pub fn repository_tags(
+    conn: &Connection,
+    registry: &str,
+    path: &str,
+) -> rusqlite::Result<(Vec<TagRow>, Vec<String>)> {
+    let sql = format!(
+        "SELECT {TAG_ROW_COLUMNS}, {ENTRY_COLUMNS} FROM catalog_tags t \
+         JOIN catalog_repos r ON r.id = t.repo JOIN catalog_manifests m ON m.id = t.manifest \
+         WHERE m.skill = 1 AND r.registry = ?1 AND r.path = ?2"
+    );
+    let versions = conn
+        .prepare_cached(&sql)?
+        .query_map([registry, path], tag_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    let signed: Option<String> = conn
+        .query_row(
+            "SELECT signed FROM catalog_repos WHERE registry = ?1 AND path = ?2",
+            [registry, path],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let signed = signed
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    Ok((versions, signed))
 }

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (6, include_str!("migrations/0006_subscriptions.sql")),
     (7, include_str!("migrations/0007_scans.sql")),
     (8, include_str!("migrations/0008_catalog.sql")),
+    (9, include_str!("migrations/0009_catalog_signatures.sql")),
 ];
 
 /// The schema version this binary writes.
@@ -76,6 +77,36 @@ mod tests {
         for (i, (version, _)) in MIGRATIONS.iter().enumerate() {
             assert_eq!(*version as usize, i + 1);
         }
+    }
+
+    /// An index a refresh filled before 0009 gets each repository's
+    /// lifecycle states from what it holds (a status filter reads them), no
+    /// signature known until a refresh reads the tag list again.
+    #[test]
+    fn catalog_statuses_are_filled_in_for_an_existing_catalog() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v <= 8) {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", version).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO catalog_repos (id, registry, path, name, tags_hash, checked_at) VALUES (1, 'r', 'a/x', 'x', 'h', 't'), (2, 'r', 'a/y', 'y', 'h', 't');
+             INSERT INTO catalog_manifests (id, digest, skill, status) VALUES (1, 'd1', 1, 'published'), (2, 'd2', 1, 'testing'), (3, 'd3', 1, 'bogus,published'), (4, 'd4', 0, NULL);
+             INSERT INTO catalog_tags (repo, tag, manifest) VALUES (1, '1.0.0', 1), (1, '1.1.0-testing', 2), (1, '1.0.1', 1), (2, 'x', 3), (2, 'y', 4);",
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), [9]);
+        let statuses: Vec<(String, String)> = conn
+            .prepare("SELECT statuses, signed FROM catalog_repos ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut first: Vec<&str> = statuses[0].0.trim_matches(',').split(',').collect();
+        first.sort_unstable();
+        assert_eq!(first, ["published", "testing"]);
+        assert_eq!(statuses[1], (",".to_string(), "[]".to_string()));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod history;
 pub mod installs;
 pub mod migrations;
 pub mod origins;
+pub mod readers;
 pub mod refs;
 pub mod scans;
 pub mod staging;

@@ -257,8 +257,22 @@ pub async fn explain_not_found(
     }
 }
 
-/// The tags of `repository`: one tag-list request, nothing else.
+/// The tags of `repository` but cosign's: one tag-list request, nothing
+/// else.
 pub async fn tag_names(
+    registries: &Registries,
+    repository: &Reference,
+) -> Result<Vec<String>, RegistryError> {
+    Ok(all_tag_names(registries, repository)
+        .await?
+        .into_iter()
+        .filter(|t| !is_cosign_tag(t))
+        .collect())
+}
+
+/// Every tag of `repository`, cosign's signature, attestation and SBOM
+/// tags among them: one tag-list request.
+pub async fn all_tag_names(
     registries: &Registries,
     repository: &Reference,
 ) -> Result<Vec<String>, RegistryError> {
@@ -282,7 +296,7 @@ pub async fn tag_names(
             })?
             .tags
     };
-    Ok(tags.into_iter().filter(|t| !is_cosign_tag(t)).collect())
+    Ok(tags)
 }
 
 /// `GET /v2/<name>/tags/list` on an open registry (no auth probe).

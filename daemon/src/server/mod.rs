@@ -221,7 +221,29 @@ pub async fn run(
         state.shutdown().clone(),
     );
     crate::upgrade::scheduler::spawn(state.clone(), state.shutdown().clone());
-    crate::catalog::background::spawn(state.clone(), state.shutdown().clone());
+    {
+        let refreshing = state.clone();
+        crate::catalog::background::spawn(
+            &state.config().catalog,
+            state.index().clone(),
+            state.shutdown().clone(),
+            move || {
+                let state = refreshing.clone();
+                async move {
+                    Some(
+                        crate::catalog::refresh::refresh(
+                            &state.config().catalog,
+                            state.registries(),
+                            state.index(),
+                            false,
+                            &|_| {},
+                        )
+                        .await,
+                    )
+                }
+            },
+        );
+    }
     // Reading the config compiled the scan rules to check them, and freed
     // them: give those pages back before serving.
     crate::memory::release_free_memory();

@@ -266,6 +266,43 @@ impl Home {
     }
 }
 
+/// A running `skilld catalog` (killed when dropped) and the address it
+/// serves.
+pub struct CatalogServer {
+    pub daemon: Daemon,
+    pub addr: String,
+}
+
+impl CatalogServer {
+    /// GET `path`.
+    pub fn get(&self, path: &str) -> super::http::RawResponse {
+        super::http::tcp(&self.addr, "GET", path, b"")
+    }
+}
+
+impl Home {
+    /// Start `skilld catalog --listen 127.0.0.1:0` over this home's config
+    /// and wait until it serves (after its first refresh).
+    pub fn start_catalog_server(&self) -> CatalogServer {
+        let mut daemon = self.spawn_daemon(&["catalog", "--listen", "127.0.0.1:0"]);
+        let mut addr = String::new();
+        wait_until("skilld catalog to serve", Duration::from_secs(60), || {
+            if let Ok(Some(status)) = daemon.child.try_wait() {
+                panic!("skilld catalog exited with {status}:\n{}", daemon.stderr());
+            }
+            let log = daemon.stderr();
+            match log.split("serving http://").nth(1) {
+                Some(rest) => {
+                    addr = rest.split('/').next().unwrap_or("").to_string();
+                    true
+                }
+                None => false,
+            }
+        });
+        CatalogServer { daemon, addr }
+    }
+}
+
 fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);

@@ -1,5 +1,6 @@
 //! Raw HTTP/1.1 over a Unix socket, for requests a well-behaved client never
-//! sends (malformed JSON, oversized bodies, unknown routes).
+//! sends (malformed JSON, oversized bodies, unknown routes), and over TCP
+//! to the team catalog server.
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -45,6 +46,23 @@ pub fn request(socket: &Path, method: &str, path: &str, body: &[u8]) -> RawRespo
     );
     stream.write_all(head.as_bytes()).unwrap();
     // The server may answer (413) and close before reading all of a large body.
+    let _ = stream.write_all(body);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    parse(&raw)
+}
+
+/// `method path` over TCP to `addr` (`HOST:PORT`), the whole response.
+pub fn tcp(addr: &str, method: &str, path: &str, body: &[u8]) -> RawResponse {
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the server");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
     let _ = stream.write_all(body);
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
