@@ -36,33 +36,39 @@ impl RawResponse {
 /// Send `method path` with `body` and read the whole response (the request
 /// asks the server to close the connection after it).
 pub fn request(socket: &Path, method: &str, path: &str, body: &[u8]) -> RawResponse {
-    let mut stream = UnixStream::connect(socket).expect("connect to the daemon");
+    let stream = UnixStream::connect(socket).expect("connect to the daemon");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nhost: skilld\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    // The server may answer (413) and close before reading all of a large body.
-    let _ = stream.write_all(body);
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    parse(&raw)
+    exchange(
+        stream,
+        &format!("{method} {path} HTTP/1.1\r\nhost: skilld\r\ncontent-type: application/json"),
+        body,
+    )
 }
 
 /// `method path` over TCP to `addr` (`HOST:PORT`), the whole response.
 pub fn tcp(addr: &str, method: &str, path: &str, body: &[u8]) -> RawResponse {
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the server");
+    let stream = std::net::TcpStream::connect(addr).expect("connect to the server");
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
+    exchange(
+        stream,
+        &format!("{method} {path} HTTP/1.1\r\nhost: {addr}"),
+        body,
+    )
+}
+
+/// Write `head` (request line and headers but the last two), asking the
+/// server to close after answering, then `body`; read the whole answer.
+fn exchange(mut stream: impl Read + Write, head: &str, body: &[u8]) -> RawResponse {
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        "{head}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).unwrap();
+    // The server may answer (413) and close before reading all of a large body.
     let _ = stream.write_all(body);
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
