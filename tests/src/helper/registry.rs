@@ -118,6 +118,16 @@ impl Registry {
                 }
                 std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
             });
+            // What answered may have been another process that took the
+            // port first (tests start servers on free ports all the time):
+            // ours then exits on its failed bind, within moments.
+            if !exited {
+                std::thread::sleep(Duration::from_millis(150));
+                exited = !matches!(child.try_wait(), Ok(None));
+                if exited {
+                    let _ = child.wait();
+                }
+            }
             if !exited {
                 return Registry {
                     child,
