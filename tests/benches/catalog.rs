@@ -338,17 +338,8 @@ fn main() {
     );
 
     // The team catalog server over the same index, under 50 clients.
-    let server = user.spawn_daemon(&["catalog", "--listen", "127.0.0.1:0"]);
-    let mut addr = String::new();
-    skilld_tests::helper::wait_until("skilld catalog", Duration::from_secs(60), || {
-        match server.stderr().split("serving http://").nth(1) {
-            Some(rest) => {
-                addr = rest.split('/').next().unwrap().to_string();
-                true
-            }
-            None => false,
-        }
-    });
+    let mut server = user.spawn_daemon(&["catalog", "--listen", "127.0.0.1:0"]);
+    let addr = server.served_addr();
     let statuses = ["published", "testing"];
     let paths: Vec<String> = (0..60)
         .map(|i| match i % 3 {

@@ -713,24 +713,7 @@ fn kubernetes_manifests_are_valid_and_run() {
         .collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut daemon = home.spawn_daemon(&args);
-    let mut addr = String::new();
-    wait_until(
-        "the deployed server",
-        std::time::Duration::from_secs(60),
-        || {
-            if let Ok(Some(status)) = daemon.child.try_wait() {
-                panic!("skilld exited with {status}: {}", daemon.stderr());
-            }
-            let log = daemon.stderr();
-            match log.split("serving http://").nth(1) {
-                Some(rest) => {
-                    addr = rest.split('/').next().unwrap().to_string();
-                    true
-                }
-                None => false,
-            }
-        },
-    );
+    let addr = daemon.served_addr();
     assert_eq!(tcp(&addr, "GET", "/healthz", b"").status, 200);
     let listed = tcp(&addr, "GET", "/api/v1/skills", b"").json();
     assert_eq!(

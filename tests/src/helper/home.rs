@@ -285,20 +285,7 @@ impl Home {
     /// and wait until it serves (after its first refresh).
     pub fn start_catalog_server(&self) -> CatalogServer {
         let mut daemon = self.spawn_daemon(&["catalog", "--listen", "127.0.0.1:0"]);
-        let mut addr = String::new();
-        wait_until("skilld catalog to serve", Duration::from_secs(60), || {
-            if let Ok(Some(status)) = daemon.child.try_wait() {
-                panic!("skilld catalog exited with {status}:\n{}", daemon.stderr());
-            }
-            let log = daemon.stderr();
-            match log.split("serving http://").nth(1) {
-                Some(rest) => {
-                    addr = rest.split('/').next().unwrap_or("").to_string();
-                    true
-                }
-                None => false,
-            }
-        });
+        let addr = daemon.served_addr();
         CatalogServer { daemon, addr }
     }
 }
@@ -329,6 +316,25 @@ impl Daemon {
     pub fn signal(&self, signal: rustix::process::Signal) {
         let pid = rustix::process::Pid::from_raw(self.pid() as i32).expect("pid");
         rustix::process::kill_process(pid, signal).expect("kill");
+    }
+
+    /// The address a `skilld catalog` serves (`HOST:PORT`, from the line it
+    /// prints on stderr), once it serves; panics with its log if it exits.
+    pub fn served_addr(&mut self) -> String {
+        let mut addr = String::new();
+        wait_until("skilld catalog to serve", Duration::from_secs(60), || {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("skilld catalog exited with {status}:\n{}", self.stderr());
+            }
+            match self.stderr().split("serving http://").nth(1) {
+                Some(rest) => {
+                    addr = rest.split('/').next().unwrap_or("").to_string();
+                    true
+                }
+                None => false,
+            }
+        });
+        addr
     }
 
     /// Wait for the daemon to exit, with a deadline; its exit code.
