@@ -268,6 +268,14 @@ fn skillctl_api_answers_byte_for_byte_as_skillctl_does() {
     assert_eq!(String::from_utf8(md.body).unwrap(), DOC_REVIEWER_MD);
 
     // A sync picks up a new version; a second while it runs is refused.
+    // The search page, kept between requests, is made again after it.
+    let page = |url: &str| String::from_utf8(server.get(url).body).unwrap();
+    let before = page("/?q=summarizer");
+    assert!(
+        before.contains("<span class=\"version\">2.1.0</span>"),
+        "{before}"
+    );
+    assert_eq!(page("/?q=summarizer"), before, "the same page twice");
     let more = annotations(
         "team2/summarizer",
         "2.2.0",
@@ -299,6 +307,11 @@ fn skillctl_api_answers_byte_for_byte_as_skillctl_does() {
     );
     let latest = server.get("/api/v1/skills/team2/summarizer").json();
     assert_eq!(latest["data"]["version"], "2.2.0");
+    let after = page("/?q=summarizer");
+    assert!(
+        after.contains("<span class=\"version\">2.2.0</span>") && !after.contains(">2.1.0<"),
+        "the page kept before the sync is not served after it: {after}"
+    );
 
     // Nothing but reads and a sync: other methods are refused.
     let put = tcp(&server.addr, "DELETE", "/api/v1/skills", b"");

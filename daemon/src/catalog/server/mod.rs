@@ -12,9 +12,11 @@
 //!
 //! Searches read through a pool of read-only SQLite connections
 //! ([`Readers`]), so concurrent clients do not queue behind one another or
-//! behind a refresh. Nothing a client sends writes anything but a refresh
+//! behind a refresh, and each search page is kept until the next refresh
+//! ([`answers`]). Nothing a client sends writes anything but a refresh
 //! (`POST /api/v1/sync`, one at a time).
 
+pub mod answers;
 pub mod content;
 pub mod markdown;
 pub mod page;
@@ -109,6 +111,7 @@ struct Inner {
     store: Catalog,
     refreshing: AtomicBool,
     contents: content::Cache,
+    answers: answers::Answers,
 }
 
 /// A response with its whole body.
@@ -135,6 +138,10 @@ impl Site {
         &self.inner.contents
     }
 
+    pub fn answers(&self) -> &answers::Answers {
+        &self.inner.answers
+    }
+
     /// Refresh the catalog unless a refresh is running (then None).
     pub async fn refresh(&self) -> Option<Result<RefreshResponse, RefreshError>> {
         if self.inner.refreshing.swap(true, Ordering::AcqRel) {
@@ -148,6 +155,8 @@ impl Site {
             &|_| {},
         )
         .await;
+        // Even a refresh that failed part way may have written some.
+        self.inner.answers.invalidate();
         self.inner.refreshing.store(false, Ordering::Release);
         Some(outcome)
     }
@@ -248,6 +257,7 @@ pub async fn open(config: Config) -> Result<Site, ServeError> {
             store,
             refreshing: AtomicBool::new(false),
             contents: content::Cache::default(),
+            answers: answers::Answers::default(),
         }),
     })
 }
@@ -305,6 +315,8 @@ async fn serve(listener: TcpListener, site: Site, shutdown: CancellationToken) {
 
 /// The request's path split into percent-decoded segments, and its query.
 pub struct Target {
+    /// The path and query as sent.
+    pub url: String,
     pub segments: Vec<String>,
     pub query: HashMap<String, Vec<String>>,
 }
@@ -329,7 +341,16 @@ impl Target {
                 .or_default()
                 .push(v.into_owned());
         }
-        Target { segments, query }
+        let url = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default();
+        Target {
+            url,
+            segments,
+            query,
+        }
     }
 
     /// The first value of `key` (Go's `Query().Get`): "" when absent.

@@ -61,7 +61,7 @@ fn enc(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, ENCODED).to_string()
 }
 
-fn html(status: StatusCode, body: String) -> Reply {
+fn html(status: StatusCode, body: impl Into<Bytes>) -> Reply {
     Response::builder()
         .status(status)
         .header("content-type", "text/html; charset=utf-8")
@@ -69,7 +69,7 @@ fn html(status: StatusCode, body: String) -> Reply {
         .header("x-content-type-options", "nosniff")
         .header("referrer-policy", "no-referrer")
         .header("x-frame-options", "DENY")
-        .body(Full::new(Bytes::from(body)))
+        .body(Full::new(body.into()))
         .expect("a valid response")
 }
 
@@ -166,6 +166,10 @@ fn skill_link(registry: &str, path: &str, tag: Option<&str>) -> String {
 
 /// `GET /?q=&status=&tag=&namespace=&compatibility=`.
 pub async fn search(site: &Site, target: &Target) -> Reply {
+    if let Some(page) = site.answers().get(&target.url) {
+        return html(StatusCode::OK, page);
+    }
+    let generation = site.answers().generation();
     let query = target.get("q").to_string();
     let status = Lifecycle::parse(target.get("status"));
     let tags: Vec<String> = target
@@ -249,7 +253,9 @@ pub async fn search(site: &Site, target: &Target) -> Reply {
     } else {
         format!("{query} — search")
     };
-    html(StatusCode::OK, layout(&title, &query, &main))
+    let page = Bytes::from(layout(&title, &query, &main));
+    site.answers().put(&target.url, generation, page.clone());
+    html(StatusCode::OK, page)
 }
 
 /// The search's URL, ready for `page=N` to be appended.
