@@ -45,13 +45,28 @@ pub enum Command {
     /// SKILL.md keys are warnings unless --strict. Exit status 1 when there
     /// is any error.
     Validate(ValidateArgs),
-    /// Build a skill folder into a versioned OCI image in the local store.
+    /// Build a skill folder, or a skill in a git repository, into a
+    /// versioned OCI image in the local store.
     ///
     /// Every file of the folder is packed, dotfiles too, except VCS folders
     /// and what .skillignore (gitignore syntax) excludes. The build is
     /// reproducible: the same folder gives the same layer digest on any
     /// machine; with SOURCE_DATE_EPOCH set, the same manifest digest too.
     /// The default tag is <namespace>/<name>:<version>-draft.
+    ///
+    /// A source that is not a folder here is a git URL (https://, ssh://,
+    /// user@host:path, file://, or OWNER/REPO for GitHub): the daemon
+    /// fetches that commit alone (--ref; default the remote's HEAD) into a
+    /// temporary folder and builds --path from it, with the URL, commit and
+    /// folder as the image's provenance and SOURCE_DATE_EPOCH the commit's
+    /// time, so the same commit gives the same digest anywhere. Credentials
+    /// come from ~/.git-credentials, git's credential helpers, or ssh's
+    /// agent, as for git; they are never shown or recorded.
+    ///
+    /// With --all, every skill folder of the tree (a folder with a
+    /// SKILL.md; vendored, build and ignored folders skipped) is built, and
+    /// with --push pushed: one line per skill, then a summary. A skill that
+    /// fails does not stop the others; the exit code is 1 when any failed.
     Build(BuildArgs),
     /// List the images in the local store.
     Images,
@@ -787,11 +802,27 @@ pub struct ValidateArgs {
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// The skill folder.
-    pub dir: PathBuf,
-    /// Tag the image REF (a missing tag becomes <version>-draft).
+    /// The skill folder, or a git URL (with --all: the tree holding skills).
+    #[arg(value_name = "DIR|GIT_URL")]
+    pub source: String,
+    /// Tag the image REF (a missing tag becomes <version>-draft). With
+    /// --all, REGISTRY/NAMESPACE: each skill becomes
+    /// REGISTRY/NAMESPACE/<name>:<version>-draft.
     #[arg(short = 't', long = "tag", value_name = "REF")]
     pub tag: Option<String>,
+    /// The branch, tag, full ref name or commit id to build (git only).
+    #[arg(long = "ref", value_name = "REF")]
+    pub reference: Option<String>,
+    /// The skill's folder inside the repository; with --all, where to look
+    /// (git only).
+    #[arg(long, value_name = "SUBDIR")]
+    pub path: Option<String>,
+    /// Build every skill folder of the tree.
+    #[arg(long)]
+    pub all: bool,
+    /// With --all: push each image built to its registry.
+    #[arg(long, requires = "all")]
+    pub push: bool,
     /// Media types of the skillimage form.
     #[arg(long, value_enum, default_value = "standard")]
     pub media_type: MediaTypeArg,

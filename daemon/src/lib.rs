@@ -28,6 +28,7 @@ pub mod registry;
 pub mod scan;
 pub mod server;
 pub mod skill;
+pub mod source;
 pub mod state;
 pub mod store;
 pub mod trust;

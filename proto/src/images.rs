@@ -3,7 +3,8 @@
 //!
 //! | route | request | response | errors |
 //! |---|---|---|---|
-//! | `POST /v1/build` (NDJSON stream) | [`BuildRequest`] | [`BuildResponse`] | `invalid_request` (skill problems in `details.problems`, bad reference), `not_found` |
+//! | `POST /v1/build` (NDJSON stream) | [`BuildRequest`] | [`BuildResponse`] | `invalid_request` (skill problems in `details.problems`, bad reference, bad git URL or `--path`), `not_found` (folder, git ref), `upstream` (the git fetch failed) |
+//! | `POST /v1/build/all` (NDJSON stream) | [`BuildAllRequest`] | [`BuildAllResponse`] | as `/v1/build` for the source; a skill that fails is reported in the answer, not as an error |
 //! | `GET /v1/images` | – | [`ImagesResponse`] | – |
 //! | `POST /v1/images/tag` | [`TagRequest`] | [`TagResponse`] | `not_found`, `invalid_request` |
 //! | `POST /v1/images/inspect` | [`InspectRequest`] | [`InspectResponse`] | `not_found`, `conflict` (corrupt blob) |
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::skill::Problem;
 
 pub const BUILD_ROUTE: &str = "/v1/build";
+pub const BUILD_ALL_ROUTE: &str = "/v1/build/all";
 pub const IMAGES_ROUTE: &str = "/v1/images";
 pub const TAG_ROUTE: &str = "/v1/images/tag";
 pub const INSPECT_ROUTE: &str = "/v1/images/inspect";
@@ -103,13 +105,34 @@ pub enum ImageFormat {
     Agentskills,
 }
 
+/// A git repository to build from (fetched by the daemon, depth 1).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GitSource {
+    /// `https://`, `http://`, `ssh://`, `git://` or `file://` URL,
+    /// `user@host:path`, or `OWNER/REPO` for GitHub.
+    pub url: String,
+    /// Branch, tag, full ref name or full commit id; default the remote's HEAD.
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// The folder inside the repository (the skill's, or with `--all` where
+    /// to look); default its root.
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
 /// Request of `POST /v1/build`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BuildRequest {
-    /// Absolute path of the skill folder.
+    /// Absolute path of the skill folder (empty when `git` is given).
+    #[serde(default)]
     pub path: PathBuf,
+    /// Build from a git repository instead of a folder.
+    #[serde(default)]
+    pub git: Option<GitSource>,
     /// Reference to tag the image with; default `<namespace>/<name>:<version>-draft`.
     #[serde(default)]
     pub tag: Option<String>,
@@ -142,10 +165,90 @@ pub struct BuildResponse {
     pub content_bytes: u64,
     /// Problems that did not stop the build.
     pub warnings: Vec<Problem>,
+    /// Where the skill came from, for a build from git: URL (without
+    /// credentials), commit, folder.
+    #[serde(default)]
+    pub provenance: Option<crate::skill::Provenance>,
     /// Content scan findings at or above `scan.warn` (with `strict`, one at
     /// or above `scan.block` stops the build: `unsafe_content`).
     #[serde(default)]
     pub findings: Vec<crate::scan::Finding>,
+}
+
+/// Request of `POST /v1/build/all`: every skill folder of a tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BuildAllRequest {
+    /// Absolute path of the tree (empty when `git` is given).
+    #[serde(default)]
+    pub path: PathBuf,
+    #[serde(default)]
+    pub git: Option<GitSource>,
+    /// `REGISTRY/NAMESPACE` (or any repository prefix): each skill is
+    /// tagged `PREFIX/<name>:<version>-draft`; default
+    /// `<namespace>/<name>:<version>-draft` as for one skill.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Push each image built to its registry.
+    #[serde(default)]
+    pub push: bool,
+    #[serde(default)]
+    pub media_types: MediaTypes,
+    #[serde(default)]
+    pub format: ImageFormat,
+    #[serde(default)]
+    pub strict: bool,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub source_date_epoch: Option<i64>,
+}
+
+/// What happened to one skill of a `build --all`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BuildOutcome {
+    /// Built (and pushed, with `push`).
+    Built,
+    /// The same image was already there (in the store, or with `push` in
+    /// the registry under that tag): nothing new written or sent.
+    Skipped,
+    /// Not built (or not pushed); `problem` says why.
+    Failed,
+}
+
+/// One skill of a `build --all`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct SkillBuild {
+    /// The skill's folder, relative to the tree (`.` for its root).
+    pub path: String,
+    pub outcome: BuildOutcome,
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub digest: Option<String>,
+    /// Pushed to (or found in) its registry.
+    #[serde(default)]
+    pub pushed: bool,
+    /// The first problem, for a skill that failed.
+    #[serde(default)]
+    pub problem: Option<String>,
+}
+
+/// Final result of `POST /v1/build/all`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct BuildAllResponse {
+    /// The repository and commit built from, for a git source.
+    #[serde(default)]
+    pub source: Option<crate::skill::Provenance>,
+    pub skills: Vec<SkillBuild>,
+    pub built: u32,
+    pub skipped: u32,
+    pub failed: u32,
 }
 
 /// One tagged image of the local store.

@@ -1,9 +1,12 @@
-//! `skillc validate DIR` and `skillc build DIR`.
+//! `skillc validate DIR` and `skillc build DIR|GIT_URL [--all]`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use skilld_proto::images::{BUILD_ROUTE, BuildRequest, BuildResponse};
+use skilld_proto::images::{
+    BUILD_ALL_ROUTE, BUILD_ROUTE, BuildAllRequest, BuildAllResponse, BuildOutcome, BuildRequest,
+    BuildResponse, GitSource,
+};
 use skilld_proto::skill::{Severity, VALIDATE_ROUTE, ValidateRequest, ValidateResponse};
 
 use crate::cli::{BuildArgs, ValidateArgs};
@@ -64,23 +67,66 @@ pub async fn validate(ctx: &Ctx, args: &ValidateArgs) -> Result<ExitCode, Client
     })
 }
 
-pub async fn build(ctx: &Ctx, args: &BuildArgs) -> Result<ExitCode, ClientError> {
-    let source_date_epoch = match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(v) if !v.trim().is_empty() => Some(v.trim().parse::<i64>().map_err(|_| {
+/// Where to build from: a folder here, or a git repository the daemon
+/// fetches. A folder that exists wins over a URL of the same spelling.
+fn source(args: &BuildArgs) -> Result<(PathBuf, Option<GitSource>), ClientError> {
+    let local = Path::new(&args.source);
+    if local.exists() {
+        if args.reference.is_some() || args.path.is_some() {
+            return Err(ClientError::Other(format!(
+                "--ref and --path are for git sources; {} is a folder here (give its sub-folder instead)",
+                args.source
+            )));
+        }
+        return Ok((absolute(local)?, None));
+    }
+    let looks_local = args.source.starts_with('.')
+        || args.source.starts_with('/')
+        || args.source.starts_with('~')
+        || (!args.source.contains("://")
+            && !args.source.contains(':')
+            && args.source.matches('/').count() != 1);
+    if looks_local {
+        return Err(ClientError::Other(format!(
+            "{} does not exist; give the folder that holds the skill's SKILL.md, or a git URL",
+            args.source
+        )));
+    }
+    Ok((
+        PathBuf::new(),
+        Some(GitSource {
+            url: args.source.clone(),
+            reference: args.reference.clone(),
+            path: args.path.clone(),
+        }),
+    ))
+}
+
+fn source_date_epoch() -> Result<Option<i64>, ClientError> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.trim().is_empty() => Ok(Some(v.trim().parse::<i64>().map_err(|_| {
             ClientError::Other(format!(
                 "SOURCE_DATE_EPOCH={v:?} is not a number of seconds since 1970"
             ))
-        })?),
-        _ => None,
-    };
+        })?)),
+        _ => Ok(None),
+    }
+}
+
+pub async fn build(ctx: &Ctx, args: &BuildArgs) -> Result<ExitCode, ClientError> {
+    if args.all {
+        return build_all(ctx, args).await;
+    }
+    let (path, git) = source(args)?;
     let request = BuildRequest {
-        path: absolute(&args.dir)?,
+        path,
+        git,
         tag: args.tag.clone(),
         media_types: args.media_type.into(),
         format: args.format.into(),
         strict: args.strict,
         namespace: args.namespace.clone(),
-        source_date_epoch,
+        source_date_epoch: source_date_epoch()?,
     };
     let (built, answer): (BuildResponse, _) = ctx.post_streaming(BUILD_ROUTE, &request).await?;
     if ctx.cli.json {
@@ -101,5 +147,89 @@ pub async fn build(ctx: &Ctx, args: &BuildArgs) -> Result<ExitCode, ClientError>
         render::bytes(built.content_bytes),
         render::bytes(built.size)
     ));
+    if let Some(p) = &built.provenance {
+        ctx.say(format!(
+            "  source  {} at {}{}",
+            p.source.as_deref().unwrap_or("?"),
+            p.commit.as_deref().unwrap_or("?"),
+            p.path
+                .as_deref()
+                .map(|p| format!(", folder {p}"))
+                .unwrap_or_default()
+        ));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn build_all(ctx: &Ctx, args: &BuildArgs) -> Result<ExitCode, ClientError> {
+    let (path, git) = source(args)?;
+    let request = BuildAllRequest {
+        path,
+        git,
+        prefix: args.tag.clone(),
+        push: args.push,
+        media_types: args.media_type.into(),
+        format: args.format.into(),
+        strict: args.strict,
+        namespace: args.namespace.clone(),
+        source_date_epoch: source_date_epoch()?,
+    };
+    let (all, answer): (BuildAllResponse, _) =
+        ctx.post_streaming(BUILD_ALL_ROUTE, &request).await?;
+    let code = if all.failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    };
+    if ctx.cli.json {
+        ctx.print_json(&answer);
+        return Ok(code);
+    }
+    if let Some(p) = &all.source {
+        ctx.say(format!(
+            "{} at {}",
+            p.source.as_deref().unwrap_or("?"),
+            p.commit.as_deref().unwrap_or("?")
+        ));
+    }
+    for skill in &all.skills {
+        let what = match skill.outcome {
+            BuildOutcome::Built if skill.pushed => "pushed ",
+            BuildOutcome::Built => "built  ",
+            BuildOutcome::Skipped => "same   ",
+            BuildOutcome::Failed => "FAILED ",
+        };
+        let line = match (&skill.reference, &skill.problem) {
+            (_, Some(problem)) => format!("{what}{}: {problem}", skill.path),
+            (Some(reference), None) => format!(
+                "{what}{}  {reference}  {}",
+                skill.path,
+                skill.digest.as_deref().map(short).unwrap_or_default()
+            ),
+            (None, None) => format!("{what}{}", skill.path),
+        };
+        if skill.outcome == BuildOutcome::Failed {
+            eprintln!("{line}");
+        } else {
+            ctx.say(line);
+        }
+    }
+    let summary = format!(
+        "{} skill(s): {} built, {} unchanged, {} failed",
+        all.skills.len(),
+        all.built,
+        all.skipped,
+        all.failed
+    );
+    if all.failed > 0 {
+        eprintln!("{summary}");
+    } else {
+        ctx.say(summary);
+    }
+    Ok(code)
+}
+
+/// `sha256:0123456789ab`.
+fn short(digest: &str) -> String {
+    digest.chars().take(19).collect()
 }

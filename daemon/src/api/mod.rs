@@ -5,6 +5,7 @@
 //! daemon of another protocol on any route.
 
 pub mod body;
+pub mod build;
 pub mod catalog;
 pub mod collection;
 pub mod doctor;
@@ -118,7 +119,11 @@ async fn route(state: &State, req: Request<Incoming>) -> Result<ApiResponse, Api
             _ => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
         },
         routes::BUILD_ROUTE => match method {
-            Method::POST => skills::build(state, req).await,
+            Method::POST => build::build(state, req).await,
+            _ => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
+        },
+        routes::BUILD_ALL_ROUTE => match method {
+            Method::POST => build::build_all(state, req).await,
             _ => Err(ApiError::method_not_allowed(&method, &path, &["POST"])),
         },
         skilld_proto::doctor::DOCTOR_ROUTE => match method {

@@ -2,6 +2,7 @@
 //!
 //! - [`home`]: a temp `SKILLD_HOME` and `HOME`, `skillc` runs, a real `skilld`.
 //! - [`registry`]: CNCF distribution (`docker-registry`) in three variants.
+//! - [`git`]: a loopback git server (`git http-backend`), with a token variant.
 //! - [`http`]: raw HTTP/1.1 over the Unix socket, for malformed requests a
 //!   well-behaved client would never send.
 //! - [`raw`]: pushing hand-made (hostile) images to the real registry.
@@ -11,6 +12,7 @@
 pub mod bench;
 pub mod fake;
 pub mod generate;
+pub mod git;
 pub mod home;
 pub mod http;
 pub mod raw;
