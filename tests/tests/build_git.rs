@@ -260,11 +260,13 @@ fn bad_git_sources_fail_with_what_to_do_and_write_nothing() {
     assert_eq!(images_before, images_after, "nothing was built");
     // This daemon's checkouts (other tests' daemons fetch beside it).
     let pid = home.skillc(&["--json", "status"]).expect_code(0).json()["pid"].clone();
-    let leftovers: Vec<_> =
-        std::fs::read_dir(std::env::temp_dir().join(format!("skilld-git-{pid}")))
-            .into_iter()
-            .flatten()
-            .collect();
+    let checkouts = std::env::temp_dir().join(format!("skilld-git-{pid}"));
+    assert!(
+        checkouts.is_dir(),
+        "{} holds the fetches",
+        checkouts.display()
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&checkouts).unwrap().collect();
     assert!(leftovers.is_empty(), "checkouts left: {leftovers:?}");
 }
 
