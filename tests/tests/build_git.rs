@@ -258,9 +258,8 @@ fn bad_git_sources_fail_with_what_to_do_and_write_nothing() {
 
     let images_after = home.skillc(&["--json", "images"]).expect_code(0).json();
     assert_eq!(images_before, images_after, "nothing was built");
-    // This daemon's checkouts (other tests' daemons fetch beside it).
-    let pid = home.skillc(&["--json", "status"]).expect_code(0).json()["pid"].clone();
-    let checkouts = std::env::temp_dir().join(format!("skilld-git-{pid}"));
+    // Checkouts go under the daemon's data folder, and are removed.
+    let checkouts = home.skilld_home().join("tmp/git");
     assert!(
         checkouts.is_dir(),
         "{} holds the fetches",

@@ -87,7 +87,8 @@ impl Source {
         let home = state.target_env().home.clone().unwrap_or_default();
         let xdg = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from);
         let files = crate::source::credentials::store_files(&home, xdg.as_deref());
-        let parent = std::env::temp_dir().join(format!("skilld-git-{}", std::process::id()));
+        // Under the daemon's own (private) data folder, not a shared /tmp.
+        let parent = state.config().paths.data_dir.join("tmp").join("git");
         let fetch_url = url.clone();
         let fetched = tokio::task::spawn_blocking(move || {
             let interrupt = AtomicBool::new(false);

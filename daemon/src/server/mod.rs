@@ -300,6 +300,12 @@ pub async fn open_state(config: &Config) -> Result<(Index, Catalog, EventBus), S
         if leftovers > 0 {
             tracing::info!(leftovers, "removed temp files of interrupted writes");
         }
+        // Checkouts of builds from git a crash interrupted (this daemon
+        // holds the data folder's lock: none is in use).
+        let checkouts = paths.data_dir.join("tmp").join("git");
+        if checkouts.exists() && std::fs::remove_dir_all(&checkouts).is_ok() {
+            tracing::info!(path = %checkouts.display(), "removed checkouts of interrupted builds");
+        }
         Ok::<_, StartError>((index, store))
     })
     .await
