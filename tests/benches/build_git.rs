@@ -51,7 +51,11 @@ fn main() {
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .output()
             .unwrap();
-        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
         for i in 0..SKILLS {
             let dir = dest.join(format!("skills/skill-{i:02}"));
             let mut cmd = home.command("skillc");

@@ -90,18 +90,16 @@ fn build_from_git_by_ref_and_path_with_exact_provenance() {
     let home = home_with_token(&server);
 
     // By tag: the first commit's alpha, with where it came from.
-    let built = build_json(
-        &home,
-        &[
-            &url,
-            "--ref",
-            "v1",
-            "--path",
-            "skills/alpha",
-            "-t",
-            "acme/alpha",
-        ],
-    );
+    let alpha_at_v1 = [
+        url.as_str(),
+        "--ref",
+        "v1",
+        "--path",
+        "skills/alpha",
+        "-t",
+        "acme/alpha",
+    ];
+    let built = build_json(&home, &alpha_at_v1);
     assert_eq!(built["reference"], "acme/alpha:0.1.0-draft");
     assert_eq!(
         built["provenance"],
@@ -146,18 +144,7 @@ fn build_from_git_by_ref_and_path_with_exact_provenance() {
     // Reproducible: another machine (another home, another clone) builds
     // the same digest from the same commit.
     let other = home_with_token(&server);
-    let again = build_json(
-        &other,
-        &[
-            &url,
-            "--ref",
-            "v1",
-            "--path",
-            "skills/alpha",
-            "-t",
-            "acme/alpha",
-        ],
-    );
+    let again = build_json(&other, &alpha_at_v1);
     assert_eq!(again["digest"], built["digest"]);
     assert_eq!(again["layer_digest"], built["layer_digest"]);
 
