@@ -7,18 +7,14 @@
 //! Run (release binaries, which the bench refuses to run without):
 //!   cargo build --release --workspace && cargo bench -p skilld-tests --bench build_git
 
-use std::process::Command;
-
 use skilld_tests::helper::Home;
 use skilld_tests::helper::bench::{median, timed};
 use skilld_tests::helper::git::{self, GitServer};
-use skilld_tests::helper::tools::require;
 
 const SKILLS: usize = 20;
 const ROUNDS: usize = 9;
 
 fn main() {
-    let git_bin = require("git", "git");
     // 20 skills of 12 files (about 40 KiB each), as real skill folders:
     // SKILL.md, scripts, references.
     let work = tempfile::tempdir().unwrap();
@@ -44,18 +40,7 @@ fn main() {
         let clone = tempfile::tempdir().unwrap();
         let dest = clone.path().join("c");
         let start = std::time::Instant::now();
-        let run = Command::new(&git_bin)
-            .args(["clone", "-q", "--depth", "1", &url])
-            .arg(&dest)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        git::git_in(clone.path(), &["clone", "-q", "--depth", "1", &url, "c"]);
         for i in 0..SKILLS {
             let dir = dest.join(format!("skills/skill-{i:02}"));
             let mut cmd = home.command("skillc");
