@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod cli;
 pub mod collection;
 pub mod config;
+pub mod depend;
 pub mod doctor;
 pub mod events;
 pub mod image;
