@@ -354,3 +354,81 @@ fn build_all_pushes_every_skill_and_reports_the_one_that_fails() {
     assert_eq!(local["skills"].as_array().unwrap().len(), 3);
     assert_eq!(local["source"], Value::Null);
 }
+
+#[test]
+fn a_hostile_tree_is_refused_and_modes_and_links_are_kept() {
+    // A commit whose tree holds a file named `..` (git itself never makes
+    // one; `git mktree` writes what it is given), beside a real skill.
+    let work = skills_repository();
+    let script = r#"set -e
+b=$(printf 'pwned\n' | git hash-object -w --stdin)
+skill=$(git rev-parse HEAD:skills/alpha)
+t=$(printf "100644 blob $b\t..\n040000 tree $skill\tskill\n" | git mktree)
+c=$(git commit-tree -m hostile "$t")
+git update-ref refs/heads/hostile "$c"
+"#;
+    let run = std::process::Command::new("sh")
+        .args(["-c", script])
+        .current_dir(work.path())
+        .env("GIT_AUTHOR_NAME", "Eve")
+        .env("GIT_AUTHOR_EMAIL", "eve@example.com")
+        .env("GIT_COMMITTER_NAME", "Eve")
+        .env("GIT_COMMITTER_EMAIL", "eve@example.com")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // An executable script and a link inside the skill, on main.
+    std::os::unix::fs::symlink("run.sh", work.path().join("skills/alpha/scripts/latest.sh"))
+        .unwrap();
+    git::git_in(work.path(), &["add", "-A"]);
+    git::git_in(
+        work.path(),
+        &["update-index", "--chmod=+x", "skills/alpha/scripts/run.sh"],
+    );
+    git::git_in(work.path(), &["commit", "-q", "-m", "modes"]);
+    let server = GitServer::start();
+    server.publish("skills.git", work.path());
+    let url = server.url("skills.git");
+    let home = Home::new();
+
+    // Only the folder asked for is written: the bad name at the root is
+    // not reached from `--path skill`, and is refused from the root.
+    let fine = home.skillc(&["build", &url, "--ref", "hostile", "--path", "skill"]);
+    assert!(
+        fine.stderr
+            .contains("differs from the folder name \"skill\""),
+        "{}",
+        fine.stderr
+    );
+    let run = home.skillc(&["build", &url, "--ref", "hostile"]);
+    assert_ne!(run.code, Some(0));
+    assert!(
+        run.stderr.contains("refused at") && run.stderr.contains("a file named \"..\""),
+        "{}",
+        run.stderr
+    );
+    let checkouts = home.skilld_home().join("tmp/git");
+    assert_eq!(std::fs::read_dir(&checkouts).unwrap().count(), 0);
+    // The executable bit and the link survive the fetch into the image.
+    build_json(&home, &[&url, "--path", "skills/alpha", "-t", "acme/alpha"]);
+    let out = home.root().join("out");
+    home.skillc(&[
+        "install",
+        "acme/alpha:0.1.0-draft",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    use std::os::unix::fs::PermissionsExt as _;
+    let script = out.join("alpha/scripts/run.sh");
+    let mode = std::fs::metadata(&script).unwrap().permissions().mode();
+    assert_eq!(mode & 0o111, 0o111, "{mode:o}");
+    assert_eq!(
+        std::fs::read_link(out.join("alpha/scripts/latest.sh")).unwrap(),
+        std::path::Path::new("run.sh")
+    );
+}

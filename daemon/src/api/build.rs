@@ -90,11 +90,13 @@ impl Source {
         // Under the daemon's own (private) data folder, not a shared /tmp.
         let parent = state.config().paths.data_dir.join("tmp").join("git");
         let fetch_url = url.clone();
+        let only = git.path.clone().unwrap_or_default();
         let fetched = tokio::task::spawn_blocking(move || {
             let interrupt = AtomicBool::new(false);
             crate::source::fetch::fetch(
                 &fetch_url,
                 reference.as_deref(),
+                &only,
                 &parent,
                 files,
                 &interrupt,

@@ -1,6 +1,8 @@
-//! One commit of a git repository, fetched shallow (depth 1) and checked
-//! out into a temporary folder that is removed when dropped. Blocking:
-//! run it on a blocking thread.
+//! One commit of a git repository, fetched shallow (depth 1), and the
+//! files of the folder asked for written from its tree into a temporary
+//! folder that is removed when dropped (skilld writes them itself, with
+//! each name checked, rather than through a full checkout). Blocking: run
+//! it on a blocking thread.
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -61,10 +63,12 @@ fn is_commit_id(reference: &str) -> bool {
 
 /// Fetch `reference` (a branch, a tag, a full ref name or a full commit
 /// id; the remote's HEAD when None) of `url` into a new folder under
-/// `parent`. `credential_files`: git-credential-store files to read first.
+/// `parent`, writing the files of its folder `only` (`""`: all of them).
+/// `credential_files`: git-credential-store files to read first.
 pub fn fetch(
     url: &GitUrl,
     reference: Option<&str>,
+    only: &str,
     parent: &Path,
     credential_files: Vec<PathBuf>,
     interrupt: &AtomicBool,
@@ -137,8 +141,8 @@ pub fn fetch(
         });
         Ok(())
     });
-    let (mut checkout_prepared, _) = prepare
-        .fetch_then_checkout(gix::progress::Discard, interrupt)
+    let (repo, _) = prepare
+        .fetch_only(gix::progress::Discard, interrupt)
         .map_err(|e| {
             let text = format!("{e:#}");
             match reference {
@@ -149,16 +153,166 @@ pub fn fetch(
                 _ => failed(&text),
             }
         })?;
-    let (repo, _) = checkout_prepared
-        .main_worktree(gix::progress::Discard, interrupt)
-        .map_err(|e| failed(&e))?;
     let commit = repo.head_commit().map_err(|e| failed(&e))?;
     let time = commit.time().map_err(|e| failed(&e))?.seconds;
+    let id = commit.id().to_string();
+    // Only the folder asked for is written (with the folders above it).
+    let mut tree = commit.tree().map_err(|e| failed(&e))?;
+    let mut dest = checkout.path().to_path_buf();
+    for part in only.split('/').filter(|p| !p.is_empty() && *p != ".") {
+        let missing = || SourceError::NoSuchPath {
+            url: url.to_string(),
+            commit: id.clone(),
+            path: only.trim_matches('/').to_string(),
+        };
+        if part == ".." || part.eq_ignore_ascii_case(".git") {
+            return Err(SourceError::BadPath {
+                path: only.to_string(),
+            });
+        }
+        let entry = tree.find_entry(part).ok_or_else(missing)?;
+        if entry.mode().kind() != gix::object::tree::EntryKind::Tree {
+            return Err(missing());
+        }
+        let next = entry.id().detach();
+        tree = repo.find_tree(next).map_err(|e| failed(&e))?;
+        dest.push(part);
+        std::fs::create_dir_all(&dest)?;
+    }
+    let mut budget = Budget::default();
+    write_tree(&repo, &tree, &dest, 0, &mut budget).map_err(|e| match e {
+        Written::Io(e) => SourceError::Io(e),
+        Written::Git(e) => failed(&e),
+        Written::Unsafe(why) => SourceError::Fetch {
+            url: url.to_string(),
+            message: format!("refused at {id}: {why}"),
+        },
+    })?;
     Ok(Fetched {
-        commit: commit.id().to_string(),
+        commit: id,
         time,
         checkout,
     })
+}
+
+/// Files and bytes a checkout may hold: a repository of skills is small,
+/// and a hostile one must not fill the disk.
+const MAX_FILES: u64 = 100_000;
+const MAX_BYTES: u64 = 2 << 30;
+const MAX_DEPTH: usize = 64;
+
+#[derive(Default)]
+struct Budget {
+    files: u64,
+    bytes: u64,
+}
+
+enum Written {
+    Io(std::io::Error),
+    Git(String),
+    Unsafe(String),
+}
+
+impl From<std::io::Error> for Written {
+    fn from(e: std::io::Error) -> Written {
+        Written::Io(e)
+    }
+}
+
+/// Is `name` a tree entry that is safe to write as one path component?
+fn safe_name(name: &[u8]) -> bool {
+    !name.is_empty()
+        && name != b"."
+        && name != b".."
+        && !name.iter().any(|b| matches!(b, b'/' | b'\\' | 0))
+}
+
+/// Write the files of `tree` into `dir` (which exists): blobs as files
+/// (the executable bit kept), links as links (the build checks where they
+/// point), sub-trees as folders; submodules and `.git` are left out, and
+/// names that could leave `dir` refuse the whole checkout.
+fn write_tree(
+    repo: &gix::Repository,
+    tree: &gix::Tree<'_>,
+    dir: &Path,
+    depth: usize,
+    budget: &mut Budget,
+) -> Result<(), Written> {
+    use gix::object::tree::EntryKind;
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+
+    if depth > MAX_DEPTH {
+        return Err(Written::Unsafe(format!(
+            "folders nested deeper than {MAX_DEPTH}"
+        )));
+    }
+    for entry in tree.iter() {
+        let entry = entry.map_err(|e| Written::Git(e.to_string()))?;
+        let name: &[u8] = entry.filename().as_ref();
+        if !safe_name(name) {
+            return Err(Written::Unsafe(format!(
+                "a file named {:?}",
+                String::from_utf8_lossy(name)
+            )));
+        }
+        if name.eq_ignore_ascii_case(b".git") {
+            continue;
+        }
+        let Ok(name) = std::str::from_utf8(name) else {
+            return Err(Written::Unsafe("a file name that is not UTF-8".into()));
+        };
+        let path = dir.join(name);
+        budget.files += 1;
+        if budget.files > MAX_FILES {
+            return Err(Written::Unsafe(format!(
+                "more than {MAX_FILES} files; use --path"
+            )));
+        }
+        let id = entry.id().detach();
+        match entry.mode().kind() {
+            EntryKind::Tree => {
+                std::fs::create_dir(&path)?;
+                let sub = repo
+                    .find_tree(id)
+                    .map_err(|e| Written::Git(e.to_string()))?;
+                write_tree(repo, &sub, &path, depth + 1, budget)?;
+            }
+            kind @ (EntryKind::Blob | EntryKind::BlobExecutable | EntryKind::Link) => {
+                let blob = repo
+                    .find_blob(id)
+                    .map_err(|e| Written::Git(e.to_string()))?;
+                budget.bytes += blob.data.len() as u64;
+                if budget.bytes > MAX_BYTES {
+                    return Err(Written::Unsafe(format!(
+                        "more than {} GiB of files; use --path",
+                        MAX_BYTES >> 30
+                    )));
+                }
+                if kind == EntryKind::Link {
+                    let target = std::str::from_utf8(&blob.data)
+                        .map_err(|_| Written::Unsafe(format!("the link {name} is not UTF-8")))?;
+                    std::os::unix::fs::symlink(target, &path)?;
+                } else {
+                    let mode = if kind == EntryKind::BlobExecutable {
+                        0o755
+                    } else {
+                        0o644
+                    };
+                    // A new file, never through something already there.
+                    let mut file = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .mode(mode)
+                        .open(&path)?;
+                    file.write_all(&blob.data)?;
+                }
+            }
+            // A submodule's commit: not part of this repository's files.
+            EntryKind::Commit => {}
+        }
+    }
+    Ok(())
 }
 
 /// Credentials go over https, ssh, or to this machine (`http://` to a
