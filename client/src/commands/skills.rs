@@ -102,6 +102,25 @@ fn source(args: &BuildArgs) -> Result<(PathBuf, Option<GitSource>), ClientError>
     ))
 }
 
+/// A fetch that failed for `OWNER/REPO` says it was read as GitHub's,
+/// since the user may have meant a folder that is not here.
+fn read_as_github(args: &BuildArgs, e: ClientError) -> ClientError {
+    match e {
+        ClientError::Daemon { mut body, raw }
+            if body.code == skilld_proto::ErrorCode::Upstream
+                && !args.source.contains(':')
+                && args.source.matches('/').count() == 1 =>
+        {
+            body.message.push_str(&format!(
+                " (there is no folder {} here, so it was read as GitHub's {0}; for a folder, check the path)",
+                args.source
+            ));
+            ClientError::Daemon { body, raw }
+        }
+        e => e,
+    }
+}
+
 fn source_date_epoch() -> Result<Option<i64>, ClientError> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(v) if !v.trim().is_empty() => Ok(Some(v.trim().parse::<i64>().map_err(|_| {
@@ -128,7 +147,10 @@ pub async fn build(ctx: &Ctx, args: &BuildArgs) -> Result<ExitCode, ClientError>
         namespace: args.namespace.clone(),
         source_date_epoch: source_date_epoch()?,
     };
-    let (built, answer): (BuildResponse, _) = ctx.post_streaming(BUILD_ROUTE, &request).await?;
+    let (built, answer): (BuildResponse, _) = ctx
+        .post_streaming(BUILD_ROUTE, &request)
+        .await
+        .map_err(|e| read_as_github(args, e))?;
     if ctx.cli.json {
         ctx.print_json(&answer);
         return Ok(ExitCode::SUCCESS);
@@ -174,8 +196,10 @@ async fn build_all(ctx: &Ctx, args: &BuildArgs) -> Result<ExitCode, ClientError>
         namespace: args.namespace.clone(),
         source_date_epoch: source_date_epoch()?,
     };
-    let (all, answer): (BuildAllResponse, _) =
-        ctx.post_streaming(BUILD_ALL_ROUTE, &request).await?;
+    let (all, answer): (BuildAllResponse, _) = ctx
+        .post_streaming(BUILD_ALL_ROUTE, &request)
+        .await
+        .map_err(|e| read_as_github(args, e))?;
     let code = if all.failed > 0 {
         ExitCode::FAILURE
     } else {

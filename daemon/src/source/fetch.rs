@@ -77,7 +77,7 @@ pub fn fetch(
     let checkout = tempfile::Builder::new().prefix("git-").tempdir_in(parent)?;
     let failed = |e: &dyn std::fmt::Display| SourceError::Fetch {
         url: url.to_string(),
-        message: url.redact(&format!("{e:#}")),
+        message: url.redact(&briefly(&format!("{e:#}"))),
     };
     let mut prepare = gix::prepare_clone(url.for_fetch(), checkout.path())
         .map_err(|e| failed(&e))?
@@ -332,6 +332,34 @@ pub fn may_send_credentials(protocol: &str, host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// The git library's error report (its first line, then a `Caused by:`
+/// chain, with its own message type printed as a struct) as one line: the
+/// first message, then the innermost cause when there is one.
+fn briefly(report: &str) -> String {
+    let unwrap = |line: &str| -> String {
+        let line = line.trim();
+        let line = line
+            .split_once(": ")
+            .filter(|(n, _)| n.chars().all(|c| c.is_ascii_digit()))
+            .map_or(line, |(_, rest)| rest);
+        match line.strip_prefix("Message { message: \"") {
+            Some(rest) => rest.split("\"").next().unwrap_or(rest).to_string(),
+            None => line.trim_matches('"').to_string(),
+        }
+    };
+    let mut lines = report.lines().filter(|l| !l.trim().is_empty());
+    let head = lines.next().map(unwrap).unwrap_or_default();
+    let cause = report
+        .split_once("Caused by:")
+        .and_then(|(_, chain)| chain.lines().rev().find(|l| !l.trim().is_empty()))
+        .map(unwrap)
+        .filter(|c| !c.is_empty() && *c != head);
+    match cause {
+        Some(cause) => format!("{head}: {cause}"),
+        None => head,
+    }
+}
+
 /// Does a fetch error say the reference does not exist?
 fn looks_missing(text: &str) -> bool {
     let text = text.to_ascii_lowercase();
@@ -340,6 +368,8 @@ fn looks_missing(text: &str) -> bool {
         "no such",
         "could not find",
         "did not match",
+        "didn't have any ref",
+        "class: notfound",
         "not our ref",
         "couldn't find",
     ]
@@ -369,6 +399,22 @@ mod tests {
                 "{protocol} {host}"
             );
         }
+    }
+
+    #[test]
+    fn library_reports_become_one_line() {
+        let report = "Message { message: \"Transport handshake failed\" }\n\nCaused by:\n    0: Io(Custom { kind: Other })\n    1: I/O error (Other)\n    2: \"failed to lookup address information: Name or service not known\"";
+        assert_eq!(
+            briefly(report),
+            "Transport handshake failed: failed to lookup address information: Name or service not known"
+        );
+        let report = "Message { message: \"The remote didn't have any ref that matched 'nope'\", class: NotFound }";
+        assert_eq!(
+            briefly(report),
+            "The remote didn't have any ref that matched 'nope'"
+        );
+        assert!(looks_missing(report));
+        assert_eq!(briefly("plain words"), "plain words");
     }
 
     #[test]
