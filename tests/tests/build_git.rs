@@ -210,7 +210,10 @@ fn bad_git_sources_fail_with_what_to_do_and_write_nothing() {
         assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
         assert!(!run.stderr.contains(TOKEN));
     };
-    fails(&[&url, "--ref", "no-such-branch"], "no-such-branch");
+    fails(
+        &[&url, "--ref", "no-such-branch"],
+        "has no \"no-such-branch\" (a branch, tag, full ref name or commit id)",
+    );
     fails(
         &[&url, "--path", "skills/missing"],
         "has no folder \"skills/missing\"",
@@ -367,20 +370,7 @@ t=$(printf "100644 blob $b\t..\n040000 tree $skill\tskill\n" | git mktree)
 c=$(git commit-tree -m hostile "$t")
 git update-ref refs/heads/hostile "$c"
 "#;
-    let run = std::process::Command::new("sh")
-        .args(["-c", script])
-        .current_dir(work.path())
-        .env("GIT_AUTHOR_NAME", "Eve")
-        .env("GIT_AUTHOR_EMAIL", "eve@example.com")
-        .env("GIT_COMMITTER_NAME", "Eve")
-        .env("GIT_COMMITTER_EMAIL", "eve@example.com")
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    git::script_in(work.path(), script);
     // An executable script and a link inside the skill, on main.
     std::os::unix::fs::symlink("run.sh", work.path().join("skills/alpha/scripts/latest.sh"))
         .unwrap();

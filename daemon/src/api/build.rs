@@ -5,6 +5,7 @@
 //! failure not stopping the others.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use hyper::Request;
@@ -19,6 +20,9 @@ use skilld_proto::stream::Progress;
 
 use super::skills::{load, skill_dir};
 use super::stream::{StreamSender, ndjson};
+
+/// Where a build's progress goes (the stream's reporter, or nowhere).
+type Report = Arc<dyn Fn(Progress) + Send + Sync>;
 use super::{ApiError, ApiResponse, body};
 use crate::image::build::{self, BuildError, BuildSpec};
 use crate::image::lifecycle;
@@ -49,12 +53,12 @@ struct Source {
 }
 
 impl Source {
-    /// The folder at `path`, or `git` fetched (progress on `tx`).
-    async fn open<T: serde::Serialize + Send + 'static>(
+    /// The folder at `path`, or `git` fetched (progress to `report`).
+    async fn open(
         state: &State,
         path: &Path,
         git: Option<&GitSource>,
-        tx: &StreamSender<T>,
+        report: &Report,
     ) -> Result<Source, ApiError> {
         let Some(git) = git else {
             return Ok(Source {
@@ -69,7 +73,7 @@ impl Source {
             ));
         }
         let url = GitUrl::parse(&git.url)?;
-        tx.progress(Progress {
+        report(Progress {
             phase: "fetch".into(),
             current: 0,
             total: None,
@@ -161,8 +165,9 @@ pub async fn build(state: &State, req: Request<Incoming>) -> Result<ApiResponse,
     let (tx, response) = ndjson::<BuildResponse>();
     let state = state.clone();
     tokio::spawn(async move {
+        let report: Report = Arc::new(tx.reporter());
         let outcome = async {
-            let source = Source::open(&state, &request.path, request.git.as_ref(), &tx).await?;
+            let source = Source::open(&state, &request.path, request.git.as_ref(), &report).await?;
             let dir = source.folder(request.git.as_ref().and_then(|g| g.path.as_deref()))?;
             let options = Options {
                 tag: request.tag.clone(),
@@ -174,7 +179,7 @@ pub async fn build(state: &State, req: Request<Incoming>) -> Result<ApiResponse,
                 epoch: request.source_date_epoch.or(source.epoch()),
             };
             let provenance = source.provenance(&dir);
-            build_folder(&state, dir, &options, provenance, &tx)
+            build_folder(&state, dir, &options, provenance, &report)
                 .await
                 .map(|(built, _)| built)
         }
@@ -214,7 +219,8 @@ async fn run_all(
     request: BuildAllRequest,
     tx: &StreamSender<BuildAllResponse>,
 ) -> Result<BuildAllResponse, ApiError> {
-    let source = Source::open(state, &request.path, request.git.as_ref(), tx).await?;
+    let report: Report = Arc::new(tx.reporter());
+    let source = Source::open(state, &request.path, request.git.as_ref(), &report).await?;
     let base = source.folder(request.git.as_ref().and_then(|g| g.path.as_deref()))?;
     let walked = base.clone();
     let folders =
@@ -259,7 +265,7 @@ async fn run_all(
         } else {
             relative.to_string_lossy().to_string()
         };
-        tx.progress(Progress {
+        report(Progress {
             phase: "build".into(),
             current: i as u64,
             total: Some(total),
@@ -270,7 +276,7 @@ async fn run_all(
         let dir = base.join(relative);
         let provenance = source.provenance(&dir.canonicalize().unwrap_or(dir.clone()));
         // Progress of one skill's build is not forwarded: the lines are per skill.
-        let (quiet, _) = ndjson::<BuildResponse>();
+        let quiet: Report = Arc::new(|_| {});
         let one = build_folder(state, dir, &options, provenance, &quiet).await;
         let mut row = SkillBuild {
             path: shown,
@@ -386,14 +392,14 @@ fn problems_error(problems: Vec<skilld_proto::skill::Problem>, what: &str) -> Ap
 
 /// Build the skill in `dir` into the store and tag it; true when the tag
 /// already named the same image.
-async fn build_folder<T: serde::Serialize + Send + 'static>(
+async fn build_folder(
     state: &State,
     dir: PathBuf,
     options: &Options,
     provenance: Option<Provenance>,
-    tx: &StreamSender<T>,
+    report: &Report,
 ) -> Result<(BuildResponse, bool), ApiError> {
-    tx.progress(Progress {
+    report(Progress {
         phase: "validate".into(),
         current: 0,
         total: None,
@@ -488,7 +494,7 @@ async fn build_folder<T: serde::Serialize + Send + 'static>(
     let limits = state.config().build;
     let words = loaded.words;
     let frontmatter = loaded.frontmatter.clone();
-    let progress_tx = tx.clone();
+    let progress = Arc::clone(report);
     let (format, media_types, epoch) = (options.format, options.media_types, options.epoch);
     let built = catalog
         .blocking(move |store| {
@@ -507,7 +513,7 @@ async fn build_folder<T: serde::Serialize + Send + 'static>(
                 // About a hundred updates per build, not one per file.
                 if done == 0 || done == total || done - last >= (total / 100).max(1) {
                     last = done;
-                    progress_tx.progress(Progress {
+                    progress(Progress {
                         phase: "pack".into(),
                         current: done,
                         total: Some(total),

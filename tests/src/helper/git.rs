@@ -144,9 +144,22 @@ impl Drop for GitServer {
 /// Run `git ARGS` in `dir` with a fixed identity and dates unless the
 /// caller's environment sets them; panics with git's output on failure.
 pub fn git_in(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(require("git", "git"))
+    let mut git = Command::new(require("git", "git"));
+    git.args(args);
+    run_in(dir, &mut git, &format!("git {args:?}"))
+}
+
+/// Run the shell `script` in `dir` with the same identity and dates as
+/// [`git_in`] (for git plumbing fed through pipes); its output.
+pub fn script_in(dir: &Path, script: &str) -> String {
+    let mut sh = Command::new("sh");
+    sh.args(["-c", script]);
+    run_in(dir, &mut sh, script)
+}
+
+fn run_in(dir: &Path, cmd: &mut Command, what: &str) -> String {
+    let out = cmd
         .current_dir(dir)
-        .args(args)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_AUTHOR_NAME", "Ada")
@@ -159,7 +172,7 @@ pub fn git_in(dir: &Path, args: &[&str]) -> String {
         .expect("run git");
     assert!(
         out.status.success(),
-        "git {args:?} in {}: {}",
+        "{what} in {}: {}",
         dir.display(),
         String::from_utf8_lossy(&out.stderr)
     );
