@@ -301,7 +301,7 @@ fn neovim_plugin_against_a_real_daemon() {
     let run = Run::of(&mut cmd);
     let _ = home.skillc(&["daemon", "stop"]);
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("14 passed, 0 failed"), "{}", run.stdout);
+    assert!(run.stdout.contains("15 passed, 0 failed"), "{}", run.stdout);
     // What :Skills showed (the README's picture of it).
     let shown = std::fs::read_to_string(work.join("skills-buffer.txt")).unwrap();
     println!("{}\n:Skills showed:\n{shown}", run.stdout);

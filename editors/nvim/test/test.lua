@@ -198,6 +198,42 @@ check("r rolls back, p pins", function()
   end)
 end)
 
+check("a refresh answered late does not undo a newer one", function()
+  local real, pending = skilld.request, {}
+  skilld.request = function(_, _, _, cb)
+    table.insert(pending, cb)
+  end
+  local ok, err = pcall(function()
+    local done = 0
+    local function counted()
+      done = done + 1
+    end
+    local function answer(pinned)
+      local i = {}
+      for k, v in pairs(installed) do
+        i[k] = v
+      end
+      i.version, i.latest, i.status, i.pinned = "1.0.0", "1.1.0", "ok", pinned
+      return { installs = { i } }
+    end
+    skilld.refresh(counted, true) -- asks the registries: answers last
+    skilld.refresh(counted) -- started later, answered first
+    eq(#pending, 2, "requests made")
+    pending[2](nil, answer(true))
+    pending[1](nil, answer(false))
+    eq(done, 2, "callbacks called")
+    local _, l = line_of("hello-world")
+    truthy(l and l:find("pinned"), "the newer answer stays shown: " .. tostring(l))
+  end)
+  skilld.request = real
+  if not ok then
+    error(err, 0)
+  end
+  await(function(done)
+    skilld.refresh(done, true)
+  end)
+end)
+
 check("<CR> opens SKILL.md", function()
   on("hello-world", "<CR>")
   eq(vim.api.nvim_buf_get_name(0), installed.path .. "/SKILL.md")

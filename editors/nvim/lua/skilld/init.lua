@@ -357,12 +357,27 @@ end
 --- the registries are asked for newer versions; without, the daemon
 --- answers what its last check found (no registry request: refreshes on
 --- events).
+---
+--- Refreshes overlap (one asking the registries is slower than one made on
+--- an event), so answers can come back out of order: an answer is shown
+--- only when no refresh started after it has been shown already, so an old
+--- answer never undoes a newer one.
+local refreshes_started, refresh_shown = 0, 0
 function M.refresh(cb, ask)
   local body = {
     upgradable = M.config.check_upgrades and ask == true,
     known_upgrades = M.config.check_upgrades and ask ~= true,
   }
+  refreshes_started = refreshes_started + 1
+  local this = refreshes_started
   M.request("POST", "/v1/installs", body, function(err, value)
+    if this < refresh_shown then
+      if cb then
+        cb(err)
+      end
+      return
+    end
+    refresh_shown = this
     local lines, at
     if err then
       lines, at = { "skilld: " .. err }, {}
