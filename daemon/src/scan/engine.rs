@@ -48,6 +48,11 @@ const PER_RULE_PER_FILE: usize = 10;
 const SNIFF: usize = 8192;
 /// Characters of matched text shown.
 const SHOWN: usize = 80;
+/// Text files held to be read together by the pattern set (several files
+/// at once is several times faster: see `set.rs`), and the most bytes
+/// held so.
+const BATCH_FILES: usize = 64;
+const BATCH_BYTES: usize = 8 << 20;
 
 /// A scan in progress.
 pub struct Scanner<'a> {
@@ -56,6 +61,9 @@ pub struct Scanner<'a> {
     started: Instant,
     report: Report,
     stopped: bool,
+    /// Text files read and not yet scanned, with their bytes in all.
+    pending: Vec<(String, Vec<u8>)>,
+    pending_bytes: usize,
 }
 
 impl<'a> Scanner<'a> {
@@ -69,6 +77,8 @@ impl<'a> Scanner<'a> {
                 ..Report::default()
             },
             stopped: false,
+            pending: Vec::new(),
+            pending_bytes: 0,
         }
     }
 
@@ -164,21 +174,42 @@ impl<'a> Scanner<'a> {
                 why: format!("only the first {cap} bytes of this file were scanned"),
             });
         }
-        self.scan_bytes(path, &data);
+        if data[..data.len().min(SNIFF)].contains(&0) {
+            // A binary file: its few rules run on their own.
+            self.scan_bytes(path, &data, None);
+            return;
+        }
+        self.pending_bytes += data.len();
+        self.pending.push((path.to_string(), data));
+        if self.pending.len() >= BATCH_FILES || self.pending_bytes >= BATCH_BYTES {
+            self.scan_pending();
+        }
     }
 
-    fn scan_bytes(&mut self, path: &str, data: &[u8]) {
-        let binary = data[..data.len().min(SNIFF)].contains(&0);
+    /// The text files held: one pass of the combined set over them says
+    /// which patterns occur in each, and the rules with patterns there run
+    /// on their own (to say where).
+    fn scan_pending(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        self.pending_bytes = 0;
+        let texts: Vec<&[u8]> = pending.iter().map(|(_, data)| data.as_slice()).collect();
+        let present = self.rules.present_each(&texts);
+        for ((path, data), present) in pending.iter().zip(present) {
+            self.scan_bytes(path, data, Some(&present));
+        }
+    }
+
+    /// The rules that apply to the file at `path`, run over `data`; for a
+    /// text file, `present` says which patterns occur in it.
+    fn scan_bytes(&mut self, path: &str, data: &[u8], present: Option<&[bool]>) {
+        let binary = present.is_none();
         let lower = path.to_ascii_lowercase();
         let markdown = [".md", ".mdx", ".markdown"]
             .iter()
             .any(|e| lower.ends_with(e));
         let skill_md =
             path == "SKILL.md" || (path.ends_with("/SKILL.md") && path.matches('/').count() == 1);
-        // A text file: one pass of the combined set says which patterns
-        // occur at all. A binary file: its few rules run on their own.
-        let present = (!binary).then(|| self.rules.present(data));
-        let has = |index: usize| present.as_ref().is_none_or(|m| m[index]);
+        let has = |index: usize| present.is_none_or(|m| m[index]);
         for rule in &self.rules.rules {
             let applies = match rule.files {
                 Files::Text => !binary,
@@ -253,6 +284,7 @@ impl<'a> Scanner<'a> {
     }
 
     pub fn finish(mut self) -> Report {
+        self.scan_pending();
         self.report.findings.sort_by(|a, b| {
             (&a.file, a.line, a.column, &a.rule).cmp(&(&b.file, b.line, b.column, &b.rule))
         });

@@ -100,14 +100,29 @@ pub struct RuleSet {
 impl RuleSet {
     /// Which patterns (by index) occur in the text `data`.
     pub fn present(&self, data: &[u8]) -> Vec<bool> {
-        let mut present = vec![false; self.set.len()];
-        if data.is_ascii() {
-            for i in self.ascii_set.matches(data).iter() {
-                present[self.ascii_index[i.as_usize()]] = true;
+        self.present_each(&[data])
+            .pop()
+            .expect("one file, one answer")
+    }
+
+    /// Which patterns (by index) occur in each of the texts `files`, read
+    /// together (see [`Patterns::matches_each`]).
+    pub fn present_each(&self, files: &[&[u8]]) -> Vec<Vec<bool>> {
+        let mut present = vec![vec![false; self.set.len()]; files.len()];
+        let (ascii, other): (Vec<usize>, Vec<usize>) =
+            (0..files.len()).partition(|&i| files[i].is_ascii());
+        let texts = |which: &[usize]| which.iter().map(|&i| files[i]).collect::<Vec<_>>();
+        for (&file, found) in ascii
+            .iter()
+            .zip(self.ascii_set.matches_each(&texts(&ascii)))
+        {
+            for i in found.iter() {
+                present[file][self.ascii_index[i.as_usize()]] = true;
             }
-        } else {
-            for i in self.set.matches(data).iter() {
-                present[i.as_usize()] = true;
+        }
+        for (&file, found) in other.iter().zip(self.set.matches_each(&texts(&other))) {
+            for i in found.iter() {
+                present[file][i.as_usize()] = true;
             }
         }
         present
