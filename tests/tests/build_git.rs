@@ -422,3 +422,132 @@ git update-ref refs/heads/hostile "$c"
         std::path::Path::new("run.sh")
     );
 }
+
+#[test]
+fn an_https_git_server_with_a_private_ca_is_trusted_through_git_config() {
+    let work = skills_repository();
+    let server = GitServer::start_tls();
+    server.publish("team.git", work.path());
+    let url = server.url("team.git");
+    assert!(url.starts_with("https://"), "{url}");
+
+    // The system's roots do not know the test CA: refused, nothing built.
+    let home = Home::new();
+    let refused = home
+        .skillc(&["build", &url, "--path", "skills/alpha"])
+        .expect_code(1);
+    assert!(
+        refused.stderr.to_lowercase().contains("certificate"),
+        "{}",
+        refused.stderr
+    );
+    let images = home.skillc(&["--json", "images"]).expect_code(0).json();
+    assert_eq!(images["images"], serde_json::json!([]), "{images}");
+
+    // git's own setting for it, in ~/.gitconfig: the build goes through.
+    let ca = server.ca_cert().unwrap();
+    std::fs::write(
+        home.user_home().join(".gitconfig"),
+        format!("[http]\n\tsslCAInfo = {}\n", ca.display()),
+    )
+    .unwrap();
+    let built = build_json(&home, &[&url, "--path", "skills/alpha"]);
+    assert_eq!(built["reference"], "alpha:0.1.0-draft", "{built}");
+    assert_eq!(built["provenance"]["source"], url.as_str());
+
+    // GIT_SSL_CAINFO names it as well, as for git.
+    let by_env = Home::with_env(&[("GIT_SSL_CAINFO", ca.as_os_str())]);
+    let built = build_json(&by_env, &[&url, "--path", "skills/beta"]);
+    assert_eq!(built["reference"], "beta:0.1.0-draft", "{built}");
+
+    // A setting that names no certificate says so.
+    std::fs::write(
+        home.user_home().join(".gitconfig"),
+        "[http]\n\tsslCAInfo = /nonexistent/ca.pem\n",
+    )
+    .unwrap();
+    let bad = home
+        .skillc(&["build", &url, "--path", "skills/beta"])
+        .expect_code(1);
+    assert!(
+        bad.stderr
+            .contains("http.sslCAInfo names /nonexistent/ca.pem, which cannot be read"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn credentials_come_from_git_s_credential_helper_when_no_file_has_them() {
+    let work = skills_repository();
+    let server = GitServer::start_with_token();
+    server.publish("team.git", work.path());
+    let url = server.url("team.git");
+    // No ~/.git-credentials: git's configured helper is asked, as git does:
+    // one that reads the request on its stdin, as git's protocol says, and
+    // the one-line form CI documentation writes, which answers every action
+    // without reading what it is sent.
+    for helper in [
+        "!f() { cat >/dev/null; test \\\"$1\\\" = get && echo username=USER && echo password=TOKEN; }; f",
+        "!f() { echo username=USER; echo password=TOKEN; }; f",
+    ] {
+        let home = Home::new();
+        let helper = helper
+            .replace("=USER", &format!("={USER}"))
+            .replace("=TOKEN", &format!("={TOKEN}"));
+        std::fs::write(
+            home.user_home().join(".gitconfig"),
+            format!("[credential]\n\thelper = \"{helper}\"\n"),
+        )
+        .unwrap();
+        let built = build_json(&home, &[&url, "--path", "skills/alpha"]);
+        assert_eq!(built["reference"], "alpha:0.1.0-draft", "{helper}: {built}");
+        let asked = server.asked();
+        assert!(
+            asked
+                .iter()
+                .any(|a| a.status == 200 && a.authorization.is_some()),
+            "{asked:?}"
+        );
+        assert_nowhere(&home, TOKEN);
+    }
+
+    // Without any: the server's refusal, said as such, and nothing built.
+    let bare = Home::new();
+    let run = bare.skillc(&["build", &url, "--path", "skills/alpha"]);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    let images = bare.skillc(&["--json", "images"]).expect_code(0).json();
+    assert_eq!(images["images"], serde_json::json!([]), "{images}");
+}
+
+#[test]
+fn an_ssh_url_runs_ssh_as_git_does() {
+    // No sshd here: the ssh program the daemon runs (GIT_SSH_COMMAND, as
+    // for git) is a stand-in that runs the remote command (everything after
+    // the options and the host, as ssh joins it) on this machine and logs
+    // how it was called, as git's own tests do.
+    let work = skills_repository();
+    let server = GitServer::start();
+    let bare = server.publish("team.git", work.path());
+    let tools = tempfile::tempdir().unwrap();
+    let (fake, log) = (tools.path().join("ssh"), tools.path().join("ssh.log"));
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\necho \"$@\" >> {}\nwhile [ $# -gt 0 ]; do case $1 in -o|-p|-i|-l|-F) shift 2;; -*) shift;; *) break;; esac; done\nshift\nexec sh -c \"$*\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let home = Home::with_env(&[("GIT_SSH_COMMAND", fake.as_os_str())]);
+    let url = format!("ssh://git@skills.example{}", bare.display());
+    let built = build_json(&home, &[&url, "--path", "skills/alpha"]);
+    assert_eq!(built["reference"], "alpha:0.1.0-draft", "{built}");
+    assert_eq!(built["provenance"]["source"], url.as_str());
+    let called = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        called.contains("git@skills.example") && called.contains("git-upload-pack"),
+        "{called}"
+    );
+}

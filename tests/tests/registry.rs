@@ -451,7 +451,15 @@ fn skopeo_and_oras_read_what_we_push() {
         "import oras.client\nc = oras.client.OrasClient(hostname='{host}', insecure=True)\nprint('\\n'.join(c.pull(target='{reference}', outdir='{}')))\n",
         out.display()
     );
-    let run = Run::of(Command::new("python3").args(["-c", &script]));
+    // (oras keeps what it unpacks under TMPDIR: the test's own, removed
+    // with it.)
+    let tmp = home.root().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let run = Run::of(
+        Command::new("python3")
+            .env("TMPDIR", &tmp)
+            .args(["-c", &script]),
+    );
     assert_eq!(run.code, Some(0), "pip install oras: {}", run.stderr);
     assert_eq!(
         std::fs::read(out.join("SKILL.md")).unwrap(),

@@ -333,7 +333,6 @@ impl CredentialStore {
 
 /// Ask `docker-credential-<helper>` for the credential of `host`.
 async fn run_helper(helper: &str, host: &str) -> Result<Option<Credential>, CredentialError> {
-    use tokio::io::AsyncWriteExt;
     let failed = |message: String| CredentialError::Helper {
         helper: helper.to_string(),
         message,
@@ -347,24 +346,41 @@ async fn run_helper(helper: &str, host: &str) -> Result<Option<Credential>, Cred
             "the helper name may hold only letters, digits, '-', '_' and '.'".into(),
         ));
     }
-    let mut child = tokio::process::Command::new(format!("docker-credential-{helper}"))
-        .arg("get")
+    let mut command = tokio::process::Command::new(format!("docker-credential-{helper}"));
+    command.arg("get");
+    ask_helper(command, host).await.map_err(failed)
+}
+
+/// Run a docker credential helper's `get` for `host` and read its answer.
+/// A helper that answers without reading the host it was sent is heard
+/// (as docker's own client does: its `Stdin` copy ignores a closed pipe).
+async fn ask_helper(
+    mut command: tokio::process::Command,
+    host: &str,
+) -> Result<Option<Credential>, String> {
+    use tokio::io::AsyncWriteExt;
+    let mut child = command
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| failed(format!("cannot run it: {e}")))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(host.as_bytes())
-            .await
-            .map_err(|e| failed(e.to_string()))?;
-    }
-    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .map_err(|e| format!("cannot run it: {e}"))?;
+    let mut stdin = child.stdin.take();
+    let answered = async move {
+        if let Some(stdin) = stdin.as_mut() {
+            match stdin.write_all(host.as_bytes()).await {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e),
+                _ => {}
+            }
+        }
+        drop(stdin);
+        child.wait_with_output().await
+    };
+    let output = tokio::time::timeout(Duration::from_secs(30), answered)
         .await
-        .map_err(|_| failed("no answer within 30 s".into()))?
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(|_| "no answer within 30 s".to_string())?
+        .map_err(|e| e.to_string())?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -372,7 +388,7 @@ async fn run_helper(helper: &str, host: &str) -> Result<Option<Credential>, Cred
         if stdout.contains("credentials not found") || stderr.contains("credentials not found") {
             return Ok(None);
         }
-        return Err(failed(format!("exited with {}", output.status)));
+        return Err(format!("exited with {}", output.status));
     }
     #[derive(Deserialize)]
     struct Answer {
@@ -381,8 +397,8 @@ async fn run_helper(helper: &str, host: &str) -> Result<Option<Credential>, Cred
         #[serde(rename = "Secret")]
         secret: String,
     }
-    let answer: Answer = serde_json::from_slice(&output.stdout)
-        .map_err(|e| failed(format!("unreadable answer: {e}")))?;
+    let answer: Answer =
+        serde_json::from_slice(&output.stdout).map_err(|e| format!("unreadable answer: {e}"))?;
     Ok(Some(Credential {
         username: answer.username,
         password: answer.secret,
@@ -488,5 +504,26 @@ mod tests {
         assert_eq!(docker.credential.username, "docker");
         assert!(docker.source.starts_with("docker config.json"));
         assert!(s.lookup("none.io", "x").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_docker_helper_that_answers_without_reading_the_host_is_heard() {
+        // A host longer than a pipe holds: the write is still going on
+        // when the helper exits, so the closed pipe is certain.
+        let host = "h".repeat(256 * 1024);
+        let mut command = tokio::process::Command::new("sh");
+        command.args([
+            "-c",
+            r#"printf '{"ServerURL":"r.io","Username":"ci","Secret":"token"}'"#,
+        ]);
+        let answer = ask_helper(command, &host).await.unwrap().unwrap();
+        assert_eq!(
+            (answer.username.as_str(), answer.password.as_str()),
+            ("ci", "token")
+        );
+        let mut failing = tokio::process::Command::new("sh");
+        failing.args(["-c", "exit 3"]);
+        let failed = ask_helper(failing, &host).await.unwrap_err();
+        assert!(failed.starts_with("exited with"), "{failed}");
     }
 }

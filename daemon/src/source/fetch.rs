@@ -10,6 +10,7 @@ use std::sync::atomic::AtomicBool;
 
 use super::SourceError;
 use super::credentials::{self, Asked};
+use super::helpers;
 use super::url::GitUrl;
 
 /// A checked-out commit.
@@ -92,9 +93,9 @@ pub fn fetch(
         Some(r) => prepare.with_ref_name(Some(r)).map_err(|e| failed(&e))?,
     };
     prepare = prepare.configure_connection(move |connection| {
+        trust_configured_ca(connection)?;
         let files = credential_files.clone();
-        let configured = connection.configured_credentials_for_current_url();
-        let mut configured = Some(configured);
+        let mut configured = helpers::configured(connection.remote().repo().clone());
         connection.set_credentials(move |action| {
             if let gix::credentials::helper::Action::Get(context) = &action {
                 let mut parts = context.clone();
@@ -134,10 +135,7 @@ pub fn fetch(
                 }
             }
             // Git's own configuration: credential.helper, as git asks.
-            match configured.as_mut() {
-                Some(helper) => helper(action),
-                None => Ok(None),
-            }
+            configured(action)
         });
         Ok(())
     });
@@ -312,6 +310,60 @@ fn write_tree(
             EntryKind::Commit => {}
         }
     }
+    Ok(())
+}
+
+/// Trust the CA certificates git's `http.sslCAInfo` (or `GIT_SSL_CAINFO`)
+/// names for an https remote, besides the system's: an internal git server
+/// with a private CA works as it does for `git clone`. The git library's
+/// HTTP backend reads that setting but does not apply it; skilld hands the
+/// certificates to the client it builds.
+fn trust_configured_ca<T: gix::protocol::transport::client::blocking_io::Transport>(
+    connection: &mut gix::remote::Connection<'_, '_, '_, T>,
+) -> Result<(), gix::error::Message> {
+    use gix::protocol::transport::client::blocking_io::http;
+    let remote = connection.remote();
+    let Some(url) = remote.url(gix::remote::Direction::Fetch) else {
+        return Ok(());
+    };
+    if url.scheme != gix::url::Scheme::Https {
+        return Ok(());
+    }
+    let url = url.to_bstring();
+    let url: &gix::bstr::BStr = url.as_ref();
+    let Ok(Some(options)) = remote.repo().transport_options(url, None) else {
+        return Ok(());
+    };
+    let Ok(mut options) = options.downcast::<http::Options>() else {
+        return Ok(());
+    };
+    let Some(ca) = options.ssl_ca_info.clone() else {
+        return Ok(());
+    };
+    let unusable = |why: String| {
+        gix::error::Message::new(format!(
+            "http.sslCAInfo names {}, which {why}",
+            ca.display()
+        ))
+    };
+    let pem = std::fs::read(&ca).map_err(|e| unusable(format!("cannot be read: {e}")))?;
+    let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| unusable(format!("holds no PEM certificate: {e}")))?;
+    if certificates.is_empty() {
+        return Err(unusable("holds no PEM certificate".into()));
+    }
+    options.backend = Some(std::sync::Arc::new(std::sync::Mutex::new(
+        http::reqwest::Options {
+            configure_client: Some(Box::new(move |mut builder| {
+                for certificate in &certificates {
+                    builder = builder.add_root_certificate(certificate.clone());
+                }
+                Ok(builder)
+            })),
+            configure_request: None,
+        },
+    )));
+    connection.set_transport_options(options);
     Ok(())
 }
 

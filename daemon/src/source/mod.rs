@@ -8,12 +8,14 @@
 //!   `file:///…`, `owner/repo` for GitHub), and its form without
 //!   credentials, the only one ever shown or recorded.
 //! - [`credentials`]: git-credential-store's files, read directly.
+//! - [`helpers`]: git's configured credential helpers, run as git runs them.
 //! - [`fetch`]: the shallow fetch and checkout.
 //! - [`discover`]: every skill folder of a tree, for `build --all`.
 
 pub mod credentials;
 pub mod discover;
 pub mod fetch;
+pub mod helpers;
 pub mod url;
 
 /// Why a git source could not be used.

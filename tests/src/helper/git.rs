@@ -34,6 +34,15 @@ pub struct GitServer {
     addr: String,
     log: Arc<Mutex<Vec<Asked>>>,
     stop: Arc<AtomicBool>,
+    tls: Option<Tls>,
+}
+
+/// TLS in front of the server: `socat` on its own loopback port with a
+/// certificate from a throwaway CA.
+struct Tls {
+    socat: std::process::Child,
+    addr: String,
+    certificates: tempfile::TempDir,
 }
 
 impl GitServer {
@@ -86,12 +95,62 @@ impl GitServer {
             addr,
             log,
             stop,
+            tls: None,
         }
     }
 
-    /// `http://127.0.0.1:PORT/NAME` for the repository `NAME` under the root.
+    /// Serve over https only (the plain port stays for the server's own
+    /// use): `socat` terminates TLS with a certificate signed by a new CA,
+    /// whose certificate [`GitServer::ca_cert`] gives.
+    pub fn start_tls() -> GitServer {
+        let socat = require("socat", "socat");
+        let mut server = GitServer::serve(None);
+        let certificates = tempfile::tempdir().expect("certificate folder");
+        super::registry::make_certificates(certificates.path());
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let at = |name: &str| certificates.path().join(name).display().to_string();
+        let child = Command::new(socat)
+            .arg(format!(
+                "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,cert={},key={},verify=0",
+                at("server.crt"),
+                at("server.key")
+            ))
+            .arg(format!("TCP:{}", server.addr))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start socat");
+        let addr = format!("127.0.0.1:{port}");
+        super::wait_until(
+            "socat to listen",
+            std::time::Duration::from_secs(10),
+            || TcpStream::connect(&addr).is_ok(),
+        );
+        server.tls = Some(Tls {
+            socat: child,
+            addr,
+            certificates,
+        });
+        server
+    }
+
+    /// The CA certificate of [`GitServer::start_tls`].
+    pub fn ca_cert(&self) -> Option<PathBuf> {
+        self.tls
+            .as_ref()
+            .map(|t| t.certificates.path().join("ca.crt"))
+    }
+
+    /// `http://127.0.0.1:PORT/NAME` for the repository `NAME` under the root
+    /// (`https://` with TLS).
     pub fn url(&self, name: &str) -> String {
-        format!("http://{}/{name}", self.addr)
+        match &self.tls {
+            Some(tls) => format!("https://{}/{name}", tls.addr),
+            None => format!("http://{}/{name}", self.addr),
+        }
     }
 
     /// `127.0.0.1:PORT`.
@@ -136,6 +195,10 @@ impl GitServer {
 
 impl Drop for GitServer {
     fn drop(&mut self) {
+        if let Some(tls) = self.tls.as_mut() {
+            let _ = tls.socat.kill();
+            let _ = tls.socat.wait();
+        }
         self.stop.store(true, Ordering::Release);
         let _ = TcpStream::connect(&self.addr);
     }

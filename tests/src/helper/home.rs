@@ -23,6 +23,13 @@ const SCRUBBED: &[&str] = &[
     "XDG_DATA_HOME",
     "XDG_RUNTIME_DIR",
     "XDG_CACHE_HOME",
+    // git's own settings from the outer environment (a CA bundle, a global
+    // config elsewhere) would leak into the daemon's git fetches.
+    "GIT_SSL_CAINFO",
+    "GIT_SSL_CAPATH",
+    "GIT_SSL_NO_VERIFY",
+    "GIT_CONFIG_GLOBAL",
+    "GIT_CONFIG_SYSTEM",
 ];
 
 /// One isolated home.
@@ -201,6 +208,13 @@ impl Home {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
+    }
+
+    /// Run `skillc ARGS` to completion in the folder `dir` (a project).
+    pub fn skillc_in(&self, dir: &std::path::Path, args: &[&str]) -> Run {
+        let mut cmd = self.command("skillc");
+        cmd.current_dir(dir).args(args);
+        Run::of(&mut cmd)
     }
 
     /// Run `skillc ARGS` to completion.

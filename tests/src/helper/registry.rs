@@ -314,8 +314,9 @@ fn write_htpasswd(path: &Path) {
     std::fs::write(path, output.stdout).unwrap();
 }
 
-/// A throwaway CA and a server certificate for 127.0.0.1 and localhost.
-fn make_certificates(dir: &Path) {
+/// A throwaway CA (`ca.crt`) and a server certificate (`server.crt`,
+/// `server.key`) for 127.0.0.1 and localhost, in `dir`.
+pub fn make_certificates(dir: &Path) {
     let openssl = require("openssl", "openssl");
     let at = |name: &str| dir.join(name);
     run(Command::new(&openssl)
