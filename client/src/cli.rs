@@ -270,6 +270,14 @@ pub enum Command {
     /// copy in each (--copy). Linked installs upgrade, roll back, pin and
     /// are removed together; agents that do not load linked folders get a
     /// copy.
+    ///
+    /// The skills its SkillCard's spec.dependencies names are installed
+    /// beside it, in the same change: the newest published version of each
+    /// that satisfies every requirement in the graph, one per skill. A
+    /// conflict, a cycle or a missing skill fails with the chain that
+    /// caused it, and nothing is written. A bare dependency name is a
+    /// sibling in the skill's own registry namespace, `team/x` a path in
+    /// its registry, `host/team/x` a full repository.
     Install {
         /// A local image (name:tag) or HOST[:PORT]/NAME:TAG.
         #[arg(add = ArgValueCompleter::new(crate::complete::images))]
@@ -293,6 +301,10 @@ pub enum Command {
         /// Replace a hand-edited or foreign skill (a backup is kept).
         #[arg(long)]
         force: bool,
+        /// Install this skill only, not the skills its SkillCard's
+        /// spec.dependencies names.
+        #[arg(long)]
+        no_deps: bool,
         #[command(flatten)]
         k8s: K8sArgs,
     },
@@ -312,6 +324,10 @@ pub enum Command {
         /// folder), with LOCK: locked, drifted, missing or not in lock.
         #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = ".", conflicts_with = "target")]
         project: Option<PathBuf>,
+        /// Show which installs need which: per folder, each skill nothing
+        /// else needs, with its dependencies below it.
+        #[arg(long, conflicts_with = "upgradable")]
+        tree: bool,
     },
     /// Upgrade installed skills to their newest published version.
     ///
@@ -404,10 +420,28 @@ pub enum Command {
     /// the others go. Exit 1 when any could not be removed. In a project
     /// folder whose skills.json lists NAME, the skill leaves the project:
     /// skills.json, skills.lock.json, then its folders, as a sync.
+    ///
+    /// A skill that other installs need (it was installed as their
+    /// dependency) is not removed unless --force; removing the last skill
+    /// that needed a dependency says so, and `skillc autoremove` removes it.
     Remove {
         #[command(flatten)]
         which: Which,
-        /// Remove even if edited by hand (a backup is kept).
+        /// Remove even if edited by hand (a backup is kept), or needed by
+        /// other installs (they may stop working).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the skills installed only as dependencies that nothing
+    /// needs any more (then what only they needed).
+    Autoremove {
+        /// Only in this target.
+        #[arg(short = 't', long = "target", value_name = "T", add = ArgValueCompleter::new(crate::complete::targets))]
+        target: Option<String>,
+        /// Say what would be removed; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Remove hand-edited ones too (a backup is kept).
         #[arg(long)]
         force: bool,
     },

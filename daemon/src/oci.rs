@@ -43,6 +43,10 @@ pub mod annotation {
     /// The Agent Skills artifact's skill name and compatibility.
     pub const AGENTSKILLS_NAME: &str = "io.agentskills.skill.name";
     pub const AGENTSKILLS_COMPATIBILITY: &str = "io.agentskills.skill.compatibility";
+    /// skilld: the SkillCard's `spec.dependencies` as JSON
+    /// (`[{"name":"base-tone","version":"^1.0"}]`, `[]` for none), so a
+    /// resolver reads them from the manifest without opening the layer.
+    pub const DEPENDENCIES: &str = "io.skilld.dependencies";
     /// On a tag of skilld's local store only: the digest of the image index
     /// the tag named on its registry, when the manifest was chosen from one.
     pub const INDEX_DIGEST: &str = "io.skilld.index.digest";

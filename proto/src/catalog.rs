@@ -213,4 +213,20 @@ pub struct ShowResponse {
     /// For each install of the same skill name: what this image would change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub installed: Vec<InstalledChange>,
+    /// The skills it needs (its SkillCard's `spec.dependencies`), each
+    /// with the repository its name means; an install brings them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<NeededSkill>,
+}
+
+/// One skill a shown image needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct NeededSkill {
+    /// As the SkillCard writes it.
+    pub name: String,
+    /// The semver requirement.
+    pub version: String,
+    /// The repository `name` means (see the README's rule).
+    pub repository: String,
 }

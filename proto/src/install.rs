@@ -9,6 +9,14 @@
 //! | `POST /v1/rollback` | [`RollbackRequest`] | [`ChangeResponse`] | `not_found`, `conflict` |
 //! | `POST /v1/pin` | [`PinRequest`] | [`ChangeResponse`] | `not_found` |
 //! | `POST /v1/upgrade` (NDJSON) | [`UpgradeRequest`] | [`UpgradeResponse`] | `not_found`, `upstream` |
+//! | `POST /v1/autoremove` | [`AutoremoveRequest`] | [`ChangeResponse`] | `invalid_request` (unknown target) |
+//!
+//! An install resolves the skills its SkillCard's `spec.dependencies`
+//! names (unless `no_dependencies`); a graph that cannot be installed is
+//! answered `conflict` (a conflict or a cycle), `not_found` (a missing
+//! skill) or `upstream`, with `details.dependency` saying which, before
+//! anything is written. A remove of an install others need is refused
+//! (`conflict`) without `force`.
 
 use std::path::PathBuf;
 
@@ -21,6 +29,7 @@ pub const REMOVE_ROUTE: &str = "/v1/remove";
 pub const ROLLBACK_ROUTE: &str = "/v1/rollback";
 pub const PIN_ROUTE: &str = "/v1/pin";
 pub const UPGRADE_ROUTE: &str = "/v1/upgrade";
+pub const AUTOREMOVE_ROUTE: &str = "/v1/autoremove";
 
 /// One agent skill folder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +112,28 @@ pub struct InstallRequest {
     /// configured `install.mode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<InstallMode>,
+    /// Install this skill only, not the skills its SkillCard's
+    /// `spec.dependencies` names.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_dependencies: bool,
+}
+
+/// Request of `POST /v1/autoremove`: remove the installs made only
+/// because another install needed them, now that nothing does (and then
+/// what only they needed).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AutoremoveRequest {
+    /// Only in this target.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Say what would go; remove nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Remove hand-edited ones too (a backup is kept).
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// Where an installed skill is and what it is.
@@ -115,7 +146,8 @@ pub struct Installed {
     pub path: PathBuf,
     pub source: String,
     pub digest: String,
-    /// `ok`, `modified`, `missing` or `unmanaged`.
+    /// `ok`, `modified`, `missing` or `unmanaged`; in an install answer,
+    /// `kept` for a dependency already there at the version picked.
     pub status: String,
     pub pinned: bool,
     #[serde(default)]
@@ -151,6 +183,14 @@ pub struct Installed {
     /// medium`, `no findings`); none for an install made before scanning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub findings: Option<String>,
+    /// The installs (folders) this one needs: the skills its SkillCard's
+    /// `spec.dependencies` named, installed beside it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<PathBuf>,
+    /// Installed only because another install needs it (`skillc
+    /// autoremove` removes it once nothing does).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dependency: bool,
 }
 
 impl Installed {
@@ -176,6 +216,8 @@ impl Installed {
             lock_status: None,
             subscription: None,
             findings: None,
+            needs: Vec::new(),
+            dependency: false,
         }
     }
 }
@@ -292,6 +334,10 @@ pub struct ChangeResponse {
     pub backups: Vec<PathBuf>,
     #[serde(default)]
     pub failed: Vec<ChangeFailure>,
+    /// After a remove: installs made only for others that nothing needs
+    /// any more (`skillc autoremove` removes them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orphans: Vec<Installed>,
 }
 
 /// One install a remove, rollback or pin could not change.

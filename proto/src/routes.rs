@@ -99,6 +99,8 @@ macro_rules! with_routes {
                 "The installs, each with its folder, status, upgradable version, signer and findings.", []),
             (POST, $crate::install::REMOVE_ROUTE, [$crate::install::RemoveRequest], $crate::install::ChangeResponse, Json,
                 "Remove installs.", []),
+            (POST, $crate::install::AUTOREMOVE_ROUTE, [$crate::install::AutoremoveRequest], $crate::install::ChangeResponse, Json,
+                "Remove the installs made only as dependencies that nothing needs any more.", []),
             (POST, $crate::install::ROLLBACK_ROUTE, [$crate::install::RollbackRequest], $crate::install::ChangeResponse, Json,
                 "Put an install back to the version before.", []),
             (POST, $crate::install::PIN_ROUTE, [$crate::install::PinRequest], $crate::install::ChangeResponse, Json,

@@ -50,12 +50,6 @@ fn project_dir(home: &Home, name: &str) -> PathBuf {
     dir
 }
 
-fn in_project(home: &Home, dir: &Path, args: &[&str]) -> skilld_tests::helper::Run {
-    let mut cmd = home.command("skillc");
-    cmd.current_dir(dir).args(args);
-    skilld_tests::helper::Run::of(&mut cmd)
-}
-
 fn lock_json(dir: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("skills.lock.json")).unwrap()).unwrap()
 }
@@ -94,8 +88,7 @@ fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
 
     let dev = Home::new();
     let project = project_dir(&dev, "app");
-    let added = in_project(
-        &dev,
+    let added = dev.skillc_in(
         &project,
         &["add", &format!("{acme}/tone@^1.0"), "-t", "claude"],
     );
@@ -135,7 +128,7 @@ fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
 
     // list --project: each place the lock names, against the lock.
     let statuses = |home: &Home, dir: &Path| -> Vec<(String, String)> {
-        let list = in_project(home, dir, &["--json", "list", "--project"]).json();
+        let list = home.skillc_in(dir, &["--json", "list", "--project"]).json();
         let mut out: Vec<(String, String)> = list["installs"]
             .as_array()
             .unwrap()
@@ -164,19 +157,19 @@ fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
             pair("/.claude/skills/tone", "locked")
         ]
     );
-    let text = in_project(&dev, &project, &["list", "--project"]).stdout;
+    let text = dev.skillc_in(&project, &["list", "--project"]).stdout;
     assert!(text.lines().next().unwrap().ends_with("LOCK"), "{text}");
 
     // Locking again when nothing changed leaves the file as it was.
     let before = std::fs::read(project.join("skills.lock.json")).unwrap();
-    let relock = in_project(&dev, &project, &["lock"]);
+    let relock = dev.skillc_in(&project, &["lock"]);
     assert!(relock.stdout.contains("up to date"), "{}", relock.stdout);
     assert_eq!(
         std::fs::read(project.join("skills.lock.json")).unwrap(),
         before
     );
     assert!(
-        in_project(&dev, &project, &["sync"])
+        dev.skillc_in(&project, &["sync"])
             .stdout
             .contains("1 skill(s) already as locked")
     );
@@ -187,7 +180,7 @@ fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
     for f in ["skills.json", "skills.lock.json"] {
         std::fs::copy(project.join(f), clone.join(f)).unwrap();
     }
-    let synced = in_project(&ci, &clone, &["sync", "--frozen"]);
+    let synced = ci.skillc_in(&clone, &["sync", "--frozen"]);
     assert_eq!(synced.code, Some(0), "{}{}", synced.stdout, synced.stderr);
     let strip = |t: Vec<(String, String)>| -> Vec<(String, String)> {
         t.into_iter()
@@ -233,7 +226,7 @@ fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
         ]
     );
     // --force puts back what the lock says (the edit kept in a backup).
-    let forced = in_project(&ci, &clone, &["--json", "sync", "--frozen", "--force"]);
+    let forced = ci.skillc_in(&clone, &["--json", "sync", "--frozen", "--force"]);
     assert_eq!(forced.code, Some(0), "{}{}", forced.stdout, forced.stderr);
     assert_eq!(forced.json()["backups"].as_array().unwrap().len(), 1);
     assert!(!clone.join(".agents/skills/tone/NOTES.md").exists());
@@ -256,7 +249,7 @@ fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
         serde_json::to_string_pretty(&wants).unwrap(),
     )
     .unwrap();
-    let frozen = in_project(&ci, &clone, &["sync", "--frozen"]);
+    let frozen = ci.skillc_in(&clone, &["sync", "--frozen"]);
     assert_ne!(frozen.code, Some(0));
     assert!(
         frozen
@@ -272,7 +265,7 @@ fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
         before
     );
     // Without --frozen, sync locks what changed and installs it.
-    let resync = in_project(&ci, &clone, &["sync"]);
+    let resync = ci.skillc_in(&clone, &["sync"]);
     assert_eq!(resync.code, Some(0), "{}", resync.stderr);
     assert!(
         resync.stdout.contains("skills.lock.json updated"),
@@ -282,10 +275,10 @@ fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
     assert_eq!(version_in(&clone, "review").as_deref(), Some("1.0.0"));
 
     // outdated: nothing newer, then a newer published version.
-    let fresh = in_project(&dev, &project, &["outdated"]);
+    let fresh = dev.skillc_in(&project, &["outdated"]);
     assert_eq!(fresh.code, Some(0), "{}{}", fresh.stdout, fresh.stderr);
     publish(&publisher, &acme, "tone", "1.3.0", "published");
-    let stale = in_project(&dev, &project, &["--json", "outdated"]);
+    let stale = dev.skillc_in(&project, &["--json", "outdated"]);
     assert_eq!(
         stale.code,
         Some(1),
@@ -325,9 +318,10 @@ fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
     );
     assert_eq!(version_in(&project, "tone").as_deref(), Some("1.1.0"));
     // lock --update moves it; sync follows.
-    in_project(&dev, &project, &["lock", "--update", "tone"]).expect_code(0);
+    dev.skillc_in(&project, &["lock", "--update", "tone"])
+        .expect_code(0);
     assert_eq!(lock_json(&project)["skills"][0]["source"]["tag"], "1.3.0");
-    in_project(&dev, &project, &["sync"]).expect_code(0);
+    dev.skillc_in(&project, &["sync"]).expect_code(0);
     assert_eq!(version_in(&project, "tone").as_deref(), Some("1.3.0"));
 
     // Lockfiles written by arconia-cli and skills-oci sync, offline too.
@@ -342,7 +336,8 @@ fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
         .to_string();
     let tone_1_0 = {
         let probe = project_dir(&dev, "probe");
-        in_project(&dev, &probe, &["add", &format!("{acme}/tone:1.0.0")]).expect_code(0);
+        dev.skillc_in(&probe, &["add", &format!("{acme}/tone:1.0.0")])
+            .expect_code(0);
         lock_json(&probe)["skills"][0]["source"]["digest"]
             .as_str()
             .unwrap()
@@ -361,12 +356,12 @@ fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
         if tool == "arconia" {
             // arconia's lock has review at 1.1.0, which this registry lacks:
             // the files agree, so --frozen fetches by digest only.
-            let run = in_project(&ci, &dir, &["sync", "--frozen"]);
+            let run = ci.skillc_in(&dir, &["sync", "--frozen"]);
             assert_eq!(run.code, Some(0), "{tool}: {}{}", run.stdout, run.stderr);
             assert_eq!(version_in(&dir, "tone").as_deref(), Some("1.0.0"));
             assert_eq!(version_in(&dir, "review").as_deref(), Some("1.0.0"));
         } else {
-            let run = in_project(&ci, &dir, &["sync", "--frozen"]);
+            let run = ci.skillc_in(&dir, &["sync", "--frozen"]);
             assert_eq!(run.code, Some(0), "{tool}: {}{}", run.stdout, run.stderr);
             for link in [
                 ".claude/skills/tone",
@@ -383,12 +378,12 @@ fn add_lock_sync_frozen_outdated_and_other_tools_locks() {
     for f in ["skills.json", "skills.lock.json"] {
         std::fs::copy(clone.join(f), offline.join(f)).unwrap();
     }
-    let run = in_project(&ci, &offline, &["sync", "--frozen"]);
+    let run = ci.skillc_in(&offline, &["sync", "--frozen"]);
     assert_eq!(run.code, Some(0), "offline: {}{}", run.stdout, run.stderr);
     assert_eq!(version_in(&offline, "review").as_deref(), Some("1.0.0"));
 
     // `skillc remove NAME` in the project: out of both files and its folders.
-    let removed = in_project(&dev, &project, &["remove", "tone"]);
+    let removed = dev.skillc_in(&project, &["remove", "tone"]);
     assert_eq!(
         removed.code,
         Some(0),
@@ -410,8 +405,7 @@ fn a_sync_is_all_or_nothing_under_refusal_and_kill_9() {
     let (_registry, publisher, acme) = published(&["alpha", "omega"], &["1.0.0", "1.1.0"]);
     let home = Home::new();
     let project = project_dir(&home, "app");
-    in_project(
-        &home,
+    home.skillc_in(
         &project,
         &[
             "add",
@@ -428,7 +422,7 @@ fn a_sync_is_all_or_nothing_under_refusal_and_kill_9() {
         std::fs::write(project.join("skills.json"), manifest.to_string()).unwrap();
     };
     pin("1.1.0");
-    in_project(&home, &project, &["lock"]).expect_code(0);
+    home.skillc_in(&project, &["lock"]).expect_code(0);
 
     // The last skill is refused by the trust policy: the first is not
     // changed either.
@@ -451,7 +445,7 @@ fn a_sync_is_all_or_nothing_under_refusal_and_kill_9() {
         key.with_extension("pub").display()
     ));
     home.skillc(&["daemon", "stop"]).expect_code(0);
-    let refused = in_project(&home, &project, &["sync"]);
+    let refused = home.skillc_in(&project, &["sync"]);
     assert_ne!(refused.code, Some(0), "{}", refused.stdout);
     assert!(refused.stderr.contains("omega"), "{}", refused.stderr);
     assert_eq!(
@@ -493,7 +487,7 @@ fn a_sync_is_all_or_nothing_under_refusal_and_kill_9() {
         assert_eq!(install["status"], "ok", "{list:#}");
     }
     // And a sync now completes.
-    in_project(&home, &project, &["sync"]).expect_code(0);
+    home.skillc_in(&project, &["sync"]).expect_code(0);
     assert_eq!(version_in(&project, "omega").as_deref(), Some("1.1.0"));
 
     // Signed: the lock records the key that verified omega, and a sync
@@ -511,7 +505,8 @@ fn a_sync_is_all_or_nothing_under_refusal_and_kill_9() {
         key.with_extension("pub").display()
     ));
     home.skillc(&["daemon", "stop"]).expect_code(0);
-    in_project(&home, &project, &["lock", "--update", "omega"]).expect_code(0);
+    home.skillc_in(&project, &["lock", "--update", "omega"])
+        .expect_code(0);
     let lock = lock_json(&project);
     let omega = lock["skills"]
         .as_array()
@@ -527,7 +522,7 @@ fn a_sync_is_all_or_nothing_under_refusal_and_kill_9() {
     )
     .unwrap();
     std::fs::remove_dir_all(project.join(".agents/skills/omega")).unwrap();
-    let refused = in_project(&home, &project, &["sync", "--frozen"]);
+    let refused = home.skillc_in(&project, &["sync", "--frozen"]);
     assert_ne!(refused.code, Some(0), "{}", refused.stdout);
     assert!(
         refused
@@ -552,10 +547,10 @@ fn dry_runs_gone_digests_and_two_syncs_at_once() {
         {"name": "omega", "source": format!("{acme}/omega")},
     ]});
     std::fs::write(project.join("skills.json"), manifest.to_string()).unwrap();
-    in_project(&home, &project, &["lock"]).expect_code(0);
+    home.skillc_in(&project, &["lock"]).expect_code(0);
 
     // --dry-run says what would change and changes nothing.
-    let dry = in_project(&home, &project, &["--json", "sync", "--dry-run"]);
+    let dry = home.skillc_in(&project, &["--json", "sync", "--dry-run"]);
     assert_eq!(dry.code, Some(0), "{}", dry.stderr);
     let actions: Vec<(String, String)> = dry.json()["changes"]
         .as_array()
@@ -606,7 +601,7 @@ fn dry_runs_gone_digests_and_two_syncs_at_once() {
         .to_string();
     let gone = format!("sha256:{}", "e".repeat(64));
     std::fs::write(dir.join("skills.lock.json"), lock.replace(&real, &gone)).unwrap();
-    let failed = in_project(&clean, &dir, &["sync", "--frozen"]);
+    let failed = clean.skillc_in(&dir, &["sync", "--frozen"]);
     assert_ne!(failed.code, Some(0), "{}", failed.stdout);
     assert!(
         failed.stderr.contains(&gone) && failed.stderr.contains("skillc lock --update alpha"),

@@ -100,6 +100,7 @@ pub async fn install(
     reference: &str,
     place: Where<'_>,
     force: bool,
+    no_dependencies: bool,
 ) -> Result<ExitCode, ClientError> {
     let request = InstallRequest {
         reference: reference.into(),
@@ -108,6 +109,7 @@ pub async fn install(
         output: place.output.map(absolute).transpose()?,
         force,
         mode: place.mode,
+        no_dependencies,
     };
     let (r, answer): (InstallResponse, _) = ctx.post_streaming(INSTALL_ROUTE, &request).await?;
     if ctx.cli.json {
@@ -118,15 +120,35 @@ pub async fn install(
         ctx.say(format!("kept the previous folder in {}", backup.display()));
     }
     for i in &r.installed {
+        // Who needs it, among what this install put in place.
+        let mut needed_by: Vec<&str> = r
+            .installed
+            .iter()
+            .filter(|o| o.needs.contains(&i.path))
+            .map(|o| o.name.as_str())
+            .collect();
+        needed_by.sort_unstable();
+        let why = if needed_by.is_empty() {
+            String::new()
+        } else {
+            format!(", needed by {}", needed_by.join(", "))
+        };
         match &i.link {
+            _ if i.status == "kept" => ctx.say(format!(
+                "kept {} {} in {} ({}{why}): already there",
+                i.name,
+                i.version.as_deref().unwrap_or("-"),
+                i.path.display(),
+                i.target
+            )),
             Some(copy) => ctx.say(format!(
-                "linked {} -> {} ({})",
+                "linked {} -> {} ({}{why})",
                 i.path.display(),
                 copy.display(),
                 i.target
             )),
             None => ctx.say(format!(
-                "installed {} {} into {} ({})",
+                "installed {} {} into {} ({}{why})",
                 i.name,
                 i.version.as_deref().unwrap_or("-"),
                 i.path.display(),
@@ -148,6 +170,7 @@ pub async fn list(
     target: Option<&str>,
     upgradable: bool,
     project: Option<&Path>,
+    tree: bool,
 ) -> Result<ExitCode, ClientError> {
     let request = ListRequest {
         target: target.map(str::to_string),
@@ -158,6 +181,12 @@ pub async fn list(
     let (r, answer): (ListResponse, _) = ctx.post(LIST_ROUTE, &request).await?;
     if ctx.cli.json {
         ctx.print_json(&answer);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if tree {
+        if !ctx.cli.quiet {
+            print!("{}", render_tree(&r.installs));
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let mut headers = vec![
@@ -239,6 +268,85 @@ pub async fn list(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The installs as trees, one per folder: each skill nothing else needs
+/// at the top, what it needs below it (a skill met again is marked `*`
+/// and not expanded twice).
+fn render_tree(installs: &[skilld_proto::install::Installed]) -> String {
+    use std::collections::BTreeMap;
+    use std::fmt::Write as _;
+    let by_path: BTreeMap<&Path, &skilld_proto::install::Installed> =
+        installs.iter().map(|i| (i.path.as_path(), i)).collect();
+    let mut folders: BTreeMap<&Path, Vec<&skilld_proto::install::Installed>> = BTreeMap::new();
+    for i in installs {
+        folders
+            .entry(i.path.parent().unwrap_or(Path::new("")))
+            .or_default()
+            .push(i);
+    }
+    fn label(i: &skilld_proto::install::Installed) -> String {
+        let mut notes = Vec::new();
+        if i.dependency {
+            notes.push("dependency".to_string());
+        }
+        if i.status != "ok" {
+            notes.push(i.status.clone());
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join(", "))
+        };
+        format!("{} {}{notes}", i.name, i.version.as_deref().unwrap_or("-"))
+    }
+    fn walk(
+        out: &mut String,
+        i: &skilld_proto::install::Installed,
+        by_path: &BTreeMap<&Path, &skilld_proto::install::Installed>,
+        prefix: &str,
+        seen: &mut Vec<std::path::PathBuf>,
+    ) {
+        let count = i.needs.len();
+        for (n, need) in i.needs.iter().enumerate() {
+            let last = n + 1 == count;
+            let (branch, next) = if last {
+                ("└── ", "    ")
+            } else {
+                ("├── ", "│   ")
+            };
+            match by_path.get(need.as_path()) {
+                Some(child) if seen.contains(need) => {
+                    let _ = writeln!(out, "{prefix}{branch}{} *", label(child));
+                }
+                Some(child) => {
+                    let _ = writeln!(out, "{prefix}{branch}{}", label(child));
+                    seen.push(need.clone());
+                    walk(out, child, by_path, &format!("{prefix}{next}"), seen);
+                }
+                None => {
+                    let _ = writeln!(out, "{prefix}{branch}{} (missing)", need.display());
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    for (folder, members) in folders {
+        let _ = writeln!(out, "{} ({})", folder.display(), members[0].target);
+        let needed: Vec<&Path> = members
+            .iter()
+            .flat_map(|i| i.needs.iter().map(|p| p.as_path()))
+            .collect();
+        let mut seen = Vec::new();
+        for top in members
+            .iter()
+            .filter(|i| !needed.contains(&i.path.as_path()))
+        {
+            let _ = writeln!(out, "{}", label(top));
+            walk(&mut out, top, &by_path, "", &mut seen);
+        }
+    }
+    out
 }
 
 pub async fn upgrade(
@@ -336,6 +444,17 @@ fn show_change(ctx: &Ctx, verb: &str, r: &ChangeResponse) -> ExitCode {
         // The message names the folder already.
         eprintln!("skillc: {} ({}): {}", f.name, f.target, f.message);
     }
+    if !r.orphans.is_empty() {
+        let names: Vec<String> = r
+            .orphans
+            .iter()
+            .map(|o| format!("{} ({})", o.name, o.path.display()))
+            .collect();
+        ctx.say(format!(
+            "no longer needed by anything: {}; remove with `skillc autoremove`",
+            names.join(", ")
+        ));
+    }
     if r.failed.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -385,6 +504,34 @@ pub async fn remove(ctx: &Ctx, which: &Which, force: bool) -> Result<ExitCode, C
         project,
     };
     change(ctx, REMOVE_ROUTE, &request, "removed").await
+}
+
+pub async fn autoremove(
+    ctx: &Ctx,
+    target: Option<&str>,
+    dry_run: bool,
+    force: bool,
+) -> Result<ExitCode, ClientError> {
+    let request = skilld_proto::install::AutoremoveRequest {
+        target: target.map(str::to_string),
+        dry_run,
+        force,
+    };
+    let (r, answer): (ChangeResponse, _) = ctx
+        .post(skilld_proto::install::AUTOREMOVE_ROUTE, &request)
+        .await?;
+    if ctx.cli.json {
+        ctx.print_json(&answer);
+    } else if r.changed.is_empty() && r.failed.is_empty() {
+        ctx.say("nothing to remove: every skill installed as a dependency is still needed");
+    } else {
+        show_change(ctx, if dry_run { "would remove" } else { "removed" }, &r);
+    }
+    Ok(if r.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 pub async fn rollback(ctx: &Ctx, which: &Which, force: bool) -> Result<ExitCode, ClientError> {

@@ -83,6 +83,7 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
             project,
             output,
             force,
+            no_deps,
             k8s: _,
         } => {
             let mode = match (link, copy) {
@@ -100,6 +101,7 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
                     mode,
                 },
                 *force,
+                *no_deps,
             )
             .await
         }
@@ -124,8 +126,18 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
             target,
             upgradable,
             project,
+            tree,
             ..
-        } => install::list(ctx, target.as_deref(), *upgradable, project.as_deref()).await,
+        } => {
+            install::list(
+                ctx,
+                target.as_deref(),
+                *upgradable,
+                project.as_deref(),
+                *tree,
+            )
+            .await
+        }
         Command::Upgrade {
             names,
             all,
@@ -134,6 +146,11 @@ pub async fn dispatch(ctx: &Ctx) -> Result<ExitCode, ClientError> {
             force,
         } => install::upgrade(ctx, names, *all, target.as_deref(), *dry_run, *force).await,
         Command::Remove { which, force } => install::remove(ctx, which, *force).await,
+        Command::Autoremove {
+            target,
+            dry_run,
+            force,
+        } => install::autoremove(ctx, target.as_deref(), *dry_run, *force).await,
         Command::Rollback { which, force } => install::rollback(ctx, which, *force).await,
         Command::Pin { which } => install::pin(ctx, which, true).await,
         Command::Unpin { which } => install::pin(ctx, which, false).await,

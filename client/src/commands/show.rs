@@ -128,5 +128,13 @@ fn card(r: &ShowResponse) -> String {
         _ => None,
     };
     line(&mut out, "source", &source);
+    for (i, d) in r.dependencies.iter().enumerate() {
+        let label = if i == 0 { "needs" } else { "" };
+        out.push_str(&format!(
+            "  {label:<14}{} {}\n",
+            visible(&shorten(&d.repository, 200)),
+            visible(&shorten(&d.version, 60))
+        ));
+    }
     out
 }

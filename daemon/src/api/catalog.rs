@@ -90,6 +90,7 @@ async fn show_inner(
         other => ApiError::new(skilld_proto::ErrorCode::Internal, other.to_string()),
     })?;
     let card = crate::catalog::entry::of_manifest(&image.manifest);
+    let dependencies = needed(state, &image).await?;
     Ok(ShowResponse {
         reference: image.reference.to_string(),
         digest,
@@ -109,7 +110,32 @@ async fn show_inner(
         skill_md: content.skill_md,
         files: content.files,
         installed: content.installed,
+        dependencies,
     })
+}
+
+/// What `image` declares it needs, each name with the repository it means.
+async fn needed(
+    state: &State,
+    image: &crate::install::apply::Image,
+) -> Result<Vec<skilld_proto::catalog::NeededSkill>, ApiError> {
+    let store = std::sync::Arc::clone(state.catalog().store());
+    let manifest = image.manifest.clone();
+    let declared =
+        tokio::task::spawn_blocking(move || crate::depend::image::declared(&store, &manifest))
+            .await
+            .map_err(|e| ApiError::new(skilld_proto::ErrorCode::Internal, e.to_string()))?;
+    let repository = image.reference.repository();
+    Ok(declared
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| skilld_proto::catalog::NeededSkill {
+            repository: crate::depend::name::repository_for(&d.name, &repository)
+                .unwrap_or_else(|e| format!("({e})")),
+            name: d.name,
+            version: d.version,
+        })
+        .collect())
 }
 
 /// The repository's tags: from the catalog when it indexes the repository

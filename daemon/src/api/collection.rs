@@ -248,6 +248,8 @@ pub async fn generate(state: &State, req: Request<Incoming>) -> Result<ApiRespon
         let first = all.first().map(|r| r.name.clone()).unwrap_or_default();
         (first, all)
     };
+    // A pod mounts what its skills need too.
+    let resolved = collection::depend::with_dependencies(state, &resolved).await?;
     let (kind, name) = match (&request.deployment, &request.pod) {
         (Some(_), Some(_)) => {
             return Err(CollectionError::Request("--pod or --deployment, not both".into()).into());

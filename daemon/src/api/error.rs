@@ -229,6 +229,27 @@ impl From<crate::trust::enforce::TrustError> for ApiError {
     }
 }
 
+impl From<crate::depend::DependError> for ApiError {
+    fn from(e: crate::depend::DependError) -> ApiError {
+        use crate::depend::DependError as D;
+        let (code, kind) = match &e {
+            D::Conflict { .. } => (ErrorCode::Conflict, "conflict"),
+            D::Cycle(_) => (ErrorCode::Conflict, "cycle"),
+            D::NameClash { .. } => (ErrorCode::Conflict, "name_clash"),
+            D::TooComplex(_) => (ErrorCode::Conflict, "too_complex"),
+            D::TooLarge { .. } => (ErrorCode::Conflict, "too_large"),
+            D::Missing { .. } => (ErrorCode::NotFound, "missing"),
+            D::BadName { .. } => (ErrorCode::Conflict, "bad_name"),
+            D::BadRequirement { .. } => (ErrorCode::Conflict, "bad_requirement"),
+            D::Unreadable { .. } => (ErrorCode::Upstream, "unreadable"),
+            D::Undeclared { .. } => (ErrorCode::Conflict, "undeclared"),
+            D::Refused { .. } => (ErrorCode::Untrusted, "refused"),
+        };
+        ApiError::new(code, format!("{e}; nothing was written"))
+            .with_details(serde_json::json!({ "dependency": kind }))
+    }
+}
+
 impl From<crate::install::InstallError> for ApiError {
     fn from(e: crate::install::InstallError) -> ApiError {
         use crate::install::InstallError as I;
@@ -239,6 +260,7 @@ impl From<crate::install::InstallError> for ApiError {
             I::Trust(e) => e.into(),
             I::Unsafe(e) => ApiError::new(ErrorCode::UnsafeContent, e.to_string())
                 .with_details(serde_json::json!({ "findings": e.findings })),
+            I::Depend(e) => e.into(),
             I::Reference(e) => e.into(),
             I::Find(e) => e.into(),
             I::Extract(e) => e.into(),

@@ -4,15 +4,16 @@
 use hyper::Request;
 use hyper::body::Incoming;
 use skilld_proto::install::{
-    ChangeResponse, InstallRequest, InstallResponse, ListRequest, ListResponse, PinRequest,
-    RemoveRequest, RollbackRequest, TargetInfo, TargetsResponse, UpgradeRequest, UpgradeResponse,
+    AutoremoveRequest, ChangeResponse, InstallRequest, InstallResponse, ListRequest, ListResponse,
+    PinRequest, RemoveRequest, RollbackRequest, TargetInfo, TargetsResponse, UpgradeRequest,
+    UpgradeResponse,
 };
 use skilld_proto::stream::Progress;
 
 use super::stream::ndjson;
 use super::{ApiError, ApiResponse, body, json};
 use crate::index::installs;
-use crate::install::{apply, list, ops, plan, select, targets};
+use crate::install::{apply, dependents, list, ops, plan, select, targets};
 use crate::state::State;
 use crate::upgrade::known::Found;
 
@@ -76,7 +77,34 @@ pub async fn install(state: &State, req: Request<Incoming>) -> Result<ApiRespons
         let report = tx.reporter();
         let outcome = async {
             let image = ops::resolve_image(&state, &request.reference, &report).await?;
-            install_places(&state, &places, &image, request.force).await
+            // Nothing of an image the trust policy refuses is read: the
+            // plain install refuses it, and records the refusal.
+            let trusted = image.verdict(&state).await.is_ok();
+            let graph = match request.no_dependencies || !trusted {
+                true => None,
+                false => crate::install::graph::resolve(&state, &image, &places).await?,
+            };
+            if graph.is_none() {
+                crate::install::graph::check_needed(&state, &image, &places).await?;
+            }
+            match graph {
+                Some(graph) => {
+                    let author = crate::install::batch::Author {
+                        actor: "cli".into(),
+                        message: format!("install of {} with its dependencies", image.reference),
+                    };
+                    let placed = crate::install::graph::install(
+                        &state,
+                        &places,
+                        &graph,
+                        request.force,
+                        &author,
+                    )
+                    .await?;
+                    Ok(placed.response)
+                }
+                None => install_places(&state, &places, &image, request.force).await,
+            }
         }
         .await;
         tx.finish(outcome).await;
@@ -214,6 +242,7 @@ fn change_response(mut outcomes: ops::Outcomes) -> Result<ChangeResponse, ApiErr
                 }
             })
             .collect(),
+        orphans: Vec::new(),
     })
 }
 
@@ -260,6 +289,7 @@ pub async fn remove(state: &State, req: Request<Incoming>) -> Result<ApiResponse
                 changed,
                 backups: synced.backups,
                 failed: Vec::new(),
+                orphans: Vec::new(),
             };
             return Ok(json(hyper::StatusCode::OK, &response));
         }
@@ -270,7 +300,26 @@ pub async fn remove(state: &State, req: Request<Incoming>) -> Result<ApiResponse
         request.path.as_deref(),
     )?;
     let outcomes = ops::remove(state, which, request.force).await?;
-    Ok(json(hyper::StatusCode::OK, &change_response(outcomes)?))
+    let mut response = change_response(outcomes)?;
+    response.orphans = dependents::orphans(state, None)
+        .await?
+        .iter()
+        .map(crate::install::to_wire)
+        .collect();
+    Ok(json(hyper::StatusCode::OK, &response))
+}
+
+pub async fn autoremove(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
+    let request: AutoremoveRequest = body::read_optional_json(req, &state.config().limits).await?;
+    let outcomes = dependents::autoremove(
+        state,
+        request.target.as_deref(),
+        request.dry_run,
+        request.force,
+    )
+    .await?;
+    let response = change_response(outcomes)?;
+    Ok(json(hyper::StatusCode::OK, &response))
 }
 
 pub async fn rollback(state: &State, req: Request<Incoming>) -> Result<ApiResponse, ApiError> {
@@ -397,6 +446,7 @@ pub async fn policy(state: &State, req: Request<Incoming>) -> Result<ApiResponse
             changed,
             backups: Vec::new(),
             failed: Vec::new(),
+            orphans: Vec::new(),
         },
     ))
 }

@@ -187,6 +187,7 @@ async fn route(state: &State, req: Request<Incoming>) -> Result<ApiResponse, Api
         install_routes::INSTALL_ROUTE
         | install_routes::LIST_ROUTE
         | install_routes::REMOVE_ROUTE
+        | install_routes::AUTOREMOVE_ROUTE
         | install_routes::ROLLBACK_ROUTE
         | install_routes::PIN_ROUTE
         | install_routes::UPGRADE_ROUTE
@@ -195,6 +196,9 @@ async fn route(state: &State, req: Request<Incoming>) -> Result<ApiResponse, Api
             (Method::POST, install_routes::INSTALL_ROUTE) => install::install(state, req).await,
             (Method::POST, install_routes::LIST_ROUTE) => install::list(state, req).await,
             (Method::POST, install_routes::REMOVE_ROUTE) => install::remove(state, req).await,
+            (Method::POST, install_routes::AUTOREMOVE_ROUTE) => {
+                install::autoremove(state, req).await
+            }
             (Method::POST, install_routes::ROLLBACK_ROUTE) => install::rollback(state, req).await,
             (Method::POST, install_routes::PIN_ROUTE) => install::pin(state, req).await,
             (Method::POST, install_routes::UPGRADE_ROUTE) => install::upgrade(state, req).await,

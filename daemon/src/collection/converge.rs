@@ -80,6 +80,9 @@ pub async fn converge(
             configured_default: install.default_target.as_deref(),
         },
     )?;
+    // What the skills need is installed and followed with them.
+    let with_needs = super::depend::with_dependencies(state, resolved).await?;
+    let resolved = with_needs.as_slice();
     // One writer per folder; taken in one order, so two converging never
     // wait on each other.
     let mut dirs: Vec<&PathBuf> = places.iter().map(|p| &p.dir).collect();
@@ -144,6 +147,7 @@ pub async fn converge(
         return Ok(out);
     }
     out.backups = batch.commit(state, &options.author).await?;
+    record_needs(state, resolved, &places).await?;
     for path in release {
         state
             .index()
@@ -151,6 +155,37 @@ pub async fn converge(
             .await?;
     }
     Ok(out)
+}
+
+/// Record which installs need which in every place, and mark the skills
+/// there only because another needs them.
+async fn record_needs(
+    state: &State,
+    resolved: &[Resolved],
+    places: &[Place],
+) -> Result<(), CollectionError> {
+    if resolved.iter().all(|r| r.needs.is_empty() && !r.dependency) {
+        return Ok(());
+    }
+    let mut edges: crate::index::needs::Edges = Vec::new();
+    let mut marks: Vec<(String, bool)> = Vec::new();
+    for place in places {
+        for r in resolved {
+            let path = place.dir.join(&r.name).display().to_string();
+            let needs = r
+                .needs
+                .iter()
+                .map(|n| (place.dir.join(n).display().to_string(), "*".to_string()))
+                .collect();
+            edges.push((path.clone(), needs));
+            marks.push((path, r.dependency));
+        }
+    }
+    state
+        .index()
+        .write(move |conn| crate::index::needs::record(conn, &edges, &marks))
+        .await?;
+    Ok(())
 }
 
 /// Mark a staged install as the subscription's.
@@ -264,14 +299,7 @@ async fn plan_skill(
         return Ok(());
     }
     let image = ops::resolve_image(state, &r.reference.to_string(), progress).await?;
-    let verdict = crate::trust::enforce::check(
-        state,
-        &image.reference,
-        &image.descriptor.digest,
-        image.signatures.clone(),
-    )
-    .await
-    .map_err(InstallError::from)?;
+    let verdict = image.verdict(state).await.map_err(InstallError::from)?;
     let copy = match copy_row.filter(|_| copy_ok) {
         Some(row) => row.clone(),
         None => {

@@ -8,6 +8,7 @@
 
 pub mod artifact;
 pub mod converge;
+pub mod depend;
 pub mod format;
 pub mod kube;
 pub mod resolve;

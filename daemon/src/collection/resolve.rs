@@ -25,6 +25,11 @@ pub struct Resolved {
     /// `registry/repository[:tag]@digest`.
     pub reference: Reference,
     pub digest: Digest,
+    /// The entries (by name) this skill needs (its SkillCard's
+    /// `spec.dependencies`, resolved).
+    pub needs: Vec<String>,
+    /// Not listed by the collection: there because another entry needs it.
+    pub dependency: bool,
 }
 
 impl Resolved {
@@ -99,6 +104,8 @@ pub async fn resolve_one(
         written,
         reference,
         digest,
+        needs: Vec::new(),
+        dependency: false,
     })
 }
 

@@ -68,6 +68,7 @@ pub async fn lock(
             installed_at: String::new(),
             additional_installed_paths: links,
             signer,
+            dependencies: Vec::new(),
             extra: before
                 .as_ref()
                 .map(|l| l.extra.clone())
@@ -93,6 +94,18 @@ pub async fn lock(
             None => manifest.skills.push(wanted),
         }
     }
+    // What the listed skills need is locked with them.
+    let listed: Vec<Locked> = std::mem::take(&mut lock.skills)
+        .into_iter()
+        .filter(|l| manifest.find(&l.name).is_some())
+        .collect();
+    lock.skills = crate::project::depend::with_dependencies(
+        state,
+        listed,
+        previous.as_ref(),
+        &crate::project::lock::Update::None,
+    )
+    .await?;
     manifest.save(root)?;
     lock.save(root, previous.as_ref())?;
     Ok(out)

@@ -8,7 +8,9 @@
 //!   requirements that makes it impossible (a conflict, a cycle, a missing
 //!   skill), found before anything is written.
 
+pub mod image;
 pub mod name;
+pub mod registry;
 pub mod resolve;
 
 /// Why a dependency graph cannot be installed.
@@ -42,12 +44,31 @@ pub enum DependError {
         requirements: Vec<String>,
         published: Vec<String>,
     },
+    #[error(
+        "two skills named {name:?} would share a folder: {first} and {second} (a dependency); rename one, or name the dependency by its full repository"
+    )]
+    NameClash {
+        name: String,
+        first: String,
+        second: String,
+    },
     #[error("dependency cycle: {0}")]
     Cycle(String),
     #[error("cannot read the versions of {repository}: {message}")]
     Unreadable { repository: String, message: String },
+    /// What a version needs cannot be read from its image.
+    #[error("cannot read what {image} needs: {message}")]
+    Undeclared { image: String, message: String },
+    /// The trust policy refuses a version the graph needs.
+    #[error("{image}, needed by the skill being installed, is refused: {message}")]
+    Refused { image: String, message: String },
     #[error("the dependency graph needs more than {0} steps to resolve; simplify its requirements")]
     TooComplex(usize),
+    /// More skills than a graph may hold, or one skill needing more than
+    /// a skill may: a hostile card must not make the daemon fetch without
+    /// end.
+    #[error("{what}: more than {limit}; a skill's dependencies are kept to a few")]
+    TooLarge { what: String, limit: usize },
 }
 
 fn published_list(published: &[String]) -> String {

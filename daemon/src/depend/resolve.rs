@@ -10,28 +10,36 @@
 //! requirements that clash (with who asked for each), the chain that led to
 //! a missing skill, or the cycle.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
 
 use semver::{Version, VersionReq};
 
 use super::DependError;
 
-/// One published version of a skill.
+/// One release version of a skill.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
     pub version: Version,
     /// The tag it is published under.
     pub tag: String,
-    /// Its own dependencies: repository and requirement text.
-    pub dependencies: Vec<(String, String)>,
 }
 
-/// Where the published versions of a repository come from (the registry,
-/// through the catalog or tag lists and manifests).
+/// What one version needs: each dependency's repository and requirement
+/// text.
+pub type Needs = Vec<(String, String)>;
+
+/// Where the versions of a repository and what each needs come from (the
+/// registry: a tag list, then the manifests of the versions tried).
 pub trait Versions {
-    /// Every published version of `repository`, in any order; an empty
-    /// list when it has none or does not exist.
-    fn published(&mut self, repository: &str) -> Result<Vec<Candidate>, DependError>;
+    /// Every release version of `repository`, in any order; an empty list
+    /// when it has none or does not exist.
+    fn versions(&mut self, repository: &str) -> Result<Vec<Candidate>, DependError>;
+
+    /// What `repository` at `tag` needs (repositories and requirement
+    /// texts); `None` when that version is not published (deprecated,
+    /// archived, a draft), so it is not a candidate.
+    fn needs(&mut self, repository: &str, tag: &str) -> Result<Option<Needs>, DependError>;
 }
 
 /// What asked for a skill: the roots (what the user named) or a picked
@@ -50,6 +58,8 @@ pub struct Pick {
     pub tag: String,
     /// The repositories it depends on (all picked too).
     pub needs: Vec<String>,
+    /// Each dependency's requirement as written: repository, requirement.
+    pub requirements: Vec<(String, String)>,
 }
 
 /// A resolved graph: every skill once.
@@ -72,27 +82,64 @@ impl Resolved {
 /// Steps of the search at most: a graph of skills is small, and hostile
 /// requirements must not make the daemon search forever.
 pub const MAX_STEPS: usize = 20_000;
+/// Skills (repositories) one graph may hold at most.
+pub const MAX_SKILLS: usize = 256;
+/// Dependencies one skill may declare at most.
+pub const MAX_DEPENDENCIES: usize = 64;
+
+/// One pick in the chain that led to a requirement, sharing its parents
+/// with every other requirement that chain led to.
+#[derive(Debug)]
+struct Link {
+    repository: String,
+    version: Version,
+    parent: Chain,
+}
+
+/// The picks that asked for a requirement, last first; none for a root.
+type Chain = Option<Rc<Link>>;
+
+/// The picks of `chain`, first first.
+fn picks_of(chain: &Chain) -> Vec<(&str, &Version)> {
+    let mut out = Vec::new();
+    let mut at = chain.as_deref();
+    while let Some(link) = at {
+        out.push((link.repository.as_str(), &link.version));
+        at = link.parent.as_deref();
+    }
+    out.reverse();
+    out
+}
 
 /// A requirement in the search: on which repository, what, and the chain
 /// of picks that asked for it (`a 1.2.0 → b 2.0.0`; empty for a root).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Want {
     repository: String,
     req: VersionReq,
     text: String,
-    chain: Vec<(String, Version)>,
+    chain: Chain,
+    /// Who asked, when it is not a pick of the graph (an install already
+    /// there).
+    by: Option<String>,
 }
 
 impl Want {
     fn asked_by(&self) -> String {
-        match self.chain.last() {
-            Some((repository, version)) => format!("{repository} {version}"),
+        if let Some(by) = &self.by {
+            return by.clone();
+        }
+        match &self.chain {
+            Some(link) => format!("{} {}", link.repository, link.version),
             None => "the command line".to_string(),
         }
     }
 
     fn chain_text(&self) -> String {
-        let mut parts: Vec<String> = self.chain.iter().map(|(r, v)| format!("{r} {v}")).collect();
+        let mut parts: Vec<String> = picks_of(&self.chain)
+            .iter()
+            .map(|(r, v)| format!("{r} {v}"))
+            .collect();
         parts.push(format!("{} {}", self.repository, self.text));
         parts.join(" → ")
     }
@@ -103,12 +150,17 @@ impl Want {
 #[derive(Clone, Default)]
 struct Decided {
     picks: BTreeMap<String, Pick>,
-    met: BTreeMap<String, Vec<Want>>,
+    met: BTreeMap<String, Vec<Rc<Want>>>,
 }
 
 struct Search<'a, V: Versions> {
     versions: &'a mut V,
     cache: BTreeMap<String, Vec<Candidate>>,
+    needs: BTreeMap<(String, String), Option<Needs>>,
+    prefer: &'a BTreeMap<String, Version>,
+    /// Requirements of installs already there, by the repository they are
+    /// on.
+    constraints: BTreeMap<String, Vec<Rc<Want>>>,
     steps: usize,
 }
 
@@ -117,46 +169,89 @@ impl<V: Versions> Search<'_, V> {
         if let Some(c) = self.cache.get(repository) {
             return Ok(c.clone());
         }
-        let mut c = self.versions.published(repository)?;
+        if self.cache.len() >= MAX_SKILLS {
+            return Err(DependError::TooLarge {
+                what: "skills in the dependency graph".into(),
+                limit: MAX_SKILLS,
+            });
+        }
+        let mut c = self.versions.versions(repository)?;
         c.sort_by(|a, b| b.version.cmp(&a.version));
+        // A version kept from before is tried first.
+        if let Some(kept) = self.prefer.get(repository)
+            && let Some(at) = c.iter().position(|x| &x.version == kept)
+        {
+            let kept = c.remove(at);
+            c.insert(0, kept);
+        }
         self.cache.insert(repository.to_string(), c.clone());
         Ok(c)
     }
 
-    /// Satisfy `pending` (in order) on top of what is `decided`.
-    fn solve(&mut self, mut pending: Vec<Want>, decided: &Decided) -> Result<Decided, DependError> {
-        self.steps += 1;
-        if self.steps > MAX_STEPS {
-            return Err(DependError::TooComplex(MAX_STEPS));
-        }
-        if pending.is_empty() {
-            return Ok(decided.clone());
-        }
-        let want = pending.remove(0);
-        if let Some(at) = want.chain.iter().position(|(r, _)| *r == want.repository) {
-            let mut cycle: Vec<String> = want.chain[at..]
-                .iter()
-                .map(|(r, v)| format!("{r} {v}"))
-                .collect();
-            cycle.push(want.repository.clone());
-            return Err(DependError::Cycle(cycle.join(" → ")));
-        }
-        let mut all: Vec<Want> = decided
-            .met
-            .get(&want.repository)
-            .cloned()
-            .unwrap_or_default();
-        all.push(want.clone());
-        if let Some(pick) = decided.picks.get(&want.repository) {
-            if want.req.matches(&pick.version) {
-                let mut next = decided.clone();
-                next.met.insert(want.repository.clone(), all);
-                return self.solve(pending, &next);
+    /// Satisfy `pending` (in order) on top of what is `decided`. A
+    /// requirement a pick already meets is taken in a loop; only a new
+    /// pick goes one level deeper, so the depth is the number of skills.
+    fn solve(
+        &mut self,
+        mut pending: VecDeque<Rc<Want>>,
+        decided: &Decided,
+    ) -> Result<Decided, DependError> {
+        let mut decided = decided.clone();
+        loop {
+            self.steps += 1;
+            if self.steps > MAX_STEPS {
+                return Err(DependError::TooComplex(MAX_STEPS));
             }
-            // The pick made earlier does not do: let the caller that made
-            // it try an older one.
-            return Err(self.conflict(&want.repository, &all)?);
+            let Some(want) = pending.pop_front() else {
+                return Ok(decided);
+            };
+            let chain = picks_of(&want.chain);
+            if let Some(at) = chain.iter().position(|(r, _)| *r == want.repository) {
+                let mut cycle: Vec<String> = chain[at..]
+                    .iter()
+                    .map(|(r, v)| format!("{r} {v}"))
+                    .collect();
+                cycle.push(want.repository.clone());
+                return Err(DependError::Cycle(cycle.join(" → ")));
+            }
+            let mut all: Vec<Rc<Want>> = decided
+                .met
+                .get(&want.repository)
+                .cloned()
+                .unwrap_or_default();
+            all.push(Rc::clone(&want));
+            // What installs already there need of it holds too.
+            let mut checks = all.clone();
+            checks.extend(
+                self.constraints
+                    .get(&want.repository)
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            );
+            if let Some(pick) = decided.picks.get(&want.repository) {
+                if want.req.matches(&pick.version) {
+                    decided.met.insert(want.repository.clone(), all);
+                    continue;
+                }
+                // The pick made earlier does not do: let the caller that
+                // made it try an older one.
+                return Err(self.conflict(&want.repository, &checks)?);
+            }
+            return self.pick(&want, pending, &decided, all, &checks);
         }
+    }
+
+    /// Pick a version for `want`'s repository (newest first), then solve
+    /// the rest with what it needs added.
+    fn pick(
+        &mut self,
+        want: &Want,
+        pending: VecDeque<Rc<Want>>,
+        decided: &Decided,
+        all: Vec<Rc<Want>>,
+        checks: &[Rc<Want>],
+    ) -> Result<Decided, DependError> {
         let candidates = self.candidates(&want.repository)?;
         if candidates.is_empty() {
             return Err(DependError::Missing {
@@ -167,28 +262,36 @@ impl<V: Versions> Search<'_, V> {
         }
         let fitting: Vec<Candidate> = candidates
             .into_iter()
-            .filter(|c| all.iter().all(|w| w.req.matches(&c.version)))
+            .filter(|c| checks.iter().all(|w| w.req.matches(&c.version)))
             .collect();
         if fitting.is_empty() {
-            return Err(self.conflict(&want.repository, &all)?);
+            return Err(self.conflict(&want.repository, checks)?);
         }
         let mut last = None;
         for candidate in fitting {
-            let mut chain = want.chain.clone();
-            chain.push((want.repository.clone(), candidate.version.clone()));
+            let Some(dependencies) = self.needs(&want.repository, &candidate.tag)? else {
+                continue;
+            };
+            let chain: Chain = Some(Rc::new(Link {
+                repository: want.repository.clone(),
+                version: candidate.version.clone(),
+                parent: want.chain.clone(),
+            }));
+            let by = format!("{} {}", want.repository, candidate.version);
             let mut next = pending.clone();
             let mut needs = Vec::new();
             let mut bad = None;
-            for (repository, text) in &candidate.dependencies {
-                match parse_req(repository, text, &chain) {
+            for (repository, text) in &dependencies {
+                match parse_req(repository, text, &by) {
                     Ok(req) => {
                         needs.push(repository.clone());
-                        next.push(Want {
+                        next.push_back(Rc::new(Want {
                             repository: repository.clone(),
                             req,
                             text: text.clone(),
                             chain: chain.clone(),
-                        });
+                            by: None,
+                        }));
                     }
                     Err(e) => bad = Some(e),
                 }
@@ -204,19 +307,42 @@ impl<V: Versions> Search<'_, V> {
                     version: candidate.version.clone(),
                     tag: candidate.tag.clone(),
                     needs,
+                    requirements: dependencies.clone(),
                 },
             );
             tried.met.insert(want.repository.clone(), all.clone());
             match self.solve(next, &tried) {
                 Ok(done) => return Ok(done),
-                Err(e @ DependError::TooComplex(_)) => return Err(e),
+                Err(e @ (DependError::TooComplex(_) | DependError::TooLarge { .. })) => {
+                    return Err(e);
+                }
                 Err(e) => last = Some(e),
             }
         }
-        Err(last.expect("at least one candidate was tried"))
+        match last {
+            Some(e) => Err(e),
+            // Every fitting version is unpublished.
+            None => Err(self.conflict(&want.repository, checks)?),
+        }
     }
 
-    fn conflict(&mut self, repository: &str, all: &[Want]) -> Result<DependError, DependError> {
+    fn needs(&mut self, repository: &str, tag: &str) -> Result<Option<Needs>, DependError> {
+        let key = (repository.to_string(), tag.to_string());
+        if let Some(known) = self.needs.get(&key) {
+            return Ok(known.clone());
+        }
+        let found = self.versions.needs(repository, tag)?;
+        if found.as_ref().is_some_and(|n| n.len() > MAX_DEPENDENCIES) {
+            return Err(DependError::TooLarge {
+                what: format!("dependencies of {repository} {tag}"),
+                limit: MAX_DEPENDENCIES,
+            });
+        }
+        self.needs.insert(key, found.clone());
+        Ok(found)
+    }
+
+    fn conflict(&mut self, repository: &str, all: &[Rc<Want>]) -> Result<DependError, DependError> {
         let published = self
             .candidates(repository)?
             .iter()
@@ -233,38 +359,112 @@ impl<V: Versions> Search<'_, V> {
     }
 }
 
-fn parse_req(
-    repository: &str,
-    text: &str,
-    chain: &[(String, Version)],
-) -> Result<VersionReq, DependError> {
+/// `text` as a requirement on `repository`; `by` says who asked, for the
+/// error.
+fn parse_req(repository: &str, text: &str, by: &str) -> Result<VersionReq, DependError> {
     let trimmed = text.trim();
     let trimmed = if trimmed.is_empty() { "*" } else { trimmed };
     VersionReq::parse(trimmed).map_err(|e| DependError::BadRequirement {
         repository: repository.to_string(),
         requirement: text.to_string(),
-        by: chain
-            .last()
-            .map(|(r, v)| format!("{r} {v}"))
-            .unwrap_or_else(|| "the command line".into()),
+        by: by.to_string(),
         why: e.to_string(),
     })
 }
 
 /// Resolve `roots` and everything they need.
 pub fn resolve(roots: &[Root], versions: &mut impl Versions) -> Result<Resolved, DependError> {
-    let mut pending = Vec::new();
+    resolve_preferring(roots, versions, &BTreeMap::new())
+}
+
+/// A requirement an install already there has on a repository (one
+/// version per skill per target): what the graph picks for that repository
+/// must satisfy it too, unless the graph replaces that install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    /// The repository required.
+    pub repository: String,
+    pub requirement: String,
+    /// The repository of the install that requires it.
+    pub from: String,
+    /// How to name that install in an error (`app 1.0.0, installed in DIR`).
+    pub by: String,
+}
+
+/// [`resolve`], trying the version `prefer` names for a repository before
+/// the newer ones (a lock keeps what it had while it still fits).
+pub fn resolve_preferring(
+    roots: &[Root],
+    versions: &mut impl Versions,
+    prefer: &BTreeMap<String, Version>,
+) -> Result<Resolved, DependError> {
+    resolve_within(roots, versions, prefer, &[])
+}
+
+/// [`resolve_preferring`], where whatever is picked for a repository also
+/// satisfies the `constraints` on it whose install the graph does not
+/// replace.
+pub fn resolve_within(
+    roots: &[Root],
+    versions: &mut impl Versions,
+    prefer: &BTreeMap<String, Version>,
+    constraints: &[Constraint],
+) -> Result<Resolved, DependError> {
+    let free = search(roots, versions, prefer, &[])?;
+    // The constraints of installs the graph leaves in place, on what it
+    // picks; when they already hold, that is the answer.
+    let mut applicable = Vec::new();
+    for c in constraints {
+        if free.picks.contains_key(&c.from) {
+            continue;
+        }
+        if let Some(pick) = free.picks.get(&c.repository) {
+            let req = parse_req(&c.repository, &c.requirement, &c.by)?;
+            applicable.push((c, req.matches(&pick.version)));
+        }
+    }
+    if applicable.iter().all(|(_, holds)| *holds) {
+        return Ok(free);
+    }
+    let applicable: Vec<&Constraint> = applicable.into_iter().map(|(c, _)| c).collect();
+    search(roots, versions, prefer, &applicable)
+}
+
+fn search(
+    roots: &[Root],
+    versions: &mut impl Versions,
+    prefer: &BTreeMap<String, Version>,
+    constraints: &[&Constraint],
+) -> Result<Resolved, DependError> {
+    let mut pending = VecDeque::new();
     for root in roots {
-        pending.push(Want {
+        pending.push_back(Rc::new(Want {
             repository: root.repository.clone(),
-            req: parse_req(&root.repository, &root.requirement, &[])?,
+            req: parse_req(&root.repository, &root.requirement, "the command line")?,
             text: root.requirement.clone(),
-            chain: Vec::new(),
-        });
+            chain: None,
+            by: None,
+        }));
+    }
+    let mut by_repository: BTreeMap<String, Vec<Rc<Want>>> = BTreeMap::new();
+    for c in constraints {
+        by_repository
+            .entry(c.repository.clone())
+            .or_default()
+            .push(Rc::new(Want {
+                repository: c.repository.clone(),
+                req: parse_req(&c.repository, &c.requirement, &c.by)?,
+                text: c.requirement.clone(),
+                chain: None,
+                by: Some(c.by.clone()),
+            }));
     }
     let mut search = Search {
         versions,
         cache: BTreeMap::new(),
+        needs: BTreeMap::new(),
+        prefer,
+        constraints: by_repository,
         steps: 0,
     };
     let decided = search.solve(pending, &Decided::default())?;
@@ -288,7 +488,7 @@ mod tests {
     struct Table(Published, usize);
 
     impl Versions for Table {
-        fn published(&mut self, repository: &str) -> Result<Vec<Candidate>, DependError> {
+        fn versions(&mut self, repository: &str) -> Result<Vec<Candidate>, DependError> {
             self.1 += 1;
             Ok(self
                 .0
@@ -296,17 +496,26 @@ mod tests {
                 .map(|versions| {
                     versions
                         .iter()
-                        .map(|(v, deps)| Candidate {
-                            version: Version::parse(v).unwrap(),
-                            tag: v.to_string(),
-                            dependencies: deps
-                                .iter()
-                                .map(|(r, q)| (r.to_string(), q.to_string()))
-                                .collect(),
+                        .map(|(v, _)| Candidate {
+                            version: Version::parse(v.trim_start_matches('~')).unwrap(),
+                            tag: v.trim_start_matches('~').to_string(),
                         })
                         .collect()
                 })
                 .unwrap_or_default())
+        }
+
+        /// A version written `~1.0.0` in the table is not published.
+        fn needs(&mut self, repository: &str, tag: &str) -> Result<Option<Needs>, DependError> {
+            let (v, deps) = self.0[repository]
+                .iter()
+                .find(|(v, _)| v.trim_start_matches('~') == tag)
+                .unwrap();
+            Ok((!v.starts_with('~')).then(|| {
+                deps.iter()
+                    .map(|(r, q)| (r.to_string(), q.to_string()))
+                    .collect()
+            }))
         }
     }
 
@@ -406,6 +615,95 @@ mod tests {
     }
 
     #[test]
+    fn an_unpublished_version_is_never_picked() {
+        let mut t = table(&[
+            ("r/app", &[("1.0.0", &[("r/base", "^1")])]),
+            ("r/base", &[("~1.9.0", &[]), ("1.2.0", &[])]),
+        ]);
+        let resolved = resolve(&[root("r/app", "*")], &mut t).unwrap();
+        assert_eq!(
+            versions(&resolved),
+            pairs(&[("r/app", "1.0.0"), ("r/base", "1.2.0")])
+        );
+        let mut t = table(&[
+            ("r/app", &[("1.0.0", &[("r/base", "^1.5")])]),
+            ("r/base", &[("~1.9.0", &[]), ("1.2.0", &[])]),
+        ]);
+        let e = resolve(&[root("r/app", "*")], &mut t).unwrap_err();
+        assert!(
+            matches!(e, DependError::Conflict { ref repository, .. } if repository == "r/base"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_preferred_version_is_kept_while_it_fits() {
+        let rows: &[Row<'_>] = &[
+            ("r/app", &[("1.0.0", &[("r/base", "^1")])]),
+            ("r/base", &[("1.0.0", &[]), ("1.3.0", &[]), ("2.0.0", &[])]),
+        ];
+        let prefer = BTreeMap::from([("r/base".to_string(), Version::new(1, 0, 0))]);
+        let resolved =
+            resolve_preferring(&[root("r/app", "*")], &mut table(rows), &prefer).unwrap();
+        assert_eq!(resolved.picks["r/base"].version, Version::new(1, 0, 0));
+        // Out of range now: the newest that fits instead.
+        let prefer = BTreeMap::from([("r/base".to_string(), Version::new(2, 0, 0))]);
+        let resolved =
+            resolve_preferring(&[root("r/app", "*")], &mut table(rows), &prefer).unwrap();
+        assert_eq!(resolved.picks["r/base"].version, Version::new(1, 3, 0));
+    }
+
+    #[test]
+    fn installs_already_there_keep_what_they_need() {
+        let rows: &[Row<'_>] = &[
+            ("r/app", &[("1.0.0", &[("r/base", "*")])]),
+            ("r/base", &[("1.0.0", &[]), ("1.4.0", &[]), ("2.0.0", &[])]),
+        ];
+        let installed = |from: &str, req: &str| Constraint {
+            repository: "r/base".into(),
+            requirement: req.into(),
+            from: from.into(),
+            by: format!("{from} 1.0.0, installed"),
+        };
+        let prefer = BTreeMap::new();
+        // Another install needs base ^1: the newest base that fits it.
+        let resolved = resolve_within(
+            &[root("r/app", "*")],
+            &mut table(rows),
+            &prefer,
+            &[installed("r/other", "^1")],
+        )
+        .unwrap();
+        assert_eq!(resolved.picks["r/base"].version, Version::new(1, 4, 0));
+        // The install that asked is replaced by the graph: its old wish
+        // does not count.
+        let resolved = resolve_within(
+            &[root("r/app", "*")],
+            &mut table(rows),
+            &prefer,
+            &[installed("r/app", "^1")],
+        )
+        .unwrap();
+        assert_eq!(resolved.picks["r/base"].version, Version::new(2, 0, 0));
+        // Nothing fits both: the conflict names the install.
+        let rows: &[Row<'_>] = &[
+            ("r/app", &[("1.0.0", &[("r/base", "^2")])]),
+            ("r/base", &[("1.0.0", &[]), ("2.0.0", &[])]),
+        ];
+        let e = resolve_within(
+            &[root("r/app", "*")],
+            &mut table(rows),
+            &prefer,
+            &[installed("r/other", "^1")],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "no version of r/base satisfies every requirement: ^2 (from r/app 1.0.0); ^1 (from r/other 1.0.0, installed) (published: 2.0.0, 1.0.0)"
+        );
+    }
+
+    #[test]
     fn a_conflict_names_each_requirement_and_who_asked() {
         let mut t = table(&[
             (
@@ -471,6 +769,74 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("\"^1.2\""), "{e}");
+    }
+
+    #[test]
+    fn hostile_cards_stop_at_the_size_limits() {
+        let many: Vec<(&'static str, &'static str)> = (0..=MAX_DEPENDENCIES)
+            .map(|i| (&*Box::leak(format!("r/d{i}").into_boxed_str()), "*"))
+            .collect();
+        let mut rows: Published = BTreeMap::new();
+        rows.insert("r/app", vec![("1.0.0", many.clone())]);
+        for (d, _) in &many {
+            rows.insert(d, vec![("1.0.0", Vec::new())]);
+        }
+        let e = resolve(&[root("r/app", "*")], &mut Table(rows, 0)).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                DependError::TooLarge {
+                    limit: MAX_DEPENDENCIES,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        // A chain longer than a graph may hold.
+        let names: Vec<&'static str> = (0..=MAX_SKILLS)
+            .map(|i| &*Box::leak(format!("r/c{i}").into_boxed_str()))
+            .collect();
+        let mut rows: Published = BTreeMap::new();
+        for (i, name) in names.iter().enumerate() {
+            let deps = names
+                .get(i + 1)
+                .map(|n| vec![(*n, "*")])
+                .unwrap_or_default();
+            rows.insert(name, vec![("1.0.0", deps)]);
+        }
+        let e = resolve(&[root(names[0], "*")], &mut Table(rows, 0)).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                DependError::TooLarge {
+                    limit: MAX_SKILLS,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_dense_graph_at_the_limits_resolves_on_a_small_stack() {
+        // Every skill needs every later one: thousands of requirements,
+        // each met by a pick already made.
+        let names: Vec<&'static str> = (0..MAX_DEPENDENCIES)
+            .map(|i| &*Box::leak(format!("r/n{i}").into_boxed_str()))
+            .collect();
+        let mut rows: Published = BTreeMap::new();
+        for (i, name) in names.iter().enumerate() {
+            let deps = names[i + 1..].iter().map(|n| (*n, "*")).collect();
+            rows.insert(name, vec![("1.0.0", deps)]);
+        }
+        let first = names[0];
+        let outcome = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || resolve(&[root(first, "*")], &mut Table(rows, 0)).map(|r| r.picks.len()))
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(outcome.unwrap(), MAX_DEPENDENCIES);
     }
 
     #[test]

@@ -52,5 +52,16 @@ pub fn for_card(
     if words > 0 {
         put(key::WORDCOUNT, &words.to_string());
     }
+    // Always, `[]` too: a resolver then never opens the layer of an image
+    // skilld built to learn that it needs nothing.
+    let dependencies = card
+        .spec
+        .as_ref()
+        .map(|s| s.dependencies.as_slice())
+        .unwrap_or_default();
+    put(
+        key::DEPENDENCIES,
+        &serde_json::to_string(dependencies).unwrap_or_else(|_| "[]".into()),
+    );
     a
 }

@@ -142,6 +142,7 @@ pub fn links_to(conn: &Connection, path: &str) -> rusqlite::Result<Vec<InstallRo
 
 pub fn delete(conn: &Connection, path: &str) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM installs WHERE path = ?1", [path])?;
+    super::needs::forget(conn, path)?;
     Ok(())
 }
 

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (7, include_str!("migrations/0007_scans.sql")),
     (8, include_str!("migrations/0008_catalog.sql")),
     (9, include_str!("migrations/0009_catalog_signatures.sql")),
+    (10, include_str!("migrations/0010_dependencies.sql")),
 ];
 
 /// The schema version this binary writes.
@@ -95,7 +96,7 @@ mod tests {
              INSERT INTO catalog_tags (repo, tag, manifest) VALUES (1, '1.0.0', 1), (1, '1.1.0-testing', 2), (1, '1.0.1', 1), (2, 'x', 3), (2, 'y', 4);",
         )
         .unwrap();
-        assert_eq!(migrate(&mut conn).unwrap(), [9]);
+        assert_eq!(migrate(&mut conn).unwrap(), [9, 10]);
         let statuses: Vec<(String, String)> = conn
             .prepare("SELECT statuses, signed FROM catalog_repos ORDER BY id")
             .unwrap()

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod history;
 pub mod installs;
 pub mod migrations;
+pub mod needs;
 pub mod origins;
 pub mod readers;
 pub mod refs;

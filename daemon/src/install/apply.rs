@@ -34,6 +34,23 @@ pub struct Image {
     pub index: Option<Digest>,
 }
 
+impl Image {
+    /// What the trust policy says of this image (its signatures fetched
+    /// with it, if any, checked now).
+    pub async fn verdict(
+        &self,
+        state: &State,
+    ) -> Result<crate::trust::enforce::Verdict, crate::trust::enforce::TrustError> {
+        crate::trust::enforce::check(
+            state,
+            &self.reference,
+            &self.descriptor.digest,
+            self.signatures.clone(),
+        )
+        .await
+    }
+}
+
 impl std::fmt::Debug for Image {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Image")
@@ -94,14 +111,7 @@ pub async fn install_into(
 ) -> Result<Applied, InstallError> {
     // One writer per target folder: concurrent installs into it queue.
     let _folder = state.folders().lock(parent).await;
-    let result = match crate::trust::enforce::check(
-        state,
-        &image.reference,
-        &image.descriptor.digest,
-        image.signatures.clone(),
-    )
-    .await
-    {
+    let result = match image.verdict(state).await {
         Ok(verdict) => {
             let written = install_inner(
                 state,
@@ -138,7 +148,7 @@ pub async fn install_into(
 
 /// Tell subscribers and the history what became of an install, upgrade
 /// or rollback into `target`.
-async fn record(
+pub(super) async fn record(
     state: &State,
     target: &str,
     image: &Image,
@@ -208,16 +218,21 @@ pub async fn replace_install(
     by: &str,
     action: Action,
 ) -> Result<Applied, InstallError> {
-    let owner = match row.link_of.clone() {
+    let owner = owner_of(state, row).await?;
+    let parent = parent_of(&owner.path);
+    install_set(state, &owner.target, &parent, image, force, by, action).await
+}
+
+/// The copy the install `row` is (a copy), or links to.
+pub async fn owner_of(state: &State, row: &InstallRow) -> Result<InstallRow, InstallError> {
+    Ok(match row.link_of.clone() {
         Some(copy) => state
             .index()
             .read(move |conn| installs::by_path(conn, &copy))
             .await?
             .unwrap_or_else(|| row.clone()),
         None => row.clone(),
-    };
-    let parent = parent_of(&owner.path);
-    install_set(state, &owner.target, &parent, image, force, by, action).await
+    })
 }
 
 /// Install `image` into `parent` ([`install_into`]), then point the links
@@ -232,6 +247,22 @@ pub async fn install_set(
     action: Action,
 ) -> Result<Applied, InstallError> {
     let mut applied = install_into(state, target, parent, image, force, by, action).await?;
+    follow_links(state, image, force, by, action, &mut applied, &[]).await?;
+    Ok(applied)
+}
+
+/// Point the links other targets have to the copy `applied` installed
+/// (from `image`) at its new content, but those at `moved` (already moved
+/// with it); each is recorded with `applied`.
+pub async fn follow_links(
+    state: &State,
+    image: &Image,
+    force: bool,
+    by: &str,
+    action: Action,
+    applied: &mut Applied,
+    moved: &[String],
+) -> Result<(), InstallError> {
     let lookup = applied.installed.path.display().to_string();
     let (members, copy) = state
         .index()
@@ -243,9 +274,9 @@ pub async fn install_set(
         })
         .await?;
     let Some(copy) = copy else {
-        return Ok(applied);
+        return Ok(());
     };
-    for member in &members {
+    for member in members.iter().filter(|m| !moved.contains(&m.path)) {
         let member_parent = parent_of(&member.path);
         // Recorded in the history either way; a link replaced by hand is
         // left alone without `force` (its install shows it modified).
@@ -262,7 +293,9 @@ pub async fn install_set(
         .await
         {
             Ok(linked) => {
-                applied.backup = applied.backup.or(linked.backup);
+                if applied.backup.is_none() {
+                    applied.backup = linked.backup;
+                }
                 applied.linked.push(linked.installed);
             }
             Err(e) => {
@@ -270,7 +303,7 @@ pub async fn install_set(
             }
         }
     }
-    Ok(applied)
+    Ok(())
 }
 
 /// Link `parent/<name>` to the install `copy` (installed from `image`),
@@ -293,7 +326,7 @@ pub async fn link_into(
 }
 
 /// The folder an install's path is in.
-fn parent_of(path: &str) -> PathBuf {
+pub(super) fn parent_of(path: &str) -> PathBuf {
     Path::new(path)
         .parent()
         .map(Path::to_path_buf)

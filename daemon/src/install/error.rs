@@ -30,6 +30,10 @@ pub enum InstallError {
     /// The scan policy refused the image.
     #[error(transparent)]
     Unsafe(#[from] crate::scan::policy::Unsafe),
+    /// The skills it needs cannot be installed together (a conflict, a
+    /// cycle, a missing skill): nothing was written.
+    #[error(transparent)]
+    Depend(#[from] crate::depend::DependError),
     #[error(transparent)]
     Reference(#[from] BadReference),
     #[error(transparent)]

@@ -8,7 +8,7 @@ use skilld_proto::install::Installed;
 
 use super::error::InstallError;
 use super::{targets, to_wire};
-use crate::index::installs;
+use crate::index::{installs, needs};
 use crate::state::State;
 
 /// Every install, plus skill folders in known targets that skilld did not install.
@@ -19,7 +19,16 @@ pub async fn list(state: &State, target: Option<&str>) -> Result<Vec<Installed>,
     {
         targets::find(t).map_err(|e| InstallError::invalid(e.to_string()))?;
     }
-    let rows = state.index().read(installs::all).await?;
+    let (rows, edges, only) = state
+        .index()
+        .read(|conn| {
+            Ok((
+                installs::all(conn)?,
+                needs::all(conn)?,
+                needs::dependency_only(conn)?,
+            ))
+        })
+        .await?;
     let mut out: Vec<Installed> = Vec::new();
     let mut known: BTreeSet<PathBuf> = BTreeSet::new();
     for row in &rows {
@@ -27,6 +36,12 @@ pub async fn list(state: &State, target: Option<&str>) -> Result<Vec<Installed>,
             continue;
         }
         let mut wire = to_wire(row);
+        wire.needs = edges
+            .iter()
+            .filter(|e| e.dependent == row.path)
+            .map(|e| PathBuf::from(&e.dependency))
+            .collect();
+        wire.dependency = only.contains(&row.path);
         if std::fs::symlink_metadata(&row.path).is_err() {
             wire.status = "missing".into();
         }

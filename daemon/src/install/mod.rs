@@ -10,9 +10,11 @@
 
 pub mod apply;
 pub mod batch;
+pub mod dependents;
 pub mod drift;
 pub mod error;
 pub mod folders;
+pub mod graph;
 pub mod links;
 pub mod list;
 pub mod ops;
@@ -53,6 +55,8 @@ pub fn to_wire(row: &InstallRow) -> Installed {
         lock_status: None,
         subscription: row.subscription.clone(),
         findings: row.findings.clone(),
+        needs: Vec::new(),
+        dependency: false,
     }
 }
 

@@ -219,6 +219,9 @@ pub async fn remove(
     // A copy goes with its links, which go first.
     let all = state.index().read(installs::all).await?;
     let rows = super::links::with_links_first(&all, rows);
+    if !force {
+        super::dependents::refuse_needed(state, &rows).await?;
+    }
     // A hand-edited copy stays without `force`: so do the links to it,
     // or its agents would lose a skill that is still there.
     let kept: Vec<String> = rows
@@ -333,8 +336,23 @@ async fn rollback_one(
 ) -> Result<apply::Applied, InstallError> {
     // A failure before the install is recorded here; install_into records
     // its own outcome.
-    let image = match earlier_image(state, row).await {
-        Ok(image) => image,
+    let checked = async {
+        let image = earlier_image(state, row).await?;
+        // What the earlier version needs must be there, at versions it
+        // accepts.
+        let owner = apply::owner_of(state, row).await?;
+        let place = super::plan::Place {
+            target: owner.target.clone(),
+            dir: apply::parent_of(&owner.path),
+            how: super::plan::How::Copy,
+            agents: String::new(),
+        };
+        let edges = super::dependents::rollback_needs(state, &image, &place).await?;
+        Ok::<_, InstallError>((image, edges))
+    }
+    .await;
+    let (image, edges) = match checked {
+        Ok(checked) => checked,
         Err(e) => {
             let outcome = if e.is_refusal() { "refused" } else { "failed" };
             let message = Some(e.to_string());
@@ -342,7 +360,16 @@ async fn rollback_one(
             return Err(e);
         }
     };
-    apply::replace_install(state, row, &image, force, "cli", apply::Action::Rollback).await
+    let applied =
+        apply::replace_install(state, row, &image, force, "cli", apply::Action::Rollback).await?;
+    let links = applied
+        .linked
+        .iter()
+        .map(|l| l.path.display().to_string())
+        .collect();
+    let path = applied.installed.path.display().to_string();
+    super::dependents::set_needs(state, &path, edges, links).await?;
+    Ok(applied)
 }
 
 /// The version installed before `row`'s, from the store.

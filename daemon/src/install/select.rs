@@ -76,8 +76,11 @@ pub async fn newer_and_skipped(
     let mut all = release_versions(state, row).await?;
     all.retain(|(v, _, _)| *v > current);
     all.sort_by(|a, b| b.0.cmp(&a.0));
+    // Installs that need this one keep it within what they require.
+    let held = super::dependents::held(state, row).await?;
     let best = all
         .iter()
+        .filter(|(v, _, _)| held.iter().all(|(req, _)| req.matches(v)))
         .find(|(_, _, s)| matches!(s, None | Some(Lifecycle::Published)))
         .map(|(v, t, _)| (v.clone(), t.clone()));
     let skipped = all
@@ -150,7 +153,88 @@ pub async fn upgrade_to_fetched(
 ) -> Result<apply::Applied, InstallError> {
     let input = format!("{}:{tag}", row.repository);
     let image = resolve_image_fetched(state, &input, &|_| {}, prefetched).await?;
-    apply::replace_install(state, row, &image, force, by, apply::Action::Upgrade).await
+    let action = apply::Action::Upgrade;
+    // A version the trust policy refuses is refused (and recorded) as any
+    // upgrade is, before anything of it or of what it needs is read.
+    if image.verdict(state).await.is_err() {
+        return apply::replace_install(state, row, &image, force, by, action).await;
+    }
+    let owner = apply::owner_of(state, row).await?;
+    let mut places = vec![super::plan::Place {
+        target: owner.target.clone(),
+        dir: apply::parent_of(&owner.path),
+        how: super::plan::How::Copy,
+        agents: String::new(),
+    }];
+    let graph = super::graph::resolve(state, &image, &places).await?;
+    let Some(mut graph) = graph else {
+        return apply::replace_install(state, row, &image, force, by, action).await;
+    };
+    // The links other targets have to the copy move with it, and get what
+    // it needs beside them; one replaced by hand is left to
+    // `follow_links`, as in any upgrade.
+    let lookup = owner.path.clone();
+    let links = state
+        .index()
+        .read(move |conn| crate::index::installs::links_to(conn, &lookup))
+        .await?;
+    let moved: Vec<String> = links
+        .iter()
+        .filter(|l| super::drift::status_of(l) == "ok")
+        .map(|l| l.path.clone())
+        .collect();
+    for link in links.iter().filter(|l| moved.contains(&l.path)) {
+        places.push(super::plan::Place {
+            target: link.target.clone(),
+            dir: apply::parent_of(&link.path),
+            how: super::plan::How::Link,
+            agents: String::new(),
+        });
+    }
+    // The new version and what it needs, swapped in as one. The upgraded
+    // install keeps its standing (there for itself, or only for others).
+    graph.root = None;
+    let author = super::batch::Author {
+        actor: by.to_string(),
+        message: format!("upgrade of {} to {tag} with what it needs", owner.name),
+    };
+    let placed = super::graph::install(state, &places, &graph, force, &author).await;
+    let result = placed.and_then(|placed| {
+        // The upgraded skill is the last node, in every place.
+        let mut upgraded = placed
+            .folders
+            .into_iter()
+            .filter_map(|folders| folders.last().cloned());
+        let (path, backup) = upgraded.next().unwrap_or_default();
+        let linked: Vec<String> = upgraded.map(|(path, _)| path).collect();
+        let mut installed = None;
+        let mut links = Vec::new();
+        for wire in placed.response.installed {
+            let at = wire.path.display().to_string();
+            if at == path {
+                installed = Some(wire);
+            } else if linked.contains(&at) {
+                links.push(wire);
+            }
+        }
+        Ok(apply::Applied {
+            installed: installed
+                .ok_or_else(|| InstallError::internal(format!("{path} was not installed")))?,
+            backup,
+            previous: Some((owner.version.clone(), owner.digest.clone())),
+            linked: links,
+        })
+    });
+    let mut applied = match result {
+        Ok(applied) => applied,
+        Err(e) => {
+            let failed = Err(e);
+            apply::record(state, &owner.target, &image, by, action, &failed).await;
+            return failed;
+        }
+    };
+    apply::follow_links(state, &image, force, by, action, &mut applied, &moved).await?;
+    Ok(applied)
 }
 
 /// Upgrade one install to the newest published version.
@@ -207,6 +291,17 @@ pub async fn upgrade_one(
             "newer but not published, so skipped: {}",
             describe_skipped(&skipped)
         ));
+    }
+    // Say what holds it back, when installs that need it do.
+    if let Ok(held) = super::dependents::held(state, row).await
+        && !held.is_empty()
+    {
+        let who: Vec<&str> = held.iter().map(|(_, by)| by.as_str()).collect();
+        let note = format!("kept within what needs it: {}", who.join(", "));
+        outcome.message = Some(match outcome.message.take() {
+            Some(m) => format!("{m}; {note}"),
+            None => note,
+        });
     }
     let Some((version, tag)) = found else {
         outcome.result = "up_to_date".into();

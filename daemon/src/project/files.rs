@@ -76,6 +76,11 @@ pub struct Locked {
     /// when it was locked (a `signed` trust rule), checked again at sync.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signer: Option<String>,
+    /// skilld: the entries (by name) this skill needs, its SkillCard's
+    /// `spec.dependencies` resolved. An entry skills.json does not list is
+    /// there because another entry needs it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }

@@ -39,7 +39,8 @@ pub enum Update {
 }
 
 impl Update {
-    fn covers(&self, name: &str) -> bool {
+    /// Whether the entry `name` is being updated.
+    pub fn covers(&self, name: &str) -> bool {
         match self {
             Update::None => false,
             Update::All => true,
@@ -130,8 +131,13 @@ pub async fn lock(state: &State, root: &Path, update: &Update) -> Result<Locking
             root.display()
         )));
     }
+    let previous = Lock::load(root)?;
+    // A dependency's entry may be updated by name too.
+    let known = |n: &String| {
+        manifest.find(n).is_some() || previous.as_ref().is_some_and(|p| p.find(n).is_some())
+    };
     if let Update::Only(names) = update
-        && let Some(unknown) = names.iter().find(|n| manifest.find(n).is_none())
+        && let Some(unknown) = names.iter().find(|n| !known(n))
     {
         return Err(ProjectError::Request(format!(
             "{unknown:?} is not in skills.json; names there: {}",
@@ -143,7 +149,6 @@ pub async fn lock(state: &State, root: &Path, update: &Update) -> Result<Locking
                 .join(", ")
         )));
     }
-    let previous = Lock::load(root)?;
     // The futures are made first: a closure in the stream would not be Send.
     let pending: Vec<_> = manifest
         .skills
@@ -158,9 +163,12 @@ pub async fn lock(state: &State, root: &Path, update: &Update) -> Result<Locking
         skills: Vec::new(),
         ..previous.clone().unwrap_or_else(Lock::empty)
     };
+    let mut listed = Vec::new();
     for e in entries {
-        lock.skills.push(e?);
+        listed.push(e?);
     }
+    lock.skills =
+        super::depend::with_dependencies(state, listed, previous.as_ref(), update).await?;
     let before: Vec<(String, Option<String>)> = lock
         .skills
         .iter()
@@ -211,6 +219,7 @@ async fn entry(
         installed_at: String::new(),
         additional_installed_paths: links,
         signer,
+        dependencies: Vec::new(),
         extra,
     })
 }
@@ -273,8 +282,12 @@ pub fn disagreement(manifest: &Manifest, lock: &Lock) -> Option<String> {
             ));
         }
     }
+    // An entry skills.json does not list is there because another needs it.
     lock.skills
         .iter()
-        .find(|l| manifest.find(&l.name).is_none())
+        .find(|l| {
+            manifest.find(&l.name).is_none()
+                && !lock.skills.iter().any(|o| o.dependencies.contains(&l.name))
+        })
         .map(|l| format!("{:?} is locked but not in skills.json", l.name))
 }

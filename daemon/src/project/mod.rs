@@ -2,12 +2,14 @@
 //! `skills.lock.json` (what that resolved to, pinned by digest), in the
 //! format arconia-cli and skills-oci use ([`files`]); resolving one into the
 //! other ([`lock`]); and making the project's folders match the lock as one
-//! transaction ([`sync`]).
+//! transaction ([`sync`]). What the skills need is locked and synced with
+//! them ([`depend`]).
 //!
 //! The daemon never rewrites a lock or moves a locked skill on its own:
 //! the lock is the team's decision.
 
 pub mod add;
+pub mod depend;
 pub mod files;
 pub mod lock;
 pub mod outdated;

@@ -123,6 +123,7 @@ pub async fn sync(
         message: format!("project sync of {project}"),
     };
     let backups = batch.commit(state, &author).await?;
+    record_needs(state, root, &lock).await?;
     Ok(Synced {
         changes,
         backups,
@@ -259,14 +260,7 @@ async fn plan(
         let image = ops::resolve_image(state, &locked.source.reference, progress)
             .await
             .map_err(|e| not_in_registry(locked, e))?;
-        let verdict = crate::trust::enforce::check(
-            state,
-            &image.reference,
-            &image.descriptor.digest,
-            image.signatures.clone(),
-        )
-        .await
-        .map_err(InstallError::from)?;
+        let verdict = image.verdict(state).await.map_err(InstallError::from)?;
         if let Some(expected) = &locked.signer
             && verdict.signer.as_deref() != Some(expected.as_str())
         {
@@ -363,4 +357,44 @@ fn not_in_registry(locked: &Locked, e: InstallError) -> ProjectError {
         }
         other => other.into(),
     }
+}
+
+/// Record in the index which of the project's installs need which (as the
+/// lock's `dependencies` say, folder by folder), and mark the entries
+/// skills.json does not list as there only for others.
+async fn record_needs(state: &State, root: &Path, lock: &Lock) -> Result<(), ProjectError> {
+    let manifest = Manifest::load(root)?;
+    let folders = |l: &Locked| -> Vec<(Option<String>, PathBuf)> {
+        std::iter::once((None, root.join(&l.path)))
+            .chain(l.additional_installed_paths.iter().map(|p| {
+                let base = Path::new(p).parent().map(|b| b.display().to_string());
+                (base, root.join(p))
+            }))
+            .collect()
+    };
+    let mut edges: crate::index::needs::Edges = Vec::new();
+    let mut marks: Vec<(String, bool)> = Vec::new();
+    for locked in &lock.skills {
+        let only = manifest.find(&locked.name).is_none();
+        for (base, path) in folders(locked) {
+            let needs = locked
+                .dependencies
+                .iter()
+                .filter_map(|name| lock.find(name))
+                .filter_map(|dep| {
+                    folders(dep)
+                        .into_iter()
+                        .find(|(b, _)| *b == base)
+                        .map(|(_, p)| (p.display().to_string(), "*".to_string()))
+                })
+                .collect();
+            edges.push((path.display().to_string(), needs));
+            marks.push((path.display().to_string(), only));
+        }
+    }
+    state
+        .index()
+        .write(move |conn| crate::index::needs::record(conn, &edges, &marks))
+        .await?;
+    Ok(())
 }

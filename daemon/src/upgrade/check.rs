@@ -86,6 +86,10 @@ async fn consider(
         .filter(|(v, _)| *v > current)
         .cloned()
         .collect();
+    // Installs that need this one keep it within what they require.
+    let held = crate::install::dependents::held(state, row)
+        .await
+        .unwrap_or_default();
     let mut best_allowed = None;
     let mut best_any = None;
     for (version, tag) in newer {
@@ -96,7 +100,10 @@ async fn consider(
         if best_any.is_none() {
             best_any = Some((version.clone(), tag.clone()));
         }
-        if best_allowed.is_none() && policy.allows(&current, &version) {
+        if best_allowed.is_none()
+            && policy.allows(&current, &version)
+            && held.iter().all(|(req, _)| req.matches(&version))
+        {
             best_allowed = Some((version, tag));
         }
     }
