@@ -424,9 +424,14 @@ impl<'a> Tree<'a> {
                     // over), then the rest through the buffer.
                     let head = match &self.tap {
                         Some(tap) => {
-                            let mut head = Vec::new();
+                            // Sized up front: read in large pieces, never
+                            // grown and copied (the header's size is only
+                            // a hint here, bounded by what the tap reads).
+                            let wanted = tap.head().saturating_add(1);
+                            let mut head =
+                                Vec::with_capacity(usize::try_from(size.min(wanted)).unwrap_or(0));
                             (&mut rest)
-                                .take(tap.head().saturating_add(1))
+                                .take(wanted)
                                 .read_to_end(&mut head)
                                 .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
                             file.write_all(&head).map_err(io_err)?;

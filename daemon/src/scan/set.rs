@@ -33,7 +33,7 @@ use regex_automata::{Input, MatchKind, PatternSet};
 const KEPT: usize = 4;
 
 /// Files stepped together.
-const LANES: usize = 8;
+pub const LANES: usize = 8;
 
 /// A compiled set of patterns.
 #[derive(Debug)]

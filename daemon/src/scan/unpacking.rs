@@ -3,17 +3,75 @@
 //! a [`Tap`], which queues them for a scanning thread (the regex pass runs
 //! on the second core while the files are written). Layers whose findings
 //! are already cached are not scanned again.
+//!
+//! The queue is bounded by bytes, not files: the scanner reads text files
+//! in batches (`engine.rs`), and while it reads one the unpack must be
+//! able to go on queueing the next files (a queue of a few files made the
+//! unpack wait on every batch: the two ran one after the other). And when
+//! the scanner has nothing queued it reads the files it holds (as soon as
+//! they fill the lanes), so that little is left to read once the unpack
+//! ends: the scan finishes about when the unpack does.
 
-use std::sync::Arc;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
+use std::sync::{Arc, Condvar, Mutex};
 
 use super::engine::{Limits, Report, Scanner};
 use super::rules::RuleSet;
 use crate::image::unpack::FileTap;
 
-/// Files queued ahead of the scanning thread (each at most the per-file
-/// cap, 8 MiB by default).
-const QUEUED: usize = 4;
+/// Bytes of files queued ahead of the scanning thread (a file larger than
+/// this is queued alone).
+const QUEUED_BYTES: usize = 32 << 20;
+
+/// The bytes queued, shared by the unpack (which waits while the queue is
+/// full) and the scanning thread (which frees them as it takes files).
+#[derive(Default)]
+struct Budget {
+    state: Mutex<Queued>,
+    freed: Condvar,
+}
+
+#[derive(Default)]
+struct Queued {
+    bytes: usize,
+    /// The scanning thread is gone (ended or panicked): nothing waits.
+    closed: bool,
+}
+
+impl Budget {
+    /// Wait until `n` more bytes may be queued; false when the scanning
+    /// thread is gone.
+    fn take(&self, n: usize) -> bool {
+        let mut q = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while !q.closed && q.bytes > 0 && q.bytes + n > QUEUED_BYTES {
+            q = self.freed.wait(q).unwrap_or_else(|e| e.into_inner());
+        }
+        q.bytes += n;
+        !q.closed
+    }
+
+    fn give(&self, n: usize) {
+        let mut q = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        q.bytes = q.bytes.saturating_sub(n);
+        self.freed.notify_all();
+    }
+
+    fn close(&self) {
+        let mut q = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        q.closed = true;
+        self.freed.notify_all();
+    }
+}
+
+/// Closes the budget when the scanning thread ends, however it ends (a
+/// panic must not leave the unpack waiting for room).
+struct Closing<'a>(&'a Budget);
+
+impl Drop for Closing<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
 
 /// What to scan while unpacking: the rules, the caps, and which layers
 /// (by index) are not cached.
@@ -25,21 +83,22 @@ pub struct Job {
 }
 
 /// The unpacker's side: queues the files of wanted layers.
-pub struct Tap {
-    queue: SyncSender<(usize, String, Vec<u8>)>,
+pub struct Tap<'a> {
+    queue: Sender<(usize, String, Vec<u8>)>,
+    budget: &'a Budget,
     wanted: Vec<bool>,
     head: u64,
 }
 
-impl FileTap for Tap {
+impl FileTap for Tap<'_> {
     fn head(&self) -> u64 {
         self.head
     }
 
     fn file(&mut self, layer: usize, path: &str, head: Vec<u8>) {
-        if self.wanted.get(layer) == Some(&true) {
-            // The scanning thread outlives every send (it ends when the
-            // tap is dropped), so a send cannot fail.
+        if self.wanted.get(layer) == Some(&true) && self.budget.take(head.len()) {
+            // The scanning thread outlives every send unless it panicked
+            // (then its panic is raised when it is joined).
             let _ = self.queue.send((layer, path.to_string(), head));
         }
     }
@@ -55,11 +114,13 @@ pub fn tapping<T>(
     let Some(job) = job.filter(|j| j.wanted.contains(&true)) else {
         return (work(None), Vec::new());
     };
-    let (queue, queued) = sync_channel(QUEUED);
+    let (queue, queued) = channel();
+    let budget = Budget::default();
     std::thread::scope(|scope| {
-        let scanning = scope.spawn(|| scan_queue(job, queued));
+        let scanning = scope.spawn(|| scan_queue(job, queued, &budget));
         let mut tap = Tap {
             queue,
+            budget: &budget,
             wanted: job.wanted.clone(),
             head: job.limits.max_file_bytes,
         };
@@ -75,13 +136,34 @@ pub fn tapping<T>(
 
 /// The scanning thread: a scanner per wanted layer, fed until the queue
 /// closes.
-fn scan_queue(job: &Job, queued: Receiver<(usize, String, Vec<u8>)>) -> Vec<(usize, Report)> {
+fn scan_queue(
+    job: &Job,
+    queued: Receiver<(usize, String, Vec<u8>)>,
+    budget: &Budget,
+) -> Vec<(usize, Report)> {
+    let _closing = Closing(budget);
     let mut scanners: Vec<Option<Scanner<'_>>> = job
         .wanted
         .iter()
         .map(|&w| w.then(|| Scanner::new(&job.rules, job.limits)))
         .collect();
-    for (layer, path, head) in queued {
+    loop {
+        let (layer, path, head) = match queued.try_recv() {
+            Ok(file) => file,
+            Err(TryRecvError::Disconnected) => break,
+            Err(TryRecvError::Empty) => {
+                // Waiting for the unpack: read what is held meanwhile.
+                for scanner in scanners.iter_mut().flatten() {
+                    scanner.read_held();
+                }
+                match queued.recv() {
+                    Ok(file) => file,
+                    Err(_) => break,
+                }
+            }
+        };
+        // Its bytes now count against the scanner's batch, not the queue.
+        budget.give(head.len());
         if let Some(Some(scanner)) = scanners.get_mut(layer) {
             scanner.head_of(&path, head);
         }
@@ -108,6 +190,37 @@ mod tests {
             b.append_data(&mut h, name, *data).unwrap();
         }
         b.into_inner().unwrap()
+    }
+
+    /// The unpack queues files by the bytes they hold: many small files
+    /// go ahead of a scanner busy with a batch without waiting, the queue
+    /// waits only when full, and a scanning thread gone (ended or
+    /// panicked) never leaves it waiting.
+    #[test]
+    fn the_queue_holds_bytes_and_never_waits_on_a_gone_scanner() {
+        let budget = Budget::default();
+        for _ in 0..1000 {
+            assert!(budget.take(1000));
+        }
+        std::thread::scope(|s| {
+            let waiting = s.spawn(|| budget.take(QUEUED_BYTES));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(!waiting.is_finished(), "a full queue waits for room");
+            budget.give(1000 * 1000);
+            assert!(waiting.join().unwrap());
+        });
+
+        let budget = Budget::default();
+        assert!(budget.take(QUEUED_BYTES));
+        std::thread::scope(|s| {
+            let waiting = s.spawn(|| budget.take(1));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            drop(Closing(&budget));
+            assert!(
+                !waiting.join().unwrap(),
+                "nothing is queued for a gone scanner"
+            );
+        });
     }
 
     /// The report of a layer scanned on the way is the report of the same
