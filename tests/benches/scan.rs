@@ -20,7 +20,7 @@
 use skilld_tests::helper::Home;
 use skilld_tests::helper::bench::{median, timed};
 
-const ROUNDS: usize = 11;
+const ROUNDS: usize = 21;
 
 fn ms(s: f64) -> String {
     format!("{:.1} ms", s * 1e3)
