@@ -11,10 +11,15 @@
 //! command lines.
 //!
 //! Nothing is prompted for (a daemon has no terminal) and a helper's
-//! stderr is not kept (it might print what it was sent).
+//! stderr is not kept (it might print what it was sent). Unlike git, which
+//! waits for ever, a helper that has not answered within a minute is
+//! ended with everything it started (its own process group) and passed
+//! over like one that failed: a hung helper must not hang a build.
 
 use std::io::{ErrorKind, Read, Write};
+use std::os::unix::process::CommandExt;
 use std::process::Stdio;
+use std::time::Duration;
 
 use gix::credentials::Program;
 use gix::credentials::helper::{Action, Outcome};
@@ -23,6 +28,10 @@ use gix::credentials::protocol::{self, Context};
 /// What `set_credentials` takes: each action answered by the helpers git
 /// would ask for the action's URL.
 pub type Answer = gix::Result<Option<protocol::Outcome>>;
+
+/// How long a helper may take to answer: long enough for one that opens
+/// a browser to sign in.
+const ANSWER_WITHIN: Duration = Duration::from_secs(60);
 
 /// The helpers configured in `repo` for each `Get`'s URL; a `Store` or
 /// `Erase` after it goes to the same helpers.
@@ -41,6 +50,7 @@ pub fn configured(repo: gix::Repository) -> impl FnMut(Action) -> Answer {
                 programs: cascade.programs,
                 use_http_path: cascade.use_http_path,
                 options: cascade.context_options,
+                within: ANSWER_WITHIN,
             });
         }
         match last.as_ref() {
@@ -55,6 +65,8 @@ struct Helpers {
     programs: Vec<Program>,
     use_http_path: bool,
     options: protocol::ContextOptions,
+    /// How long each may take to answer.
+    within: Duration,
 }
 
 impl Helpers {
@@ -63,7 +75,7 @@ impl Helpers {
             // Store and erase: every helper is told, and nothing it says
             // or fails with stops the fetch.
             for program in &self.programs {
-                let _ = run(program, &action);
+                let _ = run(program, &action, self.within);
             }
             return Ok(None);
         };
@@ -77,7 +89,8 @@ impl Helpers {
         let asked = context.clone();
         let mut merged = context.clone();
         for program in &self.programs {
-            let Ok(Some(said)) = run(program, &Action::Get(asked_with(&asked, &merged))) else {
+            let asked = Action::Get(asked_with(&asked, &merged));
+            let Ok(Some(said)) = run(program, &asked, self.within) else {
                 continue;
             };
             let Ok(said) = Context::from_bytes(&said, self.options) else {
@@ -123,21 +136,48 @@ fn asked_with(asked: &Context, merged: &Context) -> Context {
 
 /// One helper run with `action`: its stdout for a `Get` (None when it
 /// failed), nothing for the others. A helper that exits before reading
-/// its request is not an error.
-fn run(program: &Program, action: &Action) -> std::io::Result<Option<Vec<u8>>> {
+/// its request is not an error; one that has not answered `within` is
+/// ended, with what it started, and is an error.
+fn run(program: &Program, action: &Action, within: Duration) -> std::io::Result<Option<Vec<u8>>> {
     let mut command = program
         .to_command(action)
         .map_err(|e| std::io::Error::new(ErrorKind::InvalidInput, e.to_string()))?;
     command.stderr(Stdio::null());
+    // Its own process group: a helper given up on is ended with what it
+    // started (the shell of a `!` helper, and that shell's children).
+    command.process_group(0);
+    let mut request = Vec::new();
+    match action {
+        Action::Get(context) => context.write_to(&mut request)?,
+        Action::Store(payload) | Action::Erase(payload) => {
+            request.extend_from_slice(payload);
+            request.push(b'\n');
+        }
+    }
     let mut child = command.spawn()?;
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let sent = match action {
-        Action::Get(context) => context.write_to(&mut stdin),
-        Action::Store(payload) | Action::Erase(payload) => stdin
-            .write_all(payload)
-            .and_then(|()| stdin.write_all(b"\n")),
+    let group = rustix::process::Pid::from_child(&child);
+    let (mut stdin, stdout) = (child.stdin.take(), child.stdout.take());
+    // Writing and reading on a thread of their own: either may block on a
+    // helper that neither reads nor answers.
+    let (done, talked) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let sent = stdin.as_mut().map_or(Ok(()), |s| s.write_all(&request));
+        drop(stdin);
+        let mut said = Vec::new();
+        let read = stdout.map_or(Ok(0), |mut s| s.read_to_end(&mut said));
+        let _ = done.send((sent, read.map(|_| said)));
+    });
+    let (sent, said) = match talked.recv_timeout(within) {
+        Ok(talked) => talked,
+        Err(_) => {
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+            let _ = child.wait();
+            return Err(std::io::Error::new(
+                ErrorKind::TimedOut,
+                format!("the credential helper did not answer within {within:?}"),
+            ));
+        }
     };
-    drop(stdin);
     if let Err(e) = sent
         && e.kind() != ErrorKind::BrokenPipe
     {
@@ -145,10 +185,7 @@ fn run(program: &Program, action: &Action) -> std::io::Result<Option<Vec<u8>>> {
         let _ = child.wait();
         return Err(e);
     }
-    let mut said = Vec::new();
-    if let Some(mut stdout) = child.stdout.take() {
-        stdout.read_to_end(&mut said)?;
-    }
+    let said = said?;
     let status = child.wait()?;
     Ok((status.success() && action.expects_output()).then_some(said))
 }
@@ -166,6 +203,7 @@ mod tests {
                 .collect(),
             use_http_path: true,
             options: protocol::ContextOptions::default(),
+            within: ANSWER_WITHIN,
         }
     }
 
@@ -245,5 +283,49 @@ mod tests {
             .ask(long_request());
         let message = format!("{:#}", quit.unwrap_err());
         assert!(message.contains("stop"), "{message}");
+    }
+
+    /// A helper that never answers (nor reads) is ended, with the process
+    /// it started, once its time is up, and the next one is asked.
+    #[test]
+    fn a_helper_that_hangs_is_ended_and_passed_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid = dir.path().join("pid");
+        let hangs = format!(
+            "!f() {{ sleep 300 & echo $! > {}; wait; }}; f",
+            pid.display()
+        );
+        let mut asked = helpers(&[&hangs, "!f() { echo username=next; echo password=p; }; f"]);
+        asked.within = Duration::from_secs(1);
+        let started = std::time::Instant::now();
+        let said = asked.ask(long_request());
+        assert_eq!(login(said), ("next".into(), "p".into()));
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+        // The sleep the helper started is gone too (or a zombie not yet
+        // reaped: killed either way).
+        let sleep = std::fs::read_to_string(&pid).unwrap();
+        let stat = format!("/proc/{}/stat", sleep.trim());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let state = std::fs::read_to_string(&stat).ok().and_then(|s| {
+                s.rsplit(')')
+                    .next()?
+                    .split_whitespace()
+                    .next()
+                    .map(str::to_string)
+            });
+            if state.as_deref().is_none_or(|s| s == "Z" || s == "X") {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the helper's sleep still runs: {state:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
