@@ -184,7 +184,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Read the files held now, when they fill the set's lanes: a
-    /// scanner fed as an unpack goes calls this when it has nothing else
+    /// scanner fed as an unpack goes on calls this when it has nothing else
     /// to do, so that little is left to read once the last file comes.
     pub fn read_held(&mut self) {
         if self.pending.len() >= super::set::LANES {
@@ -200,21 +200,18 @@ impl<'a> Scanner<'a> {
         let pending = std::mem::take(&mut self.pending);
         self.pending_bytes = 0;
         let (binaries, texts): (Vec<_>, Vec<_>) = pending.into_iter().partition(|(_, b, _)| *b);
-        let data = |files: &[(String, bool, Vec<u8>)]| -> Vec<Vec<bool>> {
-            let bytes: Vec<&[u8]> = files.iter().map(|(_, _, d)| d.as_slice()).collect();
-            if files.first().is_some_and(|(_, binary, _)| *binary) {
-                self.rules.present_in_binaries(&bytes)
-            } else {
-                self.rules.present_each(&bytes)
-            }
-        };
-        for files in [texts, binaries] {
+        for (files, binary) in [(texts, false), (binaries, true)] {
             if files.is_empty() {
                 continue;
             }
-            let present = data(&files);
-            for ((path, binary, data), present) in files.iter().zip(present) {
-                self.scan_bytes(path, data, *binary, &present);
+            let bytes: Vec<&[u8]> = files.iter().map(|(_, _, d)| d.as_slice()).collect();
+            let present = if binary {
+                self.rules.present_in_binaries(&bytes)
+            } else {
+                self.rules.present_each(&bytes)
+            };
+            for ((path, _, data), present) in files.iter().zip(present) {
+                self.scan_bytes(path, data, binary, &present);
             }
         }
     }

@@ -117,20 +117,14 @@ impl RuleSet {
         let mut present = vec![vec![false; self.set.len()]; files.len()];
         let (ascii, other): (Vec<usize>, Vec<usize>) =
             (0..files.len()).partition(|&i| files[i].is_ascii());
-        let texts = |which: &[usize]| which.iter().map(|&i| files[i]).collect::<Vec<_>>();
-        for (&file, found) in ascii
-            .iter()
-            .zip(self.ascii_set.matches_each(&texts(&ascii)))
-        {
-            for i in found.iter() {
-                present[file][self.ascii_index[i.as_usize()]] = true;
-            }
-        }
-        for (&file, found) in other.iter().zip(self.set.matches_each(&texts(&other))) {
-            for i in found.iter() {
-                present[file][i.as_usize()] = true;
-            }
-        }
+        mark(
+            &self.ascii_set,
+            Some(&self.ascii_index),
+            files,
+            &ascii,
+            &mut present,
+        );
+        mark(&self.set, None, files, &other, &mut present);
         present
     }
 
@@ -139,15 +133,32 @@ impl RuleSet {
     /// together; the others are not looked for.
     pub fn present_in_binaries(&self, files: &[&[u8]]) -> Vec<Vec<bool>> {
         let mut present = vec![vec![false; self.set.len()]; files.len()];
-        if self.binary_set.is_empty() {
-            return present;
-        }
-        for (file, found) in present.iter_mut().zip(self.binary_set.matches_each(files)) {
-            for i in found.iter() {
-                file[self.binary_index[i.as_usize()]] = true;
-            }
+        if !self.binary_set.is_empty() {
+            let all: Vec<usize> = (0..files.len()).collect();
+            let index = Some(self.binary_index.as_slice());
+            mark(&self.binary_set, index, files, &all, &mut present);
         }
         present
+    }
+}
+
+/// Mark in `present` the patterns that `subset` finds in the files
+/// `which` (by their index in `files`, read together), each by its index
+/// in the whole set: `index[i]` for the subset's pattern `i` (without an
+/// index, the subset is the whole set).
+fn mark(
+    subset: &Patterns,
+    index: Option<&[usize]>,
+    files: &[&[u8]],
+    which: &[usize],
+    present: &mut [Vec<bool>],
+) {
+    let read: Vec<&[u8]> = which.iter().map(|&i| files[i]).collect();
+    for (&file, found) in which.iter().zip(subset.matches_each(&read)) {
+        for i in found.iter() {
+            let i = i.as_usize();
+            present[file][index.map_or(i, |index| index[i])] = true;
+        }
     }
 }
 

@@ -89,8 +89,8 @@ impl Helpers {
         let asked = context.clone();
         let mut merged = context.clone();
         for program in &self.programs {
-            let asked = Action::Get(asked_with(&asked, &merged));
-            let Ok(Some(said)) = run(program, &asked, self.within) else {
+            let request = Action::Get(asked_with(&asked, &merged));
+            let Ok(Some(said)) = run(program, &request, self.within) else {
                 continue;
             };
             let Ok(said) = Context::from_bytes(&said, self.options) else {
