@@ -11,14 +11,18 @@
 //!   with `scan: {block: off, warn: off}`, the order alternating (target:
 //!   the scan adds under 10%, the median of per-round ratios);
 //! - the first install of a daemon just started (a fresh home each round:
-//!   the scan's automata are built as it reads, the worst case), and the
-//!   first scan of the image from the store.
+//!   the rules are compiled and the scan's automata built as it reads),
+//!   and the first scan of the image from the store;
+//! - a cold install as the other install benchmarks mean it (`--bench
+//!   trust`): a fresh daemon and store each round, the image pulled from a
+//!   loopback registry (the rules compile beside the pull), with the scan
+//!   and without, the order alternating.
 //!
 //! Run (release binaries):
 //!   cargo build --release --workspace && cargo bench -p skilld-tests --bench scan
 
-use skilld_tests::helper::Home;
 use skilld_tests::helper::bench::{median, timed};
+use skilld_tests::helper::{Home, Registry, Variant};
 
 const ROUNDS: usize = 21;
 
@@ -35,9 +39,13 @@ fn main() {
     let prose: fn(&std::path::Path) = |dir| {
         skilld_tests::helper::generate::prose(dir, "bench", 200, 10 << 20);
     };
-    measure("generated words", words);
-    measure("prose of real skills", prose);
+    let registry = Registry::start(Variant::Anonymous);
+    measure("generated words", words, &registry, "words");
+    measure("prose of real skills", prose, &registry, "prose");
 }
+
+/// The config of a home that does not scan.
+const NO_SCAN: &str = "scan:\n  block: off\n  warn: off\n";
 
 /// The wall time of `skillc install REFERENCE -o <home>/FOLDER`.
 fn install_into(home: &Home, reference: &str, folder: &str) -> f64 {
@@ -56,8 +64,9 @@ fn record(on: &mut Vec<f64>, off: &mut Vec<f64>, ratios: &mut Vec<f64>, pair: [f
     ratios.push(pair[0] / pair[1]);
 }
 
-/// The measures on the skill `generate` writes.
-fn measure(what: &str, generate: fn(&std::path::Path)) {
+/// The measures on the skill `generate` writes (pushed to `registry` as
+/// `bench/<repository>:1`).
+fn measure(what: &str, generate: fn(&std::path::Path), registry: &Registry, repository: &str) {
     let author = Home::new();
     let _daemon = author.start_daemon();
     let src = author.root().join("src/bench");
@@ -89,7 +98,7 @@ fn measure(what: &str, generate: fn(&std::path::Path)) {
     // nothing cached) installed by daemons that keep running, as a user's
     // does: the target.
     let (on_home, off_home) = (Home::new(), Home::new());
-    off_home.write_config("scan:\n  block: off\n  warn: off\n");
+    off_home.write_config(NO_SCAN);
     let (_on_daemon, _off_daemon) = (on_home.start_daemon(), off_home.start_daemon());
     let (mut on, mut off, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let skill_md = std::fs::read_to_string(src.join("SKILL.md")).unwrap();
@@ -131,10 +140,7 @@ fn measure(what: &str, generate: fn(&std::path::Path)) {
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         let mut pair = [0.0f64; 2];
-        for (i, config) in ["", "scan:\n  block: off\n  warn: off\n"]
-            .iter()
-            .enumerate()
-        {
+        for (i, config) in ["", NO_SCAN].iter().enumerate() {
             let home = Home::new();
             home.write_config(config);
             let _d = home.start_daemon();
@@ -164,6 +170,31 @@ fn measure(what: &str, generate: fn(&std::path::Path)) {
         record(&mut first_on, &mut first_off, &mut first_ratios, pair);
     }
 
+    // Cold, as the other install benchmarks mean it: a fresh daemon and
+    // store each round, the image pulled from the registry.
+    let pushed = format!("{}/bench/{repository}:1", registry.host());
+    author
+        .skillc(&["-q", "tag", "bench/skill:1", &pushed])
+        .expect_code(0);
+    author.skillc(&["-q", "push", &pushed]).expect_code(0);
+    let (mut pulled_on, mut pulled_off, mut pulled_ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let mut pair = [0.0f64; 2];
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for i in order {
+            let home = Home::new();
+            home.write_config(["", NO_SCAN][i]);
+            let _d = home.start_daemon();
+            pair[i] = install_into(&home, &pushed, "out");
+        }
+        eprintln!(
+            "{what}, round {round}: pulled by a daemon just started: with scan {}, without {}",
+            ms(pair[0]),
+            ms(pair[1])
+        );
+        record(&mut pulled_on, &mut pulled_off, &mut pulled_ratios, pair);
+    }
+
     println!(
         "| {what}: `skillc scan DIR`, 200 files / 10 MiB, end to end | {} | - | under 100 ms |",
         ms(median(folder))
@@ -183,5 +214,11 @@ fn measure(what: &str, generate: fn(&std::path::Path)) {
         ms(median(first_on)),
         ms(median(first_off)),
         median(first_ratios)
+    );
+    println!(
+        "| {what}: cold install (a daemon just started pulls it from the registry) with the scan | {} | without: {} | adds under 10%: ratio {:.3}x |",
+        ms(median(pulled_on)),
+        ms(median(pulled_off)),
+        median(pulled_ratios)
     );
 }

@@ -56,6 +56,11 @@ pub async fn pull(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
     }
     let (tx, response) = ndjson::<PullResponse>();
     let state = state.clone();
+    if request.output.is_some() {
+        // The pull is scanned before it is unpacked: compile the rules
+        // while it downloads.
+        state.config().scan.prepare();
+    }
     tokio::spawn(async move {
         let report = tx.reporter();
         let outcome = async {

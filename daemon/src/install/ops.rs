@@ -40,6 +40,8 @@ pub async fn resolve_image_fetched(
     prefetched: Option<(Fetched, Endpoint)>,
 ) -> Result<Image, InstallError> {
     let parsed = Reference::parse(input)?;
+    // What resolves an image is about to write or scan it.
+    state.config().scan.prepare();
     let (mut signatures, mut pulled_tag) = (None, None);
     let (reference, descriptor) = match state.catalog().find(input).await {
         Ok(found) => found,

@@ -324,21 +324,21 @@ fn find(rule: &Rule, path: &str, data: &[u8], has: &dyn Fn(usize) -> bool, out: 
         });
     };
     match &rule.matcher {
-        Matcher::Pattern(re, index) => {
-            if !has(*index) {
+        Matcher::Pattern(pattern) => {
+            if !has(pattern.index) {
                 return;
             }
-            for m in re.find_iter(data).take(PER_RULE_PER_FILE) {
+            for m in pattern.regex().find_iter(data).take(PER_RULE_PER_FILE) {
                 report(m.start(), m.end());
             }
         }
         Matcher::All(all) => {
-            if !all.iter().all(|(_, index)| has(*index)) {
+            if !all.iter().all(|p| has(p.index)) {
                 return;
             }
             let mut first = None;
-            for (i, (re, _)) in all.iter().enumerate() {
-                match re.find(data) {
+            for (i, pattern) in all.iter().enumerate() {
+                match pattern.regex().find(data) {
                     Some(m) if i == 0 => first = Some((m.start(), m.end())),
                     Some(_) => {}
                     None => return,

@@ -119,6 +119,28 @@ impl Policy {
         self.block.is_some() || self.warn.is_some()
     }
 
+    /// Compile the rules on a blocking thread, if they will be used and
+    /// are not compiled: a request that writes a skill starts this as it
+    /// arrives, so the compile runs beside its resolve and pull instead of
+    /// before its unpack (after an idle spell the rules are dropped, so
+    /// most installs a person starts would otherwise wait for it).
+    pub fn prepare(&self) {
+        if self.scans() {
+            let rules = Arc::clone(&self.rules);
+            tokio::task::spawn_blocking(move || rules.get());
+        }
+    }
+
+    /// The compiled rules, compiled on a blocking thread if they are not
+    /// (or waited for there, if [`Policy::prepare`] is compiling them).
+    pub async fn compiled(&self) -> Arc<super::rules::RuleSet> {
+        let rules = Arc::clone(&self.rules);
+        match tokio::task::spawn_blocking(move || rules.get()).await {
+            Ok(compiled) => compiled,
+            Err(_) => self.rules.get(),
+        }
+    }
+
     /// Whether `allow` lets `finding` of a skill from `repository` pass.
     pub fn allowed(&self, finding: &Finding, repository: &str) -> bool {
         self.allow.iter().any(|a| {
@@ -328,7 +350,7 @@ pub async fn before_unpack(
     }
     let parts = cached(state, policy, manifest).await?;
     let job = Job {
-        rules: policy.rules.get(),
+        rules: policy.compiled().await,
         limits: policy.limits,
         wanted: parts.iter().map(Option::is_none).collect(),
     };
@@ -438,6 +460,33 @@ fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A request that will scan compiles the rules in the background as it
+    /// arrives; a policy that scans nothing compiles nothing.
+    #[tokio::test]
+    async fn prepare_compiles_the_rules_beside_the_request() {
+        let policy = Policy::default();
+        assert!(!policy.rules.is_compiled());
+        policy.prepare();
+        let waited = std::time::Instant::now();
+        while !policy.rules.is_compiled() && waited.elapsed() < Duration::from_secs(30) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(policy.rules.is_compiled(), "compiled in the background");
+        let compiled = policy.compiled().await;
+        assert!(Arc::ptr_eq(&compiled, &policy.rules.get()), "not again");
+
+        let off = ScanConfig {
+            block: "off".into(),
+            warn: "off".into(),
+            ..ScanConfig::default()
+        }
+        .resolve(Path::new("/"))
+        .unwrap();
+        off.prepare();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!off.rules.is_compiled(), "scanning off: nothing compiled");
+    }
 
     fn finding(rule: &str, severity: &str) -> Finding {
         Finding {
