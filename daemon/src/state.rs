@@ -40,6 +40,8 @@ struct Inner {
     /// When the last connection began or ended.
     last_activity: std::sync::Mutex<Instant>,
     quiet: crate::memory::Quiet,
+    /// Layers scanned as they download, for the installs that follow.
+    scanning: crate::scan::pulling::Scanning,
 }
 
 impl State {
@@ -71,6 +73,7 @@ impl State {
                 connections: AtomicU64::new(0),
                 last_activity: std::sync::Mutex::new(Instant::now()),
                 quiet: crate::memory::Quiet::default(),
+                scanning: crate::scan::pulling::Scanning::default(),
             }),
         }
     }
@@ -141,6 +144,10 @@ impl State {
     /// Where work reports its end, so free memory goes back once all is quiet.
     pub fn quiet(&self) -> &crate::memory::Quiet {
         &self.inner.quiet
+    }
+
+    pub fn scanning(&self) -> &crate::scan::pulling::Scanning {
+        &self.inner.scanning
     }
 
     /// Count a connection for as long as the returned guard lives.

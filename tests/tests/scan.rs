@@ -323,6 +323,84 @@ fn a_block_policy_refuses_hostile_images_on_every_write_path() {
     assert_eq!(version_of(&user, "tool"), "1.0.0");
 }
 
+/// A layer pulled to be installed is scanned as it downloads: the install
+/// and `pull -o` take that report (the daemon says so at debug level)
+/// and refuse a hostile image with it, writing nothing; a benign one is
+/// installed with its findings recorded.
+#[test]
+fn a_pulled_layer_is_scanned_as_it_downloads() {
+    let registry = Registry::start(Variant::Anonymous);
+    let acme = format!("{}/acme", registry.host());
+    let author = Home::new();
+    publish(&author, &acme, "tool", "1.0.0", "published");
+    publish_edited(&author, &acme, "pair", "1.0.0", "published", make_hostile);
+
+    let user = Home::with_env(&[("SKILLD_LOG", std::ffi::OsStr::new("skilld=debug"))]);
+    user.write_config("scan:\n  block: high\n");
+    let daemon = user.start_daemon();
+    let scanned_on_the_way = |log: &str| log.matches("scanned as it downloaded").count();
+
+    let run = user
+        .skillc(&[
+            "--json",
+            "install",
+            &format!("{acme}/pair:1.0.0"),
+            "-t",
+            "claude",
+        ])
+        .expect_code(1)
+        .json();
+    assert_eq!(run["error"]["code"], "unsafe_content", "{run}");
+    assert!(!user.user_home().join(".claude/skills/pair").exists());
+    assert_eq!(
+        scanned_on_the_way(&daemon.stderr()),
+        1,
+        "{}",
+        daemon.stderr()
+    );
+
+    user.skillc(&["install", &format!("{acme}/tool:1.0.0"), "-t", "claude"])
+        .expect_code(0);
+    assert!(
+        user.user_home()
+            .join(".claude/skills/tool/SKILL.md")
+            .exists()
+    );
+    assert_eq!(
+        scanned_on_the_way(&daemon.stderr()),
+        2,
+        "{}",
+        daemon.stderr()
+    );
+    let list = user.skillc(&["--json", "list"]).expect_code(0).json();
+    assert_eq!(list["installs"][0]["findings"], "no findings", "{list}");
+
+    // pull -o of another hostile version, new to the store.
+    publish_edited(&author, &acme, "pair", "1.0.1", "published", make_hostile);
+    let out = user.root().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let run = user
+        .skillc(&[
+            "pull",
+            &format!("{acme}/pair:1.0.1"),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .expect_code(1);
+    assert!(
+        run.stderr.contains("refused by the scan policy"),
+        "{}",
+        run.stderr
+    );
+    assert!(!out.join("pair").exists());
+    assert_eq!(
+        scanned_on_the_way(&daemon.stderr()),
+        3,
+        "{}",
+        daemon.stderr()
+    );
+}
+
 #[test]
 fn build_and_push_warn_and_a_strict_build_refuses() {
     let registry = Registry::start(Variant::Anonymous);

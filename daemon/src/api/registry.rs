@@ -64,7 +64,10 @@ pub async fn pull(state: &State, req: Request<Incoming>) -> Result<ApiResponse, 
     tokio::spawn(async move {
         let report = tx.reporter();
         let outcome = async {
-            let pulled = match pull::pull(state.catalog(), state.registries(), &reference, &report).await {
+            // A pull to unpack is scanned as it downloads.
+            let scan = request.output.as_ref().and_then(|_| state.config().scan.scan_pulls(state.scanning()));
+            let tee = scan.as_ref().map(|s| s as &dyn pull::Tee);
+            let pulled = match pull::pull(state.catalog(), state.registries(), &reference, &report, tee).await {
                 Ok(p) => p,
                 Err(pull::TransferError::Registry(e)) => return Err(remote::explain_not_found(state.registries(), &reference, e).await.into()),
                 Err(e) => return Err(e.into()),

@@ -530,7 +530,7 @@ pub async fn prepare_copy(
     // refuses is removed from the staging area before anything reaches
     // the target.
     let pending = crate::scan::policy::before_unpack(state, manifest).await?;
-    let job = pending.as_ref().map(|p| p.job.clone());
+    let job = pending.as_ref().and_then(|p| p.job.clone());
     let staging = state.catalog().blocking(move |store| {
         let source = Source {
             reference: &source_for_stage,

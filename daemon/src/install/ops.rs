@@ -70,8 +70,12 @@ pub async fn resolve_image_fetched(
             // Under a signed rule, the signatures download with the blobs,
             // on another task: the pull blocks its thread while it fsyncs.
             let prefetch = crate::trust::enforce::prefetch(state, &wanted, &fetched.digest);
+            // The layers are scanned as they download, if the policy scans.
+            let scan = state.config().scan.scan_pulls(state.scanning());
+            let tee = scan.as_ref().map(|s| s as &dyn pull::Tee);
             let pulled =
-                pull::pull_fetched(state.catalog(), &wanted, fetched, endpoint, progress).await;
+                pull::pull_fetched(state.catalog(), &wanted, fetched, endpoint, progress, tee)
+                    .await;
             if let Some(fetching) = prefetch {
                 signatures = fetching.await.ok().flatten().map(std::sync::Arc::new);
             }

@@ -46,15 +46,31 @@ impl From<StoreError> for TransferError {
     }
 }
 
-/// Pull `reference` into the store and tag it locally with its full name.
+/// Something that reads blobs as they download (the scan policy, for a
+/// pull about to be installed): a sink for each blob it wants.
+pub trait Tee: Sync {
+    fn sink(&self, blob: &Descriptor) -> Option<Box<dyn Sink>>;
+}
+
+/// One blob's bytes, handed over as they arrive. A sink dropped without
+/// [`Sink::verified`] saw a download that failed or lied.
+pub trait Sink: Send {
+    fn bytes(&mut self, chunk: &bytes::Bytes);
+    /// The whole blob was handed over and its digest checked.
+    fn verified(self: Box<Self>);
+}
+
+/// Pull `reference` into the store and tag it locally with its full name
+/// (`tee` reads the blobs it wants as they come).
 pub async fn pull(
     catalog: &Catalog,
     registries: &Registries,
     reference: &Reference,
     progress: &(dyn Fn(Progress) + Sync),
+    tee: Option<&dyn Tee>,
 ) -> Result<Pulled, TransferError> {
     let (fetched, endpoint) = fetch_manifest(registries, reference).await?;
-    pull_fetched(catalog, reference, fetched, endpoint, progress).await
+    pull_fetched(catalog, reference, fetched, endpoint, progress, tee).await
 }
 
 /// The rest of a pull once its manifest is fetched (from `endpoint`): the
@@ -66,6 +82,7 @@ pub async fn pull_fetched(
     fetched: Fetched,
     endpoint: Endpoint,
     progress: &(dyn Fn(Progress) + Sync),
+    tee: Option<&dyn Tee>,
 ) -> Result<Pulled, TransferError> {
     let source_ref = oci_reference(&fetched.source)?;
     let blobs: Vec<Descriptor> = std::iter::once(fetched.manifest.config.clone())
@@ -84,6 +101,7 @@ pub async fn pull_fetched(
         &missing,
         &store,
         progress,
+        tee,
     )
     .await;
     let done = match outcome {
@@ -146,12 +164,18 @@ async fn fetch_blobs(
     missing: &[&Descriptor],
     store: &std::sync::Arc<crate::store::Store>,
     progress: &(dyn Fn(Progress) + Sync),
+    tee: Option<&dyn Tee>,
 ) -> Result<u64, TransferError> {
     // Made up front (not in a `map` over the stream): a closure there makes
     // the future's lifetimes too general for the compiler to prove `Send`.
     let fetches: Vec<_> = missing
         .iter()
-        .map(|descriptor| fetch_blob(endpoint, source_ref, reference, descriptor, store, progress))
+        .map(|descriptor| {
+            let sink = tee.and_then(|t| t.sink(descriptor));
+            fetch_blob(
+                endpoint, source_ref, reference, descriptor, store, progress, sink,
+            )
+        })
         .collect();
     let mut running = futures_util::stream::iter(fetches).buffer_unordered(PARALLEL_BLOBS);
     let mut done = 0;
@@ -169,6 +193,7 @@ async fn fetch_blob(
     descriptor: &Descriptor,
     store: &std::sync::Arc<crate::store::Store>,
     progress: &(dyn Fn(Progress) + Sync),
+    mut sink: Option<Box<dyn Sink>>,
 ) -> Result<u64, TransferError> {
     let host = &endpoint.host;
     if descriptor.size > u64::MAX / 2 {
@@ -218,11 +243,19 @@ async fn fetch_blob(
         writer
             .write_all(&chunk)
             .map_err(|e| StoreError::io(store.root(), "write", e))?;
+        if let Some(sink) = sink.as_mut() {
+            sink.bytes(&chunk);
+        }
         line.advance(writer.size());
     }
     let size = writer.size();
     match store.commit(writer, Some(&descriptor.digest)) {
-        Ok(_) => Ok(size),
+        Ok(_) => {
+            if let Some(sink) = sink {
+                sink.verified();
+            }
+            Ok(size)
+        }
         Err(StoreError::DigestMismatch { expected, actual }) => {
             Err(RegistryError::DigestMismatch {
                 reference: reference.to_string(),

@@ -2,13 +2,15 @@
 //! ([`rules`]: a shipped YAML file, and an organisation's own from
 //! `scan.rules`), matched in linear time by the `regex` crate over every
 //! file of a folder or of an image's layers read from the store, never
-//! unpacked to disk ([`engine`]), or as an install unpacks them ([`unpacking`]), within caps on files, bytes and time
+//! unpacked to disk ([`engine`]), as a pull downloads them ([`pulling`]) or
+//! as an install unpacks them ([`unpacking`]), within caps on files, bytes and time
 //! that end in a finding, not a hang. Reports print for a person, as JSON,
 //! or (in skillc) as SARIF 2.1.0. [`policy`] enforces `scan.block` on every
 //! path that writes a skill, with findings cached by layer digest.
 
 pub mod engine;
 pub mod policy;
+pub mod pulling;
 pub mod rules;
 pub mod set;
 pub mod unpacking;

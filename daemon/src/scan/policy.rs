@@ -13,6 +13,7 @@ use serde::Deserialize;
 use skilld_proto::events::EventKind;
 
 use super::engine::{Limits, Report, Scanner};
+use super::pulling::{self, Outcome, Scanning};
 use super::rules::{self, Rules};
 use super::unpacking::Job;
 use super::{Finding, Severity};
@@ -129,6 +130,16 @@ impl Policy {
             let rules = Arc::clone(&self.rules);
             tokio::task::spawn_blocking(move || rules.get());
         }
+    }
+
+    /// Scans the layers of a pull as they download (none when the policy
+    /// scans nothing); the reports wait in `scanning` for the install.
+    pub fn scan_pulls<'a>(&self, scanning: &'a Scanning) -> Option<pulling::Scan<'a>> {
+        self.scans().then(|| pulling::Scan {
+            scanning,
+            rules: Arc::clone(&self.rules),
+            limits: self.limits,
+        })
     }
 
     /// The compiled rules, compiled on a blocking thread if they are not
@@ -277,42 +288,98 @@ fn combine(parts: impl IntoIterator<Item = Report>) -> Report {
     report
 }
 
+/// The scans a pull began of `manifest`'s layers that `parts` lacks (by
+/// index), taken for the caller to wait on.
+fn begun(
+    state: &State,
+    policy: &Policy,
+    manifest: &Manifest,
+    parts: &[Option<Report>],
+) -> Vec<(usize, Outcome)> {
+    let fingerprint = policy.rules.fingerprint();
+    manifest
+        .layers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| parts[*i].is_none())
+        .filter_map(|(i, l)| Some((i, state.scanning().take(&l.digest, fingerprint)?)))
+        .collect()
+}
+
+/// Scan the layers `which` (by index) of `manifest` from the store.
+async fn scan_stored(
+    state: &State,
+    policy: &Policy,
+    manifest: &Manifest,
+    which: Vec<usize>,
+) -> Result<Vec<(usize, Report)>, ScanError> {
+    if which.is_empty() {
+        return Ok(Vec::new());
+    }
+    let layers: Vec<(usize, Digest, String)> = which
+        .into_iter()
+        .map(|i| {
+            let layer = &manifest.layers[i];
+            (i, layer.digest.clone(), layer.media_type.clone())
+        })
+        .collect();
+    let policy = policy.clone();
+    state
+        .catalog()
+        .blocking(move |store| {
+            Ok(layers
+                .into_iter()
+                .map(|(i, digest, media_type)| {
+                    scan_layer(store, &digest, &media_type, &policy).map(|r| (i, r))
+                })
+                .collect::<std::io::Result<Vec<_>>>())
+        })
+        .await
+        .map_err(|e| ScanError::Failed(e.to_string()))?
+        .map_err(|e| ScanError::Failed(e.to_string()))
+}
+
+/// The reports of the scans `begun` by a pull; a layer whose scan made
+/// none (its thread let go) is scanned from the store.
+async fn finish_begun(
+    state: &State,
+    policy: &Policy,
+    manifest: &Manifest,
+    begun: Vec<(usize, Outcome)>,
+) -> Result<Vec<(usize, Report)>, ScanError> {
+    let (mut done, mut again) = (Vec::new(), Vec::new());
+    for (i, scan) in begun {
+        let layer = &manifest.layers[i].digest;
+        match pulling::outcome(scan).await {
+            Some(report) => {
+                tracing::debug!(%layer, "the layer was scanned as it downloaded");
+                done.push((i, report));
+            }
+            None => {
+                tracing::debug!(%layer, "the scan begun by the pull made no report: scanning the stored layer");
+                again.push(i);
+            }
+        }
+    }
+    done.extend(scan_stored(state, policy, manifest, again).await?);
+    Ok(done)
+}
+
 /// Scan the layers of `manifest` from the store, each once (cached by its
-/// digest and the rule set): all their findings.
+/// digest and the rule set; a scan a pull began is waited for): all their
+/// findings.
 pub async fn scan_image(state: &State, manifest: &Manifest) -> Result<Report, ScanError> {
     let policy = state.config().scan.clone();
     let mut parts = cached(state, &policy, manifest).await?;
-    let missing: Vec<(usize, Digest, String)> = parts
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.is_none())
-        .map(|(i, _)| {
-            (
-                i,
-                manifest.layers[i].digest.clone(),
-                manifest.layers[i].media_type.clone(),
-            )
-        })
+    let begun = begun(state, &policy, manifest, &parts);
+    let missing: Vec<usize> = (0..parts.len())
+        .filter(|&i| parts[i].is_none() && !begun.iter().any(|(j, _)| *j == i))
         .collect();
-    if !missing.is_empty() {
-        let p = policy.clone();
-        let fresh = state
-            .catalog()
-            .blocking(move |store| {
-                Ok(missing
-                    .into_iter()
-                    .map(|(i, digest, media_type)| {
-                        scan_layer(store, &digest, &media_type, &p).map(|r| (i, r))
-                    })
-                    .collect::<std::io::Result<Vec<_>>>())
-            })
-            .await
-            .map_err(|e| ScanError::Failed(e.to_string()))?
-            .map_err(|e| ScanError::Failed(e.to_string()))?;
-        remember(state, &policy, manifest, &fresh).await?;
-        for (i, report) in fresh {
-            parts[i] = Some(report);
-        }
+    let mut fresh = finish_begun(state, &policy, manifest, begun).await?;
+    fresh.extend(scan_stored(state, &policy, manifest, missing).await?);
+    remember(state, &policy, manifest, &fresh).await?;
+    for (i, report) in fresh {
+        parts[i] = Some(report);
     }
     Ok(combine(parts.into_iter().flatten()))
 }
@@ -330,12 +397,14 @@ pub async fn scan_folder(policy: &Policy, dir: PathBuf) -> std::io::Result<Repor
     .map_err(std::io::Error::other)?
 }
 
-/// A scan to make while an image is unpacked: the layers' cached reports
-/// and the job for the rest.
+/// A scan to make while an image is unpacked: the layers' cached reports,
+/// the scans a pull began, and the job for the rest (none when nothing is
+/// left to scan on the way).
 #[derive(Debug)]
 pub struct Pending {
     parts: Vec<Option<Report>>,
-    pub job: Job,
+    begun: Vec<(usize, Outcome)>,
+    pub job: Option<Job>,
 }
 
 /// Before `manifest` is unpacked: what is cached and what to scan on the
@@ -349,12 +418,19 @@ pub async fn before_unpack(
         return Ok(None);
     }
     let parts = cached(state, policy, manifest).await?;
-    let job = Job {
-        rules: policy.compiled().await,
-        limits: policy.limits,
-        wanted: parts.iter().map(Option::is_none).collect(),
+    let begun = begun(state, policy, manifest, &parts);
+    let wanted: Vec<bool> = (0..parts.len())
+        .map(|i| parts[i].is_none() && !begun.iter().any(|(j, _)| *j == i))
+        .collect();
+    let job = match wanted.contains(&true) {
+        true => Some(Job {
+            rules: policy.compiled().await,
+            limits: policy.limits,
+            wanted,
+        }),
+        false => None,
     };
-    Ok(Some(Pending { parts, job }))
+    Ok(Some(Pending { parts, begun, job }))
 }
 
 /// Once `manifest` is unpacked with `pending`'s job, which scanned the
@@ -368,10 +444,15 @@ pub async fn after_unpack(
     fresh: Vec<(usize, Report)>,
     target: Option<&str>,
 ) -> Result<Report, ScanError> {
-    let Some(Pending { mut parts, .. }) = pending else {
+    let Some(Pending {
+        mut parts, begun, ..
+    }) = pending
+    else {
         return Ok(Report::default());
     };
     let policy = &state.config().scan;
+    let mut fresh = fresh;
+    fresh.extend(finish_begun(state, policy, manifest, begun).await?);
     remember(state, policy, manifest, &fresh).await?;
     for (i, report) in fresh {
         if let Some(part) = parts.get_mut(i) {

@@ -2,7 +2,8 @@
 //! inflated once for both: the unpacker hands every file's first bytes to
 //! a [`Tap`], which queues them for a scanning thread (the regex pass runs
 //! on the second core while the files are written). Layers whose findings
-//! are already cached are not scanned again.
+//! are already cached, or that the pull is scanning as they download
+//! (`pulling.rs`), are not scanned again.
 //!
 //! The queue is bounded by bytes, not files: the scanner reads text files
 //! in batches (`engine.rs`), and while it reads one the unpack must be

@@ -92,7 +92,7 @@ pub async fn skill_md(
     let (reference, digest_parsed) = pinned(registry, path, digest).map_err(&read_error)?;
     let store = Arc::clone(site.store().store());
     if !store.has_blob(&digest_parsed) {
-        crate::registry::pull::pull(site.store(), site.registries(), &reference, &|_| {})
+        crate::registry::pull::pull(site.store(), site.registries(), &reference, &|_| {}, None)
             .await
             .map_err(|e| ContentError::Pull {
                 reference: named.clone(),
