@@ -16,7 +16,9 @@
 //! - a cold install as the other install benchmarks mean it (`--bench
 //!   trust`): a fresh daemon and store each round, the image pulled from a
 //!   loopback registry (the rules compile beside the pull), with the scan
-//!   and without, the order alternating.
+//!   and without, the order alternating; with `SKILLD_BENCH_LINK` set to
+//!   a `tc` qdisc (root; e.g. `tbf rate 100mbit burst 256kb latency
+//!   800ms`), the same again over loopback shaped like a network.
 //!
 //! Run (release binaries):
 //!   cargo build --release --workspace && cargo bench -p skilld-tests --bench scan
@@ -177,23 +179,13 @@ fn measure(what: &str, generate: fn(&std::path::Path), registry: &Registry, repo
         .skillc(&["-q", "tag", "bench/skill:1", &pushed])
         .expect_code(0);
     author.skillc(&["-q", "push", &pushed]).expect_code(0);
-    let (mut pulled_on, mut pulled_off, mut pulled_ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
-        let mut pair = [0.0f64; 2];
-        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-        for i in order {
-            let home = Home::new();
-            home.write_config(["", NO_SCAN][i]);
-            let _d = home.start_daemon();
-            pair[i] = install_into(&home, &pushed, "out");
-        }
-        eprintln!(
-            "{what}, round {round}: pulled by a daemon just started: with scan {}, without {}",
-            ms(pair[0]),
-            ms(pair[1])
-        );
-        record(&mut pulled_on, &mut pulled_off, &mut pulled_ratios, pair);
-    }
+    let pulled = pulled_rounds(what, &pushed, "");
+    // Over a link shaped like a network (opt in: root and `tc`), where a
+    // pull waits on the wire and the scan runs beside the download.
+    let shaped = std::env::var("SKILLD_BENCH_LINK").ok().map(|qdisc| {
+        let _shaped = Shaped::lo(&qdisc);
+        (qdisc.clone(), pulled_rounds(what, &pushed, &qdisc))
+    });
 
     println!(
         "| {what}: `skillc scan DIR`, 200 files / 10 MiB, end to end | {} | - | under 100 ms |",
@@ -215,10 +207,66 @@ fn measure(what: &str, generate: fn(&std::path::Path), registry: &Registry, repo
         ms(median(first_off)),
         median(first_ratios)
     );
+    let (on, off, ratios) = pulled;
     println!(
         "| {what}: cold install (a daemon just started pulls it from the registry) with the scan | {} | without: {} | adds under 10%: ratio {:.3}x |",
-        ms(median(pulled_on)),
-        ms(median(pulled_off)),
-        median(pulled_ratios)
+        ms(median(on)),
+        ms(median(off)),
+        median(ratios)
     );
+    if let Some((qdisc, (on, off, ratios))) = shaped {
+        println!(
+            "| {what}: the same over loopback shaped by `tc qdisc add dev lo root {qdisc}` | {} | without: {} | adds under 10%: ratio {:.3}x |",
+            ms(median(on)),
+            ms(median(off)),
+            median(ratios)
+        );
+    }
+}
+
+/// Cold installs of `pushed`, a fresh daemon and store each round, with
+/// the scan and without (the order alternating): both times and the
+/// per-round ratios. `link` names the shaping, if any, in the log.
+fn pulled_rounds(what: &str, pushed: &str, link: &str) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let (mut on, mut off, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let mut pair = [0.0f64; 2];
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for i in order {
+            let home = Home::new();
+            home.write_config(["", NO_SCAN][i]);
+            let _d = home.start_daemon();
+            pair[i] = install_into(&home, pushed, "out");
+        }
+        eprintln!(
+            "{what}, round {round}: pulled by a daemon just started {link}: with scan {}, without {}",
+            ms(pair[0]),
+            ms(pair[1])
+        );
+        record(&mut on, &mut off, &mut ratios, pair);
+    }
+    (on, off, ratios)
+}
+
+/// The loopback interface shaped by a `tc` qdisc while this lives.
+struct Shaped;
+
+impl Shaped {
+    fn lo(qdisc: &str) -> Shaped {
+        let added = std::process::Command::new("tc")
+            .args(["qdisc", "add", "dev", "lo", "root"])
+            .args(qdisc.split_whitespace())
+            .status()
+            .expect("SKILLD_BENCH_LINK needs `tc` (Debian's iproute2) and root");
+        assert!(added.success(), "tc qdisc add dev lo root {qdisc} failed");
+        Shaped
+    }
+}
+
+impl Drop for Shaped {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tc")
+            .args(["qdisc", "del", "dev", "lo", "root"])
+            .status();
+    }
 }
