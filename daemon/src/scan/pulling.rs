@@ -9,7 +9,7 @@
 //! counts only when the blob was handed over whole and its digest checked.
 //!
 //! The download never waits for the scanner: chunks are queued (shared
-//! with the download, not copied) up to [`HELD_BYTES`]; past that the
+//! with the download, not copied) up to 64 MiB (`HELD_BYTES`); past that the
 //! thread is let go and the layer is scanned the usual way.
 
 use std::io::Read;
