@@ -206,15 +206,7 @@ mod tests {
     use super::*;
 
     fn layer_gz(files: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut b = tar::Builder::new(Vec::new());
-        for (name, data) in files {
-            let mut h = tar::Header::new_gnu();
-            h.set_size(data.len() as u64);
-            h.set_mode(0o644);
-            h.set_cksum();
-            b.append_data(&mut h, name, *data).unwrap();
-        }
-        let tar = b.into_inner().unwrap();
+        let tar = super::super::unpacking::tests::layer(files);
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         std::io::Write::write_all(&mut gz, &tar).unwrap();
         gz.finish().unwrap()
@@ -290,25 +282,15 @@ mod tests {
             "taken once"
         );
 
-        // Broken off half way: no report.
-        let mut sink = scan.sink(&blob).unwrap();
-        sink.bytes(&Bytes::copy_from_slice(&hostile[..hostile.len() / 2]));
-        drop(sink);
-        assert!(
-            outcome(scanning.take(&blob.digest, &fingerprint).unwrap())
-                .await
-                .is_none()
-        );
-
-        // Every byte handed over but the digest never checked: no report.
-        let mut sink = scan.sink(&blob).unwrap();
-        sink.bytes(&Bytes::copy_from_slice(&hostile));
-        drop(sink);
-        assert!(
-            outcome(scanning.take(&blob.digest, &fingerprint).unwrap())
-                .await
-                .is_none()
-        );
+        // Broken off half way, or every byte handed over but the digest
+        // never checked: no report.
+        for given in [&hostile[..hostile.len() / 2], &hostile[..]] {
+            let mut sink = scan.sink(&blob).unwrap();
+            sink.bytes(&Bytes::copy_from_slice(given));
+            drop(sink);
+            let scanned = scanning.take(&blob.digest, &fingerprint).unwrap();
+            assert!(outcome(scanned).await.is_none(), "{} bytes", given.len());
+        }
 
         // Under other rules the scan is not the one asked for.
         let mut sink = scan.sink(&blob).unwrap();

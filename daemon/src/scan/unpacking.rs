@@ -177,11 +177,12 @@ fn scan_queue(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::image::unpack::{Compression, Tree, UnpackLimits};
 
-    fn layer(files: &[(&str, &[u8])]) -> Vec<u8> {
+    /// An uncompressed tar layer of `files`.
+    pub(crate) fn layer(files: &[(&str, &[u8])]) -> Vec<u8> {
         let mut b = tar::Builder::new(Vec::new());
         for (name, data) in files {
             let mut h = tar::Header::new_gnu();
