@@ -240,13 +240,19 @@ fn events(home: &Home) -> String {
     home.skillc(&["--json", "events"]).expect_code(0).stdout
 }
 
+/// `acme/tool:1.0.0` (benign) and `acme/pair:1.0.0` (a reverse shell)
+/// published to `registry` by `author`: the `acme` namespace.
+fn publish_tool_and_pair(registry: &Registry, author: &Home) -> String {
+    let acme = format!("{}/acme", registry.host());
+    publish(author, &acme, "tool", "1.0.0", "published");
+    publish_edited(author, &acme, "pair", "1.0.0", "published", make_hostile);
+    acme
+}
+
 #[test]
 fn a_block_policy_refuses_hostile_images_on_every_write_path() {
-    let registry = Registry::start(Variant::Anonymous);
-    let acme = format!("{}/acme", registry.host());
-    let author = Home::new();
-    publish(&author, &acme, "tool", "1.0.0", "published");
-    publish_edited(&author, &acme, "pair", "1.0.0", "published", make_hostile);
+    let (registry, author) = (Registry::start(Variant::Anonymous), Home::new());
+    let acme = publish_tool_and_pair(&registry, &author);
 
     let user = Home::new();
     user.write_config("upgrades:\n  check_interval: 1s\nscan:\n  block: high\n");
@@ -329,11 +335,8 @@ fn a_block_policy_refuses_hostile_images_on_every_write_path() {
 /// installed with its findings recorded.
 #[test]
 fn a_pulled_layer_is_scanned_as_it_downloads() {
-    let registry = Registry::start(Variant::Anonymous);
-    let acme = format!("{}/acme", registry.host());
-    let author = Home::new();
-    publish(&author, &acme, "tool", "1.0.0", "published");
-    publish_edited(&author, &acme, "pair", "1.0.0", "published", make_hostile);
+    let (registry, author) = (Registry::start(Variant::Anonymous), Home::new());
+    let acme = publish_tool_and_pair(&registry, &author);
 
     let user = Home::with_env(&[("SKILLD_LOG", std::ffi::OsStr::new("skilld=debug"))]);
     user.write_config("scan:\n  block: high\n");

@@ -126,7 +126,7 @@ impl Policy {
     /// before its unpack (after an idle spell the rules are dropped, so
     /// most installs a person starts would otherwise wait for it).
     pub fn prepare(&self) {
-        if self.scans() {
+        if self.scans() && !self.rules.is_compiled() {
             let rules = Arc::clone(&self.rules);
             tokio::task::spawn_blocking(move || rules.get());
         }
@@ -306,6 +306,14 @@ fn begun(
         .collect()
 }
 
+/// Which layers neither a cached report (`parts`) nor a scan a pull
+/// `begun` covers, by index.
+fn unscanned(parts: &[Option<Report>], begun: &[(usize, Outcome)]) -> Vec<bool> {
+    (0..parts.len())
+        .map(|i| parts[i].is_none() && !begun.iter().any(|(j, _)| *j == i))
+        .collect()
+}
+
 /// Scan the layers `which` (by index) of `manifest` from the store.
 async fn scan_stored(
     state: &State,
@@ -372,8 +380,8 @@ pub async fn scan_image(state: &State, manifest: &Manifest) -> Result<Report, Sc
     let policy = state.config().scan.clone();
     let mut parts = cached(state, &policy, manifest).await?;
     let begun = begun(state, &policy, manifest, &parts);
-    let missing: Vec<usize> = (0..parts.len())
-        .filter(|&i| parts[i].is_none() && !begun.iter().any(|(j, _)| *j == i))
+    let missing: Vec<usize> = (unscanned(&parts, &begun).into_iter().enumerate())
+        .filter_map(|(i, left)| left.then_some(i))
         .collect();
     let mut fresh = finish_begun(state, &policy, manifest, begun).await?;
     fresh.extend(scan_stored(state, &policy, manifest, missing).await?);
@@ -419,9 +427,7 @@ pub async fn before_unpack(
     }
     let parts = cached(state, policy, manifest).await?;
     let begun = begun(state, policy, manifest, &parts);
-    let wanted: Vec<bool> = (0..parts.len())
-        .map(|i| parts[i].is_none() && !begun.iter().any(|(j, _)| *j == i))
-        .collect();
+    let wanted = unscanned(&parts, &begun);
     let job = match wanted.contains(&true) {
         true => Some(Job {
             rules: policy.compiled().await,
