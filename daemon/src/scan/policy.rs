@@ -98,7 +98,7 @@ impl ScanConfig {
                 .map_err(|e| format!("scan.rules: cannot read {}: {e}", path.display()))?;
             texts.push((path.display().to_string(), text));
         }
-        Ok(Policy {
+        let policy = Policy {
             block: level("block", &self.block)?,
             warn: level("warn", &self.warn)?,
             allow: self.allow,
@@ -109,7 +109,13 @@ impl ScanConfig {
                 max_bytes: self.max_bytes,
                 max_time: self.max_time,
             },
-        })
+        };
+        // The check's compile serves the first scan; with none to come it
+        // is only memory.
+        if !policy.scans() {
+            policy.rules.forget();
+        }
+        Ok(policy)
     }
 }
 
@@ -489,9 +495,7 @@ fn scan_layer(
         .open_blob(digest)
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     let read = match Compression::of(media_type) {
-        Some(Compression::Gzip) => scanner.tar(flate2::read::MultiGzDecoder::new(blob)),
-        Some(Compression::Zstd) => scanner.tar(crate::image::unpack::zstd_reader(blob)),
-        Some(Compression::None) => scanner.tar(blob),
+        Some(compression) => scanner.layer(blob, compression),
         // Not a tar layer (a collection's YAML, say): read as one file.
         None => scanner.file(&format!("layer {digest}"), &mut { blob }),
     };
@@ -553,7 +557,8 @@ mod tests {
     #[tokio::test]
     async fn prepare_compiles_the_rules_beside_the_request() {
         let policy = Policy::default();
-        assert!(!policy.rules.is_compiled());
+        assert!(policy.rules.is_compiled(), "the check's compile is kept");
+        policy.rules.forget(); // as an idle daemon does
         policy.prepare();
         let waited = std::time::Instant::now();
         while !policy.rules.is_compiled() && waited.elapsed() < Duration::from_secs(30) {

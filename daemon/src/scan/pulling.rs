@@ -125,11 +125,7 @@ fn scan(
 ) -> Option<Report> {
     let rules = rules.get();
     let mut scanner = Scanner::new(&rules, limits);
-    let read = match compression {
-        Compression::Gzip => scanner.tar(flate2::read::MultiGzDecoder::new(&mut *chunks)),
-        Compression::Zstd => scanner.tar(crate::image::unpack::zstd_reader(&mut *chunks)),
-        Compression::None => scanner.tar(&mut *chunks),
-    };
+    let read = scanner.layer(&mut *chunks, compression);
     read.ok().map(|()| scanner.finish())
 }
 

@@ -463,7 +463,10 @@ fn load_lazily(texts: &[(String, String)]) -> Result<RuleSet, String> {
 /// The rules in force, compiled when a scan needs them and dropped when the
 /// daemon is idle: their automata (and the caches the scans built) are
 /// most of the memory a quiet daemon would otherwise hold. The texts were
-/// compiled once when the config was read, so a compile here cannot fail.
+/// compiled once when the config was read, so a compile here cannot fail;
+/// that first compile is kept for the first scan (a daemon is mostly
+/// started for a request: `skillc` starts it on demand), and dropped with
+/// the rest when the daemon goes idle.
 #[derive(Debug)]
 pub struct Rules {
     texts: Vec<(String, String)>,
@@ -472,13 +475,14 @@ pub struct Rules {
 }
 
 impl Rules {
-    /// Check that `texts` compile (see [`load`]); nothing is kept compiled.
+    /// Check that `texts` compile (see [`load`]), keeping what was
+    /// compiled until [`Rules::forget`].
     pub fn new(texts: Vec<(String, String)>) -> Result<Rules, String> {
-        let fingerprint = load(&texts)?.fingerprint;
+        let checked = load(&texts)?;
         Ok(Rules {
             texts,
-            fingerprint,
-            compiled: std::sync::Mutex::new(None),
+            fingerprint: checked.fingerprint.clone(),
+            compiled: std::sync::Mutex::new(Some(std::sync::Arc::new(checked))),
         })
     }
 
@@ -527,11 +531,12 @@ mod tests {
     #[test]
     fn rules_are_compiled_when_needed_and_forgotten() {
         let rules = Rules::new(vec![("rules.yaml".into(), SHIPPED.into())]).unwrap();
-        assert!(
-            rules.compiled.lock().unwrap().is_none(),
-            "nothing kept at load"
-        );
+        assert!(rules.is_compiled(), "the check's compile is kept");
+        let checked = rules.get();
+        rules.forget();
+        assert!(!rules.is_compiled());
         let first = rules.get();
+        assert!(!std::sync::Arc::ptr_eq(&checked, &first), "compiled again");
         assert_eq!(first.fingerprint, rules.fingerprint());
         assert!(
             std::sync::Arc::ptr_eq(&first, &rules.get()),

@@ -244,9 +244,12 @@ pub async fn run(
             },
         );
     }
-    // Reading the config compiled the scan rules to check them, and freed
-    // them: give those pages back before serving.
+    // Reading the config compiled the scan rules to check them; they are
+    // kept for the request the daemon was most likely started for, and
+    // the start counts as work, so they go (with the pages the start
+    // touched) once the daemon has been idle as long as after any work.
     crate::memory::release_free_memory();
+    state.quiet().work_ended();
     let quiet_state = state.clone();
     tokio::spawn(async move {
         let s = &quiet_state;
