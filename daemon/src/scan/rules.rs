@@ -58,6 +58,26 @@ struct RuleText {
     ignore_case: bool,
     #[serde(default)]
     unicode: bool,
+    #[serde(default)]
+    first_pass: FirstPass,
+}
+
+/// What the first pass (every rule's patterns at once, over every file)
+/// looks for of a pattern; the rule then runs whole on the files where it
+/// is found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FirstPass {
+    /// The whole pattern (its wide windows opened).
+    #[default]
+    Whole,
+    /// What follows the pattern's last wide window: for a pattern that
+    /// starts with common words (`\b(edit|set|add)\b[^\n]{0,60}`) and
+    /// ends with rare ones (`\.claude/settings\.json`). Every match ends
+    /// with a match of its tail, so the first pass finds no less, and has
+    /// far fewer states to build: a window opened by a common word is a
+    /// state for every combination of windows open on a line.
+    Tail,
 }
 
 /// How a rule matches.
@@ -82,14 +102,16 @@ pub enum Matcher {
 #[derive(Debug)]
 pub struct Pattern {
     text: String,
+    first_pass: FirstPass,
     pub index: usize,
     regex: OnceLock<Regex>,
 }
 
 impl Pattern {
-    fn new(pattern: &str, ignore_case: bool, unicode: bool) -> Pattern {
+    fn new(pattern: &str, rule: &RuleText) -> Pattern {
         Pattern {
-            text: flagged(pattern, ignore_case, unicode),
+            text: flagged(pattern, rule.ignore_case, rule.unicode),
+            first_pass: rule.first_pass,
             index: 0,
             regex: OnceLock::new(),
         }
@@ -306,9 +328,22 @@ const WIDE_WINDOW: u32 = 8;
 /// there finds no less; and a counted window after a common word ("write",
 /// "go") multiplies the lazy DFA's states with every occurrence until it
 /// gives up for the slow engine (a 10 MiB folder of plain English took 6 s
-/// to scan before this).
-fn for_set(pattern: &str) -> Result<String, String> {
+/// to scan before this). With [`FirstPass::Tail`], only what follows the
+/// last wide window of the pattern's sequence (the flags set before it
+/// kept).
+fn for_set(pattern: &str, first_pass: FirstPass) -> Result<String, String> {
     use regex_syntax::ast::{Ast, RepetitionKind, RepetitionRange};
+    fn wide(ast: &Ast) -> bool {
+        match ast {
+            Ast::Repetition(r) => match &r.op.kind {
+                RepetitionKind::Range(RepetitionRange::Bounded(_, max)) => *max >= WIDE_WINDOW,
+                RepetitionKind::Range(RepetitionRange::Exactly(n)) => *n >= WIDE_WINDOW,
+                RepetitionKind::ZeroOrOne => false,
+                _ => true,
+            },
+            _ => false,
+        }
+    }
     fn open(ast: &mut Ast) {
         match ast {
             Ast::Repetition(r) => {
@@ -325,9 +360,38 @@ fn for_set(pattern: &str) -> Result<String, String> {
             _ => {}
         }
     }
+    /// Cut the sequence (inside groups that only set flags) to what
+    /// follows its last wide window; false when there is none.
+    fn tail(ast: &mut Ast) -> bool {
+        match ast {
+            Ast::Group(g) if g.flags().is_some() => tail(&mut g.ast),
+            Ast::Concat(c) => {
+                let Some(last) = c.asts.iter().rposition(wide) else {
+                    return false;
+                };
+                let rest = c.asts.split_off(last + 1);
+                if rest
+                    .iter()
+                    .all(|a| matches!(a, Ast::Flags(_) | Ast::Empty(_)))
+                {
+                    return false;
+                }
+                c.asts.retain(|a| matches!(a, Ast::Flags(_)));
+                c.asts.extend(rest);
+                true
+            }
+            _ => false,
+        }
+    }
     let mut ast = regex_syntax::ast::parse::Parser::new()
         .parse(pattern)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("the pattern does not compile: {e}"))?;
+    if first_pass == FirstPass::Tail && !tail(&mut ast) {
+        return Err(
+            "first_pass: tail needs a pattern that is a sequence with a wide window (such as [^\\n]{0,60}) before its end"
+                .into(),
+        );
+    }
     open(&mut ast);
     let mut out = String::new();
     regex_syntax::ast::print::Printer::new()
@@ -376,15 +440,10 @@ fn load_lazily(texts: &[(String, String)]) -> Result<RuleSet, String> {
         for r in file.rules {
             let id = r.id.clone();
             let matcher = match (&r.pattern, r.all.is_empty(), r.magic.is_empty()) {
-                (Some(p), true, true) => {
-                    Matcher::Pattern(Pattern::new(p, r.ignore_case, r.unicode))
+                (Some(p), true, true) => Matcher::Pattern(Pattern::new(p, &r)),
+                (None, false, true) => {
+                    Matcher::All(r.all.iter().map(|p| Pattern::new(p, &r)).collect())
                 }
-                (None, false, true) => Matcher::All(
-                    r.all
-                        .iter()
-                        .map(|p| Pattern::new(p, r.ignore_case, r.unicode))
-                        .collect(),
-                ),
                 (None, true, false) => Matcher::Magic(
                     r.magic
                         .iter()
@@ -416,10 +475,7 @@ fn load_lazily(texts: &[(String, String)]) -> Result<RuleSet, String> {
         let id = &rule.id;
         let mut add = |p: &mut Pattern| -> Result<(), String> {
             p.index = patterns.len();
-            patterns.push(
-                for_set(&p.text)
-                    .map_err(|e| format!("rule {id}: the pattern does not compile: {e}"))?,
-            );
+            patterns.push(for_set(&p.text, p.first_pass).map_err(|e| format!("rule {id}: {e}"))?);
             Ok(())
         };
         match &mut rule.matcher {
@@ -654,15 +710,70 @@ mod tests {
 
     #[test]
     fn the_set_opens_wide_windows_only() {
-        let loose = for_set(r"(?i-u:\b(write|set)\b[^\n]{0,60}?x\d{1,3}(a{2,40}))").unwrap();
+        let loose = for_set(
+            r"(?i-u:\b(write|set)\b[^\n]{0,60}?x\d{1,3}(a{2,40}))",
+            FirstPass::Whole,
+        )
+        .unwrap();
         assert_eq!(loose, r"(?i-u:\b(write|set)\b[^\n]{0,}?x\d{1,3}(a{2,}))");
         // Looser, never narrower: what the rule finds, the set finds.
         let (strict, open) = (
             Regex::new(r"w[^\n]{0,3}x").unwrap(),
-            Regex::new(&for_set(r"w[^\n]{0,30}x").unwrap()).unwrap(),
+            Regex::new(&for_set(r"w[^\n]{0,30}x", FirstPass::Whole).unwrap()).unwrap(),
         );
         assert!(strict.is_match(b"w12x") && open.is_match(b"w12x"));
         assert!(open.is_match(&[b"w".as_slice(), &[b'-'; 100], b"x"].concat()));
+    }
+
+    /// A rule whose first pass looks for its tail: the pass reads what
+    /// follows the last wide window (flags set before it kept, the tail's
+    /// own windows opened), finds every text the rule finds, and only the
+    /// rule's whole pattern reports.
+    #[test]
+    fn a_tail_first_pass_reads_what_follows_the_last_window() {
+        let tail = |p: &str| for_set(p, FirstPass::Tail);
+        assert_eq!(
+            tail(r"(?i-u:\b(edit|set)\b[^\n]{0,60}(\.claude/settings\.json|x{2,40}))").unwrap(),
+            r"(?i-u:(\.claude/settings\.json|x{2,}))"
+        );
+        assert_eq!(
+            tail(r"(?-u:(?i)\bcurl\b[^\n]*\s-d\s[^\n]{0,9}@)").unwrap(),
+            r"(?-u:(?i)@)"
+        );
+        for no_tail in [
+            r"(?-u:abc)",
+            r"(?-u:a[^\n]*)",
+            r"(?-u:a[^\n]*b|c)",
+            r"a[^\n]?b",
+        ] {
+            assert!(tail(no_tail).is_err(), "{no_tail}");
+        }
+        let file = |pattern: &str| {
+            let text = format!(
+                "rules:\n  - id: t.x\n    severity: high\n    files: text\n    why: w\n    ignore_case: true\n    first_pass: tail\n    pattern: '{pattern}'\n"
+            );
+            load(&[("org.yaml".into(), text)])
+        };
+        let err = file(r"\bwrite\b").unwrap_err();
+        assert!(err.contains("rule t.x: first_pass: tail needs"), "{err}");
+        let set = file(r"\b(write|set)\b[^\n]{0,20}\.git/hooks/").unwrap();
+        let Matcher::Pattern(p) = &set.rules.last().unwrap().matcher else {
+            panic!("one pattern")
+        };
+        let found = |text: &str| set.present(text.as_bytes())[p.index];
+        let reported = |text: &str| p.regex().is_match(text.as_bytes());
+        for (text, pass, rule) in [
+            ("then WRITE it to .git/hooks/pre-commit", true, true),
+            ("see .git/hooks/ for examples", true, false),
+            ("set the value and write it down", false, false),
+            (
+                "write it to a place far, far away in .git/hooks/x",
+                true,
+                false,
+            ),
+        ] {
+            assert_eq!((found(text), reported(text)), (pass, rule), "{text}");
+        }
     }
 
     #[test]
