@@ -240,6 +240,22 @@ fn events(home: &Home) -> String {
     home.skillc(&["--json", "events"]).expect_code(0).stdout
 }
 
+/// `skillc pull REFERENCE -o <home>/out` of the hostile skill `pair`:
+/// refused by the scan policy, nothing unpacked.
+fn pull_is_refused(user: &Home, reference: &str) {
+    let out = user.root().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let run = user
+        .skillc(&["pull", reference, "-o", out.to_str().unwrap()])
+        .expect_code(1);
+    assert!(
+        run.stderr.contains("refused by the scan policy"),
+        "{}",
+        run.stderr
+    );
+    assert!(!out.join("pair").exists());
+}
+
 /// `acme/tool:1.0.0` (benign) and `acme/pair:1.0.0` (a reverse shell)
 /// published to `registry` by `author`: the `acme` namespace.
 fn publish_tool_and_pair(registry: &Registry, author: &Home) -> String {
@@ -283,17 +299,7 @@ fn a_block_policy_refuses_hostile_images_on_every_write_path() {
     );
 
     // pull -o: refused, nothing unpacked.
-    let out = user.root().join("out");
-    std::fs::create_dir_all(&out).unwrap();
-    let run = user
-        .skillc(&["pull", &hostile, "-o", out.to_str().unwrap()])
-        .expect_code(1);
-    assert!(
-        run.stderr.contains("refused by the scan policy"),
-        "{}",
-        run.stderr
-    );
-    assert!(!out.join("pair").exists());
+    pull_is_refused(&user, &hostile);
 
     // A project sync: refused whole.
     let project = user.root().join("app");
@@ -380,22 +386,7 @@ fn a_pulled_layer_is_scanned_as_it_downloads() {
 
     // pull -o of another hostile version, new to the store.
     publish_edited(&author, &acme, "pair", "1.0.1", "published", make_hostile);
-    let out = user.root().join("out");
-    std::fs::create_dir_all(&out).unwrap();
-    let run = user
-        .skillc(&[
-            "pull",
-            &format!("{acme}/pair:1.0.1"),
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .expect_code(1);
-    assert!(
-        run.stderr.contains("refused by the scan policy"),
-        "{}",
-        run.stderr
-    );
-    assert!(!out.join("pair").exists());
+    pull_is_refused(&user, &format!("{acme}/pair:1.0.1"));
     assert_eq!(
         scanned_on_the_way(&daemon.stderr()),
         3,
